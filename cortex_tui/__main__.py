@@ -1,0 +1,5 @@
+import sys
+
+from cortex_tui.cli import main
+
+sys.exit(main())

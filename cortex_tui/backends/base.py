@@ -1,0 +1,230 @@
+"""The one interface every target implements, and the typed values it returns.
+
+The CLI and the TUI talk to targets only through `Backend`. Implementations: the local operator
+(`cortex_tui.backends.local`) and Kubernetes (`cortex_tui.backends.kubernetes`). No Textual here.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from cortex_tui.config.model import Project
+
+
+class Status(StrEnum):
+    """Status words of SPEC §6, defined once."""
+
+    LIVE = "live"
+    UPDATING = "updating"
+    ERROR = "error"
+    OUT_OF_MEMORY = "error (out of memory)"
+    COMPUTE_UNAVAILABLE = "compute unavailable"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+
+class BackendError(Exception):
+    """A problem the user can act on; its message is shown as is (no traceback)."""
+
+
+class ApiNotFound(BackendError):
+    def __init__(self, api: str) -> None:
+        super().__init__(f'api "{api}" is not deployed')
+        self.api = api
+
+
+class TargetUnavailable(BackendError):
+    """The target cannot be reached (operator down and cannot start, cluster unreachable)."""
+
+
+@dataclass(frozen=True)
+class NetworkStats:
+    latency_ms: float | None = None  # average over the window / since start; None if no request
+    code_2xx: int = 0
+    code_4xx: int = 0
+    code_5xx: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class RegressionStats:
+    min: float | None
+    max: float | None
+    avg: float | None
+    sample_count: int
+    # (upper bound of the bucket, count); the last bound may be float("inf")
+    histogram: tuple[tuple[float, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class TrackerStats:
+    model_type: Literal["classification", "regression"]
+    class_distribution: Mapping[str, int] | None = None  # classification
+    regression_stats: RegressionStats | None = None  # regression
+
+
+@dataclass(frozen=True)
+class ApiState:
+    """What `get` shows for one API (SPEC §6, issue 4's `get -o json`)."""
+
+    name: str
+    status: Status
+    message: str = ""  # the reason for error / compute unavailable; "" when live
+    up_to_date: int = 0  # replicas running the current version (ready or not)
+    available: int = 0  # up-to-date replicas that are ready
+    requested: int = 0  # replicas the autoscaler wants now
+    failed: int = 0  # replicas that crashed / failed to start
+    min_replicas: int = 1
+    max_replicas: int = 100
+    init_replicas: int = 1
+    target_cpu_utilization: int = 80
+    endpoint: str | None = None  # URL that accepts POST predictions
+    last_update: float | None = None  # unix time of the last deploy / change
+    network: NetworkStats = field(default_factory=NetworkStats)
+    tracker: TrackerStats | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = str(self.status)
+        net = data.pop("network")
+        data["network_stats"] = net
+        tracker = data.pop("tracker")
+        data["class_distribution"] = tracker["class_distribution"] if tracker else None
+        data["regression_stats"] = tracker["regression_stats"] if tracker else None
+        if tracker and data["class_distribution"] is not None:
+            data["class_distribution"] = dict(data["class_distribution"])
+        return data
+
+
+DeployAction = Literal["created", "updated", "unchanged", "deleted"]
+
+
+@dataclass(frozen=True)
+class DeployChange:
+    api: str
+    action: DeployAction
+    message: str = ""  # e.g. "compute.cpu changed", shown after the action
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    changes: tuple[DeployChange, ...]
+
+
+@dataclass(frozen=True)
+class ScaleRequest:
+    """Fields left None keep their current value."""
+
+    min_replicas: int | None = None
+    max_replicas: int | None = None
+    init_replicas: int | None = None
+    target_cpu_utilization: int | None = None
+
+
+@dataclass(frozen=True)
+class MetricsPoint:
+    """One sample of an API's time series (one per scrape / sync period)."""
+
+    t: float  # unix time
+    requested: int  # replicas wanted
+    ready: int  # replicas ready
+    request_rate: float  # requests per second over the last interval
+    latency_ms: float | None  # average latency over the last interval
+    code_2xx: int = 0  # responses in the last interval, by status class
+    code_4xx: int = 0
+    code_5xx: int = 0
+    cpu_utilization: float | None = None  # average, percent of the cpu request
+
+
+@dataclass(frozen=True)
+class Metrics:
+    api: str
+    points: tuple[MetricsPoint, ...]
+    network: NetworkStats  # totals
+    tracker: TrackerStats | None  # totals
+
+
+EventKind = Literal[
+    "deployed", "updated", "scaled", "ready", "restarted", "failed", "pending", "deleted"
+]
+
+
+@dataclass(frozen=True)
+class Event:
+    t: float  # unix time
+    api: str
+    kind: EventKind
+    message: str
+
+
+@dataclass(frozen=True)
+class PredictResult:
+    status: int  # HTTP status of the replica's answer
+    body: Any  # the decoded JSON body (or the raw text when not JSON)
+    elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class LogLine:
+    replica: str  # replica / pod name
+    text: str  # the line without its trailing newline
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """What the TUI header shows about where APIs run."""
+
+    kind: Literal["local", "kubernetes"]
+    name: str  # environment name ("local" or a kubeconfig context / named environment)
+    namespace: str | None = None
+    nodes: int = 1
+    cpu: float = 0.0  # allocatable cores, all nodes
+    memory: int = 0  # allocatable bytes, all nodes
+    gpu: int = 0
+
+
+class Backend(abc.ABC):
+    """One target. Methods block; the TUI calls them from worker threads.
+
+    Every method raises `BackendError` (or a subclass) for problems the user can act on.
+    """
+
+    @abc.abstractmethod
+    def target_info(self) -> TargetInfo: ...
+
+    @abc.abstractmethod
+    def deploy(self, project: Project, force: bool = False) -> DeployResult:
+        """Create / update every API of the project, delete APIs of the same deployment that
+        the project no longer lists. `force` redeploys unchanged APIs too."""
+
+    @abc.abstractmethod
+    def get(self, api: str | None = None) -> list[ApiState]:
+        """All APIs (sorted by name), or just one (raises ApiNotFound)."""
+
+    @abc.abstractmethod
+    def delete(self, api: str | None = None) -> list[str]:
+        """Delete one API, or every API when `api` is None; returns the names deleted."""
+
+    @abc.abstractmethod
+    def logs(self, api: str, follow: bool = False, tail: int | None = None) -> Iterator[LogLine]:
+        """Lines of every replica; with `follow`, keeps yielding until the iterator is closed."""
+
+    @abc.abstractmethod
+    def predict(self, api: str, sample: Any, debug: bool = False) -> PredictResult: ...
+
+    @abc.abstractmethod
+    def scale(self, api: str, request: ScaleRequest) -> ApiState:
+        """Change autoscaling bounds; refuses (BackendError) values outside the rules."""
+
+    @abc.abstractmethod
+    def metrics(self, api: str, since: float | None = None) -> Metrics: ...
+
+    @abc.abstractmethod
+    def events(self, api: str | None = None, since: float | None = None) -> list[Event]: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections; the backend is not used afterwards."""

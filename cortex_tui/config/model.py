@@ -1,0 +1,177 @@
+"""The typed, immutable model of a cortex-tui project.
+
+Everything downstream of validation (predictor, backends, TUI) takes these objects; nothing
+downstream reads raw YAML dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, Mapping
+
+ModelType = Literal["classification", "regression"]
+MODEL_TYPES: tuple[str, ...] = ("classification", "regression")
+CONFIG_FILENAME = "cortex.yaml"
+
+# Defaults of SPEC §2, defined once. init_replicas defaults to min_replicas.
+DEFAULT_MIN_REPLICAS = 1
+DEFAULT_MAX_REPLICAS = 100
+DEFAULT_TARGET_CPU_UTILIZATION = 80
+DEFAULT_CPU = Decimal("0.2")  # cores ("200m")
+DEFAULT_GPU = 0
+DEFAULT_THREADS_PER_REPLICA = 1
+DEFAULT_QUEUE_SIZE = 128
+DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024  # bytes ("10Mi")
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """Prediction monitoring: which value of the response to track, and how."""
+
+    model_type: ModelType
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Compute:
+    """Per-replica resources, autoscaling bounds and serving limits."""
+
+    min_replicas: int = DEFAULT_MIN_REPLICAS
+    max_replicas: int = DEFAULT_MAX_REPLICAS
+    init_replicas: int = DEFAULT_MIN_REPLICAS
+    target_cpu_utilization: int = DEFAULT_TARGET_CPU_UTILIZATION
+    cpu: Decimal = DEFAULT_CPU  # cores; Kubernetes quantity "200m" == Decimal("0.2")
+    gpu: int = DEFAULT_GPU
+    mem: int | None = None  # bytes; None when unset
+    threads_per_replica: int = DEFAULT_THREADS_PER_REPLICA  # predictions run at once
+    queue_size: int = DEFAULT_QUEUE_SIZE  # requests allowed to wait beyond those running
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE  # bytes; larger request bodies get 413
+
+    @property
+    def cpu_millis(self) -> int:
+        """CPU request in millicores, rounded up as Kubernetes does."""
+        millis = self.cpu * 1000
+        whole = int(millis)
+        return whole if whole == millis else whole + 1
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    """One validated `kind: api` entry with every default filled in."""
+
+    name: str
+    inference: str  # POSIX path relative to the project root
+    compute: Compute = field(default_factory=Compute)
+    tracker: Tracker | None = None
+    metadata: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    line: int = 0  # 1-based line of the entry in cortex.yaml (0 when built in code)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form with every default filled (used by `validate -o json`)."""
+        c = self.compute
+        return {
+            "name": self.name,
+            "python": {"inference": self.inference},
+            "tracker": None
+            if self.tracker is None
+            else {"model_type": self.tracker.model_type, "key": self.tracker.key},
+            "compute": {
+                "min_replicas": c.min_replicas,
+                "max_replicas": c.max_replicas,
+                "init_replicas": c.init_replicas,
+                "target_cpu_utilization": c.target_cpu_utilization,
+                "cpu": format_cpu(c.cpu),
+                "gpu": c.gpu,
+                "mem": c.mem,
+                "threads_per_replica": c.threads_per_replica,
+                "queue_size": c.queue_size,
+                "max_body_size": c.max_body_size,
+            },
+            "metadata": thaw(self.metadata),
+        }
+
+
+@dataclass(frozen=True)
+class Project:
+    """A validated project folder: where it lives and its APIs."""
+
+    root: Path
+    config_file: Path
+    deployment_name: str
+    apis: tuple[ApiSpec, ...]
+
+    def api(self, name: str) -> ApiSpec:
+        for spec in self.apis:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    @property
+    def api_names(self) -> tuple[str, ...]:
+        return tuple(spec.name for spec in self.apis)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, positioned in its file."""
+
+    file: str  # path as shown to the user (relative to the project root when inside it)
+    line: int  # 1-based
+    column: int  # 1-based
+    api: str | None  # the API's name when known
+    path: str  # dotted key path, e.g. "compute.min_replicas" ("" for the whole file)
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}: "
+        who = f'api "{self.api}": ' if self.api else ""
+        key = f"{self.path}: " if self.path else ""
+        return f"{where}{who}{key}{self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "api": self.api,
+            "path": self.path,
+            "message": self.message,
+        }
+
+
+class ConfigError(Exception):
+    """Raised by `load_project` when a project has problems; holds all of them."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def format_cpu(cores: Decimal) -> str:
+    """Canonical Kubernetes form of a CPU quantity: "200m", "1", "1500m"."""
+    millis = cores * 1000
+    if millis == millis.to_integral_value() and millis % 1000 == 0:
+        return str(int(millis // 1000))
+    whole = int(millis)
+    return f"{whole if whole == millis else whole + 1}m"
+
+
+def freeze(value: Any) -> Any:
+    """Deep-freeze metadata: dicts become read-only mappings, lists become tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """Inverse of `freeze`: plain dicts and lists (for JSON and for user code)."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value

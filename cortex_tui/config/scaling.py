@@ -1,0 +1,62 @@
+"""The autoscaling rules shared by `scale` on every target and the TUI's scale dialog."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cortex_tui.config.model import Compute
+
+
+class ScaleError(ValueError):
+    """A scale request that breaks the rules of SPEC §2; the message says which."""
+
+
+def apply_scale(
+    compute: Compute,
+    min_replicas: int | None = None,
+    max_replicas: int | None = None,
+    init_replicas: int | None = None,
+    target_cpu_utilization: int | None = None,
+) -> Compute:
+    """Return `compute` with the given bounds changed, or raise ScaleError naming the rule.
+
+    A changed `min_replicas` drags `init_replicas` along when the caller did not set it, so
+    `scale --min 3` on an API with init 1 does not fail on a rule the user never touched.
+    """
+    new_min = compute.min_replicas if min_replicas is None else min_replicas
+    new_max = compute.max_replicas if max_replicas is None else max_replicas
+    if init_replicas is None:
+        new_init = min(max(compute.init_replicas, new_min), new_max)
+    else:
+        new_init = init_replicas
+    target = (
+        compute.target_cpu_utilization if target_cpu_utilization is None else target_cpu_utilization
+    )
+    for key, value in (
+        ("min_replicas", new_min),
+        ("max_replicas", new_max),
+        ("init_replicas", new_init),
+        ("target_cpu_utilization", target),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ScaleError(f"{key} must be an integer (got {value!r})")
+        if value <= 0:
+            raise ScaleError(f"{key} must be greater than 0 (got {value})")
+    if target > 100:
+        raise ScaleError(f"target_cpu_utilization must be at most 100 (got {target})")
+    if new_min > new_max:
+        raise ScaleError(
+            f"min_replicas ({new_min}) must be less than or equal to max_replicas ({new_max})"
+        )
+    if not new_min <= new_init <= new_max:
+        raise ScaleError(
+            f"init_replicas ({new_init}) must be between min_replicas ({new_min}) "
+            f"and max_replicas ({new_max})"
+        )
+    return replace(
+        compute,
+        min_replicas=new_min,
+        max_replicas=new_max,
+        init_replicas=new_init,
+        target_cpu_utilization=target,
+    )

@@ -6,11 +6,12 @@ downstream reads raw YAML dicts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 ModelType = Literal["classification", "regression"]
 MODEL_TYPES: tuple[str, ...] = ("classification", "regression")

@@ -1,0 +1,264 @@
+"""A deterministic in-memory `Backend` for TUI tests, screenshots and the TUI benchmark.
+
+Everything derives from a clock (fixed by default) and the API's index, so two runs with the
+same clock draw the same screens. With `clock=time.time` the data moves (the benchmark).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cortex_tui.backends.base import (
+    ApiNotFound,
+    ApiState,
+    Backend,
+    BackendError,
+    DeployChange,
+    DeployResult,
+    Event,
+    LogLine,
+    Metrics,
+    MetricsPoint,
+    NetworkStats,
+    PredictResult,
+    RegressionStats,
+    ScaleRequest,
+    Status,
+    TargetInfo,
+    TrackerStats,
+)
+from cortex_tui.config.model import Compute, Project
+from cortex_tui.config.scaling import ScaleError, apply_scale
+
+FIXED_NOW = 1_764_064_800.0  # 2025-11-25 10:00:00 UTC
+STATUS_CYCLE = (Status.LIVE, Status.LIVE, Status.UPDATING, Status.LIVE, Status.ERROR)
+CLASSES = ("setosa", "versicolor", "virginica")
+
+
+@dataclass
+class Call:
+    method: str
+    args: tuple[Any, ...] = ()
+
+
+@dataclass
+class _Api:
+    name: str
+    index: int
+    status: Status = Status.LIVE
+    message: str = ""
+    compute: Compute = field(default_factory=Compute)
+    model_type: str = "classification"
+    created: float = FIXED_NOW - 3600
+
+
+def _seeded_api(name: str, index: int) -> _Api:
+    status = STATUS_CYCLE[index % len(STATUS_CYCLE)]
+    message = "init failed: ModuleNotFoundError: No module named 'torch'" if status == "error" else ""
+    compute = Compute(min_replicas=1 + index % 2, max_replicas=5 + index, init_replicas=1 + index % 2)
+    model_type = "regression" if index % 2 else "classification"
+    return _Api(name, index, status, message, compute, model_type)
+
+
+class FakeBackend(Backend):
+    """`n_apis` APIs named like the examples first (`iris-classifier`, `housing-regressor`)."""
+
+    def __init__(
+        self,
+        n_apis: int = 3,
+        clock: Callable[[], float] = lambda: FIXED_NOW,
+        kind: str = "local",
+        fail: dict[str, str] | None = None,
+    ) -> None:
+        self.clock = clock
+        self.kind = kind
+        self.calls: list[Call] = []
+        self.fail = dict(fail or {})  # method name -> BackendError message
+        self._lock = threading.Lock()
+        self._apis: dict[str, _Api] = {}
+        self._events: list[Event] = []
+        self._log_extra: dict[str, list[str]] = {}
+        names = ["iris-classifier", "housing-regressor", "sentiment-analyzer"]
+        names += [f"api-{i:03d}" for i in range(3, n_apis)]
+        for index, name in enumerate(names[:n_apis]):
+            self._apis[name] = _seeded_api(name, index)
+            self._events.append(Event(FIXED_NOW - 3600, name, "deployed", "created 1 replica"))
+            self._events.append(Event(FIXED_NOW - 1800, name, "scaled", "scaled to 2 replicas"))
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _record(self, method: str, *args: Any) -> None:
+        with self._lock:
+            self.calls.append(Call(method, args))
+        if method in self.fail:
+            raise BackendError(self.fail[method])
+
+    def called(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def _find(self, api: str) -> _Api:
+        try:
+            return self._apis[api]
+        except KeyError:
+            raise ApiNotFound(api) from None
+
+    def _now(self) -> float:
+        return float(self.clock())
+
+    def _state(self, a: _Api) -> ApiState:
+        c = a.compute
+        up = 0 if a.status == Status.ERROR else c.init_replicas
+        requested = c.init_replicas
+        available = up - (1 if a.status == Status.UPDATING and up else 0)
+        total = 1000 + 37 * a.index
+        return ApiState(
+            name=a.name,
+            status=a.status,
+            message=a.message,
+            up_to_date=up,
+            available=available,
+            requested=requested,
+            failed=1 if a.status == Status.ERROR else 0,
+            min_replicas=c.min_replicas,
+            max_replicas=c.max_replicas,
+            init_replicas=c.init_replicas,
+            target_cpu_utilization=c.target_cpu_utilization,
+            endpoint=f"http://127.0.0.1:{8890 + a.index}/predict",
+            last_update=a.created,
+            network=NetworkStats(12.5 + a.index, total - 9, 7, 2, total),
+            tracker=self._tracker(a),
+        )
+
+    def _tracker(self, a: _Api) -> TrackerStats:
+        if a.model_type == "classification":
+            dist = {cls: 40 + 13 * ((a.index + i) % 3) for i, cls in enumerate(CLASSES)}
+            return TrackerStats("classification", class_distribution=dist)
+        hist = ((100.0, 12), (200.0, 30), (300.0, 41), (400.0, 18), (float("inf"), 4))
+        return TrackerStats(
+            "regression", regression_stats=RegressionStats(52.0, 488.0, 231.4, 105, hist)
+        )
+
+    # -- Backend -------------------------------------------------------------------------------
+    def target_info(self) -> TargetInfo:
+        self._record("target_info")
+        if self.kind == "kubernetes":
+            return TargetInfo("kubernetes", "prod", "cortex", 3, 12.0, 48 * 2**30, 1)
+        return TargetInfo("local", "local", None, 1, 2.0, 24 * 2**30, 0)
+
+    def deploy(self, project: Project, force: bool = False) -> DeployResult:
+        self._record("deploy", project, force)
+        changes = []
+        with self._lock:
+            for spec in project.apis:
+                old = self._apis.get(spec.name)
+                if old is None:
+                    self._apis[spec.name] = _Api(spec.name, len(self._apis), compute=spec.compute)
+                    changes.append(DeployChange(spec.name, "created"))
+                elif old.compute != spec.compute or force:
+                    self._apis[spec.name] = replace(old, compute=spec.compute, status=Status.LIVE)
+                    changes.append(DeployChange(spec.name, "updated", "compute changed"))
+                else:
+                    changes.append(DeployChange(spec.name, "unchanged"))
+        return DeployResult(tuple(changes))
+
+    def get(self, api: str | None = None) -> list[ApiState]:
+        self._record("get", api)
+        with self._lock:
+            if api is not None:
+                return [self._state(self._find(api))]
+            return [self._state(a) for a in sorted(self._apis.values(), key=lambda a: a.name)]
+
+    def delete(self, api: str | None = None) -> list[str]:
+        self._record("delete", api)
+        with self._lock:
+            names = [api] if api is not None else sorted(self._apis)
+            for name in names:
+                self._find(name)
+                del self._apis[name]
+        return names
+
+    def logs(self, api: str, follow: bool = False, tail: int | None = None) -> Iterator[LogLine]:
+        self._record("logs", api, follow, tail)
+        self._find(api)
+        lines = [f"replica ready on 127.0.0.1:{8890 + i % 3}" for i in range(2)]
+        lines += [f"POST /predict 200 {1.5 + i % 4:.1f}ms" for i in range(18)]
+        lines.insert(7, "WARNING tracker: value 'x' is not a number")
+        lines += self._log_extra.get(api, [])
+        if tail is not None:
+            lines = lines[-tail:]
+        for i, text in enumerate(lines):
+            yield LogLine(f"{api}-{i % 2}", text)
+
+    def add_log(self, api: str, text: str) -> None:
+        self._log_extra.setdefault(api, []).append(text)
+
+    def predict(self, api: str, sample: Any, debug: bool = False) -> PredictResult:
+        self._record("predict", api, sample, debug)
+        a = self._find(api)
+        if not isinstance(sample, dict):
+            return PredictResult(400, {"error": "prediction failed: sample must be an object"}, 2.0)
+        if a.model_type == "classification":
+            return PredictResult(200, {"label": CLASSES[len(sample) % 3]}, 3.2)
+        return PredictResult(200, 231.4, 3.2)
+
+    def scale(self, api: str, request: ScaleRequest) -> ApiState:
+        self._record("scale", api, request)
+        with self._lock:
+            a = self._find(api)
+            try:
+                a.compute = apply_scale(
+                    a.compute,
+                    request.min_replicas,
+                    request.max_replicas,
+                    request.init_replicas,
+                    request.target_cpu_utilization,
+                )
+            except ScaleError as exc:
+                raise BackendError(str(exc)) from None
+            return self._state(a)
+
+    def metrics(self, api: str, since: float | None = None) -> Metrics:
+        self._record("metrics", api, since)
+        with self._lock:
+            a = self._find(api)
+            now = math.floor(self._now())
+            points = tuple(_point(a.index, now - 5 * k) for k in range(59, -1, -1))
+            state = self._state(a)
+        if since is not None:
+            points = tuple(p for p in points if p.t > since)
+        return Metrics(api, points, state.network, state.tracker)
+
+    def events(self, api: str | None = None, since: float | None = None) -> list[Event]:
+        self._record("events", api, since)
+        return [
+            e
+            for e in self._events
+            if (api is None or e.api == api) and (since is None or e.t > since)
+        ]
+
+
+def _point(index: int, t: int) -> MetricsPoint:
+    wave = math.sin(t / 40 + index)
+    requested = 2 + round(1.5 + 1.5 * wave)
+    ready = max(1, requested - (1 if (t // 5) % 7 == 0 else 0))
+    rate = 20 + 15 * wave + 3 * math.sin(t / 7)
+    latency = 12 + 4 * math.cos(t / 25 + index)
+    return MetricsPoint(
+        t=float(t),
+        requested=requested,
+        ready=ready,
+        request_rate=round(rate, 2),
+        latency_ms=round(latency, 2),
+        code_2xx=int(rate * 5),
+        code_4xx=(t // 5) % 3,
+        code_5xx=0,
+        cpu_utilization=round(60 + 20 * wave, 1),
+    )
+
+
+def live_clock() -> float:
+    return time.time()

@@ -1,0 +1,57 @@
+from pathlib import Path
+
+import pytest
+
+from cortex_tui.config.writeback import WritebackError, write_scale
+
+CONFIG = """\
+# my project
+- kind: api
+  name: iris-classifier  # the classifier
+  python:
+    inference: inference.py
+  compute:
+    min_replicas: 1   # keep one warm
+    max_replicas: 5
+    cpu: "200m"
+
+# the second API has no compute block
+- kind: api
+  name: other
+  python:
+    inference: inference.py
+"""
+
+
+def test_write_scale_changes_only_the_values_and_keeps_comments(tmp_path: Path) -> None:
+    path = tmp_path / "cortex.yaml"
+    path.write_text(CONFIG)
+    write_scale(path, "iris-classifier", {"min_replicas": 2, "max_replicas": 7})
+    assert path.read_text() == CONFIG.replace("min_replicas: 1 ", "min_replicas: 2 ").replace(
+        "max_replicas: 5", "max_replicas: 7"
+    )
+
+
+def test_write_scale_adds_a_compute_block_when_missing(tmp_path: Path) -> None:
+    path = tmp_path / "cortex.yaml"
+    path.write_text(CONFIG)
+    write_scale(path, "other", {"target_cpu_utilization": 60})
+    text = path.read_text()
+    assert text.startswith(CONFIG.rstrip("\n"))
+    assert text.endswith("    inference: inference.py\n  compute:\n    target_cpu_utilization: 60\n")
+
+
+def test_write_scale_keeps_indented_sequence_style(tmp_path: Path) -> None:
+    path = tmp_path / "cortex.yaml"
+    indented = "  - kind: api\n    name: a  # x\n    compute:\n      max_replicas: 3\n"
+    path.write_text(indented)
+    write_scale(path, "a", {"max_replicas": 4})
+    assert path.read_text() == indented.replace("3", "4")
+
+
+def test_write_scale_refuses_unknown_api(tmp_path: Path) -> None:
+    path = tmp_path / "cortex.yaml"
+    path.write_text(CONFIG)
+    with pytest.raises(WritebackError, match='no api named "nope"'):
+        write_scale(path, "nope", {"min_replicas": 2})
+    assert path.read_text() == CONFIG

@@ -1,0 +1,136 @@
+"""Shipping a project to the replicas: a deterministic zip, in a ConfigMap or through S3."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cortex_tui.backends.base import BackendError
+from cortex_tui.settings import AwsSettings
+
+# Folders and files never shipped: caches, virtualenvs, version control.
+EXCLUDED_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".mypy_cache",
+        ".pytest_cache", ".ruff_cache", ".tox", ".ipynb_checkpoints", ".DS_Store",
+    }
+)
+EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+# A ConfigMap (like any object) must stay under 1 MiB; base64 inflates the zip by 4/3.
+CONFIGMAP_LIMIT = 1024 * 1024
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries get a fixed time: same files, same bytes
+
+
+@dataclass(frozen=True)
+class ProjectBundle:
+    data: bytes
+    sha256: str
+    files: int
+
+    @property
+    def short_hash(self) -> str:
+        return self.sha256[:16]
+
+
+def _shipped_files(root: Path) -> list[Path]:
+    files: list[Path] = []
+    real_root = root.resolve()
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in EXCLUDED_DIRS)
+        for name in sorted(names):
+            path = Path(folder) / name
+            if name in EXCLUDED_DIRS or name.endswith(EXCLUDED_SUFFIXES):
+                continue
+            if not path.resolve().is_relative_to(real_root) or not path.is_file():
+                continue  # a symlink out of the project, a socket, a broken link
+            files.append(path)
+    return files
+
+
+def bundle_project(root: Path) -> ProjectBundle:
+    """Zip the project folder (minus caches and VCS folders) byte-for-byte reproducibly."""
+    buffer = io.BytesIO()
+    files = _shipped_files(root)
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=_FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            mode = 0o755 if os.access(path, os.X_OK) else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            archive.writestr(info, path.read_bytes())
+    data = buffer.getvalue()
+    return ProjectBundle(data=data, sha256=hashlib.sha256(data).hexdigest(), files=len(files))
+
+
+def check_configmap_size(bundle: ProjectBundle, manifest_bytes: int) -> None:
+    """Refuse a ConfigMap the API server would reject, before anything is written."""
+    if manifest_bytes <= CONFIGMAP_LIMIT:
+        return
+    raise BackendError(
+        f"the project is too large to ship in a ConfigMap: {bundle.files} files, "
+        f"{len(bundle.data) / 1024:.0f} KiB zipped ({manifest_bytes / 1024:.0f} KiB as a "
+        f"ConfigMap, limit {CONFIGMAP_LIMIT // 1024} KiB). Set `project_store: s3://bucket/prefix` "
+        "for this environment in settings.yaml to ship it through S3, or remove large files "
+        "from the project folder"
+    )
+
+
+@dataclass(frozen=True)
+class S3Location:
+    bucket: str
+    prefix: str
+
+    @classmethod
+    def parse(cls, uri: str) -> S3Location:
+        if not uri.startswith("s3://") or not uri[5:].split("/", 1)[0]:
+            raise BackendError(f"project_store: must look like s3://bucket/prefix (got {uri!r})")
+        bucket, _, prefix = uri[5:].partition("/")
+        return cls(bucket=bucket, prefix=prefix.strip("/"))
+
+    def key_for(self, deployment: str, bundle: ProjectBundle) -> str:
+        name = f"{deployment}/{bundle.short_hash}.zip"
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def uri_for(self, deployment: str, bundle: ProjectBundle) -> str:
+        return f"s3://{self.bucket}/{self.key_for(deployment, bundle)}"
+
+
+def s3_client(aws: AwsSettings | None) -> Any:
+    import boto3
+
+    kwargs: dict[str, Any] = {}
+    if aws is not None and aws.region:
+        kwargs["region_name"] = aws.region
+    if aws is not None and aws.endpoint_url:
+        kwargs["endpoint_url"] = aws.endpoint_url
+    return boto3.client("s3", **kwargs)
+
+
+def upload_bundle(
+    bundle: ProjectBundle, location: S3Location, deployment: str, aws: AwsSettings | None
+) -> tuple[str, bool]:
+    """Upload the bundle unless the same bytes are already there: (its s3:// URI, uploaded?)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    key = location.key_for(deployment, bundle)
+    uri = location.uri_for(deployment, bundle)
+    client = s3_client(aws)
+    try:
+        try:
+            client.head_object(Bucket=location.bucket, Key=key)
+            return uri, False
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+                raise
+        client.put_object(
+            Bucket=location.bucket, Key=key, Body=bundle.data,
+            ContentType="application/zip", Metadata={"sha256": bundle.sha256},
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise BackendError(f"cannot upload the project to {uri}: {exc}") from None
+    return uri, True

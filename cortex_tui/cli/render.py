@@ -1,0 +1,51 @@
+"""`cortex-tui render`: the Kubernetes manifests of a project, for kubectl apply / GitOps."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cortex_tui.cli import add_env_option, add_project_option
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "render",
+        help="write the Kubernetes manifests of the project (for kubectl apply)",
+        description="Render each API's ConfigMap, Deployment, Service and HorizontalPodAutoscaler "
+        "from k8s_templates/. Without -o, prints them as one YAML stream.",
+    )
+    add_project_option(parser)
+    add_env_option(parser)
+    parser.add_argument(
+        "-o", "--output", metavar="DIR", help="write namespace.yaml and one NAME.yaml per API here"
+    )
+    parser.add_argument(
+        "--ingress", action="store_true", help="add an Ingress routing /<api-name> to each API"
+    )
+    parser.add_argument("--ingress-class", metavar="CLASS", help="ingressClassName of the Ingress")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cortex_tui.config import load_project
+    from cortex_tui.kube.offline import render_for_environment
+
+    project = load_project(args.path)
+    rendered = render_for_environment(
+        project, args.env, ingress=args.ingress, ingress_class=args.ingress_class
+    )
+    if not args.output:
+        sys.stdout.write(rendered.as_stream())
+        return 0
+    written = rendered.write(Path(args.output))
+    for path in written:
+        print(path)
+    if rendered.bundle_uri:
+        print(
+            f"upload {written[-1]} to {rendered.bundle_uri} before applying "
+            "(cortex-tui deploy does it for you)",
+            file=sys.stderr,
+        )
+    return 0

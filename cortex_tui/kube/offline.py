@@ -1,0 +1,80 @@
+"""Rendering without a cluster (`cortex-tui render`): manifests for an environment, to files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cortex_tui.config.model import Project
+from cortex_tui.kube import labels as L
+from cortex_tui.kube.project import ProjectBundle, S3Location, bundle_project
+from cortex_tui.kube.render import (
+    ApiManifests,
+    RenderContext,
+    namespace_manifest,
+    render_project,
+    to_yaml,
+)
+from cortex_tui.settings import DEFAULT_NAMESPACE, resolve
+
+
+@dataclass(frozen=True)
+class Rendered:
+    namespace: dict[str, Any]
+    apis: list[ApiManifests]
+    bundle: ProjectBundle
+    bundle_uri: str | None
+
+    def as_stream(self) -> str:
+        objects = [self.namespace] + [o for api in self.apis for o in api.objects]
+        return to_yaml(objects)
+
+    def write(self, folder: Path) -> list[Path]:
+        """namespace.yaml, NAME.yaml per API, and the project zip when it ships through S3."""
+        folder.mkdir(parents=True, exist_ok=True)
+        written = [folder / "namespace.yaml"]
+        written[0].write_text(to_yaml([self.namespace]), encoding="utf-8")
+        for api in self.apis:
+            path = folder / f"{api.api}.yaml"
+            path.write_text(to_yaml(list(api.objects)), encoding="utf-8")
+            written.append(path)
+        if self.bundle_uri:
+            path = folder / f"project-{self.bundle.short_hash}.zip"
+            path.write_bytes(self.bundle.data)
+            written.append(path)
+        return written
+
+
+def render_for_environment(
+    project: Project, env_name: str | None, ingress: bool = False, ingress_class: str | None = None
+) -> Rendered:
+    environment = resolve(env_name)
+    namespace = environment.namespace
+    if namespace is None and environment.kind == "kubernetes":
+        from cortex_tui.backends.base import BackendError
+        from cortex_tui.kube.client import namespace_for
+
+        try:
+            namespace = namespace_for(environment)
+        except BackendError:
+            namespace = None  # rendering needs no cluster: an unknown context is fine
+    bundle = bundle_project(project.root)
+    bundle_uri = None
+    if environment.project_store:
+        location = S3Location.parse(environment.project_store)
+        bundle_uri = location.uri_for(project.deployment_name, bundle)
+    ctx = RenderContext(
+        namespace=namespace or DEFAULT_NAMESPACE,
+        image=environment.image or L.DEFAULT_IMAGE,
+        bundle_uri=bundle_uri,
+        aws=environment.aws,
+        ingress=ingress,
+        ingress_class=ingress_class,
+    )
+    return Rendered(
+        namespace=namespace_manifest(ctx.namespace),
+        apis=render_project(project, ctx, bundle),
+        bundle=bundle,
+        bundle_uri=bundle_uri,
+    )

@@ -1,0 +1,382 @@
+"""Publish a replica's prediction metrics to CloudWatch, off the request path.
+
+On when the replica's environment has `CORTEX_CLOUDWATCH_NAMESPACE` (region from `AWS_REGION`
+or `AWS_DEFAULT_REGION`, endpoint from `CORTEX_CLOUDWATCH_ENDPOINT` for tests, flush period
+from `CORTEX_CLOUDWATCH_FLUSH_SECONDS`, default 5). Credentials: boto3's usual chain.
+
+`observe()` (called once per finished request) only adds to in-memory statistic sets under a
+lock. A background thread sends them with PutMetricData at most every flush period, in batches
+within the service's limits. When CloudWatch fails or is slow, predictions do not notice: the
+data is kept and retried, and whatever finally cannot be sent is logged with counts.
+
+The metric schema below is shared with `cortex_tui.aws.cloudwatch_reader`, which reads it back.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger("predictor.cloudwatch")
+
+# --- the metric schema (one source of truth, imported by the reader) ---
+DIM_API = "API"
+DIM_DEPLOYMENT = "Deployment"
+DIM_CLASS = "Class"
+METRIC_LATENCY = "Latency"  # Milliseconds, statistic sets: SampleCount = requests
+METRIC_CLASS = "PredictedClass"  # Count per class, dimension Class
+METRIC_VALUE = "PredictedValue"  # regression values, statistic sets
+STATUS_CLASSES = ("2XX", "4XX", "5XX")
+
+
+def status_metric(status_class: str) -> str:
+    """`StatusCode2XX` etc.: the request count of one status class."""
+    return f"StatusCode{status_class}"
+
+
+# PutMetricData limits: 1000 data items and 1 MB per request; stay well under the size.
+MAX_ITEMS_PER_CALL = 1000
+MAX_BYTES_PER_CALL = 512 * 1024
+# Distinct classes tracked per replica: more would be unbounded cost, they become OTHER_CLASS.
+MAX_CLASSES = 200
+OTHER_CLASS = "(other)"
+# Data not sent after this long (or beyond this many buckets) is dropped, and logged.
+MAX_RETRY_AGE_S = 3600.0
+MAX_PENDING_ITEMS = 20_000
+BUCKET_S = 60  # CloudWatch's standard resolution
+
+Key = tuple[int, str, tuple[tuple[str, str], ...], str]  # (bucket start, metric, dims, unit)
+
+
+@dataclass
+class _Stat:
+    count: float = 0.0
+    total: float = 0.0
+    low: float = math.inf
+    high: float = -math.inf
+    requests: int = 0  # requests this datum accounts for (for loss reports)
+
+    def add(self, value: float, weight: float = 1.0) -> None:
+        self.count += weight
+        self.total += value * weight
+        self.low = min(self.low, value)
+        self.high = max(self.high, value)
+
+    def merge(self, other: _Stat) -> None:
+        self.count += other.count
+        self.total += other.total
+        self.low = min(self.low, other.low)
+        self.high = max(self.high, other.high)
+        self.requests += other.requests
+
+
+def status_class(status: int | str) -> str:
+    """200 -> "2XX"; "5xx" -> "5XX"."""
+    text = str(status).upper()
+    return f"{text[0]}XX" if text[:1].isdigit() else text
+
+
+class CloudWatchPublisher:
+    """Buffer per-request observations and flush them to CloudWatch from a daemon thread."""
+
+    def __init__(
+        self,
+        namespace: str,
+        api: str,
+        *,
+        deployment: str | None = None,
+        model_type: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        flush_seconds: float = 5.0,
+        clock: Any = time.time,
+    ) -> None:
+        self.namespace = namespace
+        self.model_type = model_type
+        self.flush_seconds = flush_seconds
+        self._dims: tuple[tuple[str, str], ...] = ((DIM_API, api),)
+        if deployment:
+            self._dims += ((DIM_DEPLOYMENT, deployment),)
+        self._region = region
+        self._endpoint_url = endpoint_url
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buffer: dict[Key, _Stat] = {}
+        self._classes: set[str] = set()
+        self._client: Any = None
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._closed = False
+        self._failing_since: float | None = None
+        self._last_failure_log = 0.0
+        self.sent_items = 0  # data items accepted by CloudWatch (for tests and /stats)
+        self.sent_calls = 0
+
+    # --- the request path: must stay cheap and never raise ---
+
+    def observe(self, status: int | str, latency_ms: float | None, tracked: Any = None) -> None:
+        """Record one finished request: its status (code or class), latency and tracked value."""
+        try:
+            self._observe(status_class(status), latency_ms, tracked)
+        except Exception:  # a metrics bug must never fail a prediction
+            log.exception("cloudwatch: could not record a request")
+
+    def _observe(self, klass: str, latency_ms: float | None, tracked: Any) -> None:
+        bucket = int(self._clock()) // BUCKET_S * BUCKET_S
+        with self._lock:
+            self._add(bucket, status_metric(klass), (), "Count", 1.0)
+            if latency_ms is not None:
+                self._add(bucket, METRIC_LATENCY, (), "Milliseconds", float(latency_ms))
+            if tracked is not None and klass == "2XX":
+                self._track(bucket, tracked)
+        if self._thread is None:
+            self.start()
+
+    def _track(self, bucket: int, value: Any) -> None:
+        if self.model_type == "classification":
+            name = str(value) or "(empty)"
+            if name not in self._classes:
+                if len(self._classes) >= MAX_CLASSES:
+                    name = OTHER_CLASS
+                self._classes.add(name)
+            self._add(bucket, METRIC_CLASS, ((DIM_CLASS, name[:1024]),), "Count", 1.0)
+        elif self.model_type == "regression":
+            number = float(value)
+            if math.isfinite(number):
+                self._add(bucket, METRIC_VALUE, (), "None", number)
+
+    def _add(
+        self, bucket: int, metric: str, extra: tuple[tuple[str, str], ...], unit: str, value: float
+    ) -> None:
+        key = (bucket, metric, self._dims + extra, unit)
+        stat = self._buffer.get(key)
+        if stat is None:
+            stat = self._buffer[key] = _Stat()
+        stat.add(value)
+        if metric.startswith("StatusCode"):
+            stat.requests += 1
+
+    # --- the background side ---
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is not None or self._closed:
+                return
+            self._thread = threading.Thread(
+                target=self._run, name="cloudwatch-publisher", daemon=True
+            )
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(self.flush_seconds)
+            if self._closed:
+                return
+            self.flush()
+
+    def flush(self) -> bool:
+        """Send everything buffered now; True when nothing is left unsent."""
+        with self._lock:
+            pending, self._buffer = self._buffer, {}
+        if not pending:
+            return True
+        items = sorted(pending.items())
+        failed: list[tuple[Key, _Stat]] = []
+        error: Exception | None = None
+        for batch in _batches(items):
+            if error is not None:
+                failed.extend(batch)
+                continue
+            try:
+                self._put(batch)
+            except Exception as exc:  # any failure: keep the data, report it below
+                error = exc
+                failed.extend(batch)
+        if error is None:
+            self._recovered()
+            return True
+        self._keep_for_retry(failed, error)
+        return False
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the thread and make a last attempt to send; log what is lost."""
+        self._closed = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        sender = threading.Thread(target=self._final_flush, daemon=True)
+        sender.start()
+        sender.join(timeout)
+        with self._lock:
+            lost, self._buffer = self._buffer, {}
+        if lost:
+            items, requests = len(lost), _requests(lost.values())
+            log.error(
+                "cloudwatch: %d metric data items (covering %d requests) were never sent to "
+                "namespace %s and are lost",
+                items, requests, self.namespace,
+            )
+
+    def _final_flush(self) -> None:
+        self.flush()
+
+    def _put(self, batch: list[tuple[Key, _Stat]]) -> None:
+        client = self._get_client()
+        client.put_metric_data(
+            Namespace=self.namespace, MetricData=[_datum(k, s) for k, s in batch]
+        )
+        self.sent_items += len(batch)
+        self.sent_calls += 1
+
+    def _get_client(self) -> Any:
+        if self._client is None:
+            import boto3  # imported here: replicas without CloudWatch never pay for it
+            from botocore.config import Config
+
+            config = Config(
+                connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"}
+            )
+            self._client = boto3.session.Session(region_name=self._region).client(
+                "cloudwatch", endpoint_url=self._endpoint_url, config=config
+            )
+        return self._client
+
+    def _keep_for_retry(self, failed: list[tuple[Key, _Stat]], error: Exception) -> None:
+        now = self._clock()
+        kept: dict[Key, _Stat] = {}
+        dropped: list[_Stat] = []
+        rejected = _rejected(error)
+        for key, stat in failed:
+            if rejected or now - key[0] > MAX_RETRY_AGE_S:
+                dropped.append(stat)
+            else:
+                kept[key] = stat
+        with self._lock:
+            for key, stat in kept.items():
+                existing = self._buffer.get(key)
+                if existing is None:
+                    self._buffer[key] = stat
+                else:
+                    existing.merge(stat)
+            dropped.extend(self._trim())
+            waiting, waiting_requests = len(self._buffer), _requests(self._buffer.values())
+        if self._failing_since is None:
+            self._failing_since = now
+        if dropped:
+            log.error(
+                "cloudwatch: dropped %d metric data items (covering %d requests) that could not "
+                "be sent to namespace %s: %s",
+                len(dropped), _requests(dropped), self.namespace, _describe(error),
+            )
+        if now - self._last_failure_log >= 60 or self._last_failure_log == 0:
+            self._last_failure_log = now
+            log.warning(
+                "cloudwatch: PutMetricData to namespace %s failed (%s); %d data items covering "
+                "%d requests kept for retry",
+                self.namespace, _describe(error), waiting, waiting_requests,
+            )
+
+    def _trim(self) -> list[_Stat]:
+        """Oldest buckets beyond MAX_PENDING_ITEMS (called with the lock held)."""
+        excess = len(self._buffer) - MAX_PENDING_ITEMS
+        if excess <= 0:
+            return []
+        oldest = sorted(self._buffer)[:excess]
+        return [self._buffer.pop(key) for key in oldest]
+
+    def _recovered(self) -> None:
+        if self._failing_since is not None:
+            log.warning(
+                "cloudwatch: sending to namespace %s works again (failed for %.0f s)",
+                self.namespace, self._clock() - self._failing_since,
+            )
+            self._failing_since = None
+            self._last_failure_log = 0.0
+
+
+def _datum(key: Key, stat: _Stat) -> dict[str, Any]:
+    bucket, metric, dims, unit = key
+    return {
+        "MetricName": metric,
+        "Dimensions": [{"Name": n, "Value": v} for n, v in dims],
+        "Timestamp": bucket,
+        "Unit": unit,
+        "StatisticValues": {
+            "SampleCount": stat.count,
+            "Sum": stat.total,
+            "Minimum": stat.low,
+            "Maximum": stat.high,
+        },
+    }
+
+
+def _size(key: Key) -> int:
+    """A generous estimate of one datum's encoded size."""
+    return 200 + len(key[1]) + sum(len(n) + len(v) + 40 for n, v in key[2])
+
+
+def _batches(items: list[tuple[Key, _Stat]]) -> list[list[tuple[Key, _Stat]]]:
+    batches: list[list[tuple[Key, _Stat]]] = [[]]
+    size = 0
+    for item in items:
+        item_size = _size(item[0])
+        if len(batches[-1]) >= MAX_ITEMS_PER_CALL or size + item_size > MAX_BYTES_PER_CALL:
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += item_size
+    return [b for b in batches if b]
+
+
+def _requests(stats: Any) -> int:
+    return sum(s.requests for s in stats)
+
+
+def _rejected(error: Exception) -> bool:
+    """CloudWatch refused the data itself (400, not throttling): retrying cannot help.
+    Auth errors (403) are retried: credentials may be fixed or refreshed meanwhile."""
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return False
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    code = str(response.get("Error", {}).get("Code", ""))
+    return int(status) == 400 and "Throttl" not in code
+
+
+def _describe(error: Exception) -> str:
+    text = str(error) or type(error).__name__
+    return f"{type(error).__name__}: {text}"
+
+
+def from_environ(
+    api: str,
+    *,
+    deployment: str | None = None,
+    model_type: str | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> CloudWatchPublisher | None:
+    """A publisher when `CORTEX_CLOUDWATCH_NAMESPACE` is set, else None."""
+    namespace = environ.get("CORTEX_CLOUDWATCH_NAMESPACE", "").strip()
+    if not namespace:
+        return None
+    try:
+        flush = float(environ.get("CORTEX_CLOUDWATCH_FLUSH_SECONDS") or 5.0)
+    except ValueError:
+        flush = 5.0
+    publisher = CloudWatchPublisher(
+        namespace,
+        api,
+        deployment=deployment,
+        model_type=model_type,
+        region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None,
+        endpoint_url=environ.get("CORTEX_CLOUDWATCH_ENDPOINT") or None,
+        flush_seconds=max(flush, 0.1),
+    )
+    log.info("cloudwatch: publishing metrics of api %s to namespace %s", api, namespace)
+    return publisher

@@ -1,0 +1,166 @@
+"""Checks of an API's inference file, without running it (SPEC §2, §3)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from cortex_tui.config.quantity import describe
+
+MAX_SOURCE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PathProblem:
+    """A problem with the `python.inference` value itself (positioned in cortex.yaml)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """A problem inside the inference file (1-based line and column in that file)."""
+
+    line: int
+    column: int
+    message: str
+
+
+def resolve_inference(root: Path, value: str) -> tuple[str, Path] | PathProblem:
+    """The normalised relative POSIX path and the file, or why the path is not acceptable."""
+    shown = describe(value)
+    if "\\" in value:
+        return PathProblem(f"must use '/' as the path separator (got {shown})")
+    if "\x00" in value:
+        return PathProblem(f"is not a valid path (got {shown})")
+    pure = PurePosixPath(value)
+    if pure.is_absolute():
+        return PathProblem(f"must be a path relative to the project folder (got {shown})")
+    parts: list[str] = []
+    for part in pure.parts:
+        if part == "..":
+            if not parts:
+                return PathProblem(f"must stay inside the project folder (got {shown})")
+            parts.pop()
+        elif part != ".":
+            parts.append(part)
+    if not parts or pure.suffix != ".py":
+        return PathProblem(f"must be a .py file (got {shown})")
+    relative = "/".join(parts)
+    target = root.joinpath(*parts)
+    try:
+        real_root = root.resolve()
+        real = target.resolve()
+        if not real.is_relative_to(real_root):
+            return PathProblem(f"is a link to a file outside the project folder (got {shown})")
+        if not target.exists():
+            return PathProblem(f"file not found: {relative} (in {root})")
+        if not target.is_file():
+            return PathProblem(f"must be a file, not a folder (got {shown})")
+    except (OSError, RuntimeError, ValueError) as exc:
+        return PathProblem(f"cannot be read: {exc}")
+    return relative, target
+
+
+def check_source(source: bytes) -> list[SourceProblem]:
+    """Parse the file and check the signatures of `predict` (required) and `init` (optional)."""
+    if len(source) > MAX_SOURCE_BYTES:
+        return [SourceProblem(1, 1, "is too large to be an inference file")]
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        column = exc.offset or 1
+        return [SourceProblem(line, max(column, 1), f"syntax error: {exc.msg}")]
+    except (ValueError, UnicodeDecodeError, RecursionError, MemoryError) as exc:
+        return [SourceProblem(1, 1, f"cannot be parsed: {exc}")]
+    functions, other_bindings = _module_functions(tree)
+    problems: list[SourceProblem] = []
+    predict = functions.get("predict")
+    if predict is None:
+        if "predict" not in other_bindings:
+            problems.append(SourceProblem(1, 1, "must define predict(sample, metadata)"))
+    else:
+        problems.extend(_check_signature(predict, ("sample", "metadata")))
+    init = functions.get("init")
+    if init is not None:
+        problems.extend(_check_signature(init, ("metadata",)))
+    return problems
+
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _module_functions(tree: ast.Module) -> tuple[dict[str, Function], set[str]]:
+    """The last module-level def of each name; other names bound at module level."""
+    functions: dict[str, Function] = {}
+    others: set[str] = set()
+    for node in _module_statements(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions[node.name] = node
+            others.discard(node.name)
+            continue
+        for name in _bound_names(node):
+            others.add(name)
+            functions.pop(name, None)
+    return functions, others
+
+
+def _module_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements run at import time, including those in module-level if/try/with blocks."""
+    for node in body:
+        yield node
+        if isinstance(node, (ast.If, ast.For, ast.While)):
+            yield from _module_statements(node.body)
+            yield from _module_statements(node.orelse)
+        elif isinstance(node, ast.With):
+            yield from _module_statements(node.body)
+        elif isinstance(node, ast.Try):
+            yield from _module_statements(node.body)
+            for handler in node.handlers:
+                yield from _module_statements(handler.body)
+            yield from _module_statements(node.orelse)
+            yield from _module_statements(node.finalbody)
+
+
+def _bound_names(node: ast.stmt) -> Iterator[str]:
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        for alias in node.names:
+            yield (alias.asname or alias.name).split(".")[0]
+    elif isinstance(node, ast.ClassDef):
+        yield node.name
+    elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, ast.Name):
+                    yield sub.id
+
+
+def _check_signature(func: Function, expected: tuple[str, ...]) -> list[SourceProblem]:
+    args = func.args
+    wanted = f"{func.name}({', '.join(expected)})"
+    problems: list[SourceProblem] = []
+
+    def at(node: ast.AST, message: str) -> None:
+        problems.append(SourceProblem(node.lineno, node.col_offset + 1, message))
+
+    positional = [*args.posonlyargs, *args.args]
+    for arg in args.posonlyargs:
+        at(arg, f"{wanted}: parameter '{arg.arg}' must not be positional-only")
+    if args.vararg is not None:
+        at(args.vararg, f"{wanted}: must not take *{args.vararg.arg}")
+    if args.kwarg is not None:
+        at(args.kwarg, f"{wanted}: must not take **{args.kwarg.arg}")
+    for arg in args.kwonlyargs:
+        at(arg, f"{wanted}: must not take keyword-only parameter '{arg.arg}'")
+    for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+        at(default, f"{wanted}: parameters must not have default values")
+    names = tuple(arg.arg for arg in positional)
+    if names != expected:
+        where: ast.AST = positional[0] if positional else func
+        got = f"{func.name}({', '.join(names)})"
+        at(where, f"must be defined as {wanted} (got {got})")
+    return problems

@@ -1,0 +1,117 @@
+"""Kubernetes quantities ("200m", "0.5", "1Gi", "1e3", 512) for `cpu`, `mem` and sizes.
+
+The grammar is Kubernetes' own: a signed decimal number, then a binary suffix (Ki..Ei), a
+decimal suffix (n, u, m, "", k, M, G, T, P, E) or a decimal exponent (e3, E-2).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import ROUND_CEILING, Decimal, localcontext
+from typing import Any
+
+_QUANTITY = re.compile(
+    r"(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))"
+    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+|[numkMGTPE]?)"
+)
+_MULTIPLIERS: dict[str, Decimal] = {
+    "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30),
+    "Ti": Decimal(2**40), "Pi": Decimal(2**50), "Ei": Decimal(2**60),
+    "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
+    "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"), "T": Decimal("1e12"),
+    "P": Decimal("1e15"), "E": Decimal("1e18"),
+}
+# Kubernetes stores quantities in an int64 of their smallest unit; nothing sane is larger.
+_MAX = Decimal(2**63 - 1)
+_MAX_EXPONENT = 30  # far beyond _MAX either way, keeps Decimal arithmetic small
+
+
+class QuantityError(ValueError):
+    """A value that is not a usable quantity; the message says why in plain words."""
+
+
+def describe(value: Any) -> str:
+    """A user's value as shown in messages: strings quoted, YAML words for the rest."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        text = value if len(value) <= 60 else value[:57] + "..."
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, int):
+        text = str(value) if value.bit_length() < 200 else "a very large number"
+        return text
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return "a map"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
+def parse_quantity(value: Any, example: str) -> Decimal:
+    """The positive amount a quantity denotes, or QuantityError (`example` goes in the hint)."""
+    got = describe(value)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise QuantityError(f"must be a Kubernetes quantity such as {example} (got {got})")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise QuantityError(f"must be a finite quantity (got {got})")
+        amount = Decimal(repr(value))
+    elif isinstance(value, int):
+        if value.bit_length() > 64:
+            raise QuantityError(f"is too large (got {got})")
+        amount = Decimal(value)
+    else:
+        amount = _parse_text(value, example)
+    if amount <= 0:
+        raise QuantityError(f"must be greater than 0 (got {got})")
+    if amount > _MAX:
+        raise QuantityError(f"is too large (got {got})")
+    return amount
+
+
+def _parse_text(text: str, example: str) -> Decimal:
+    match = _QUANTITY.fullmatch(text)
+    if match is None:
+        raise QuantityError(
+            f"must be a Kubernetes quantity such as {example} (got {describe(text)})"
+        )
+    number, suffix = match.group("number"), match.group("suffix")
+    with localcontext() as ctx:
+        ctx.prec = 80
+        if suffix[:1] in ("e", "E") and len(suffix) > 1:
+            exponent = int(suffix[1:])
+            if abs(exponent) > _MAX_EXPONENT:
+                raise QuantityError(f"has an exponent out of range (got {describe(text)})")
+            return Decimal(number).scaleb(exponent)
+        return Decimal(number) * _MULTIPLIERS[suffix]
+
+
+def parse_cpu(value: Any) -> Decimal:
+    """CPU cores, rounded up to whole millicores as Kubernetes does ("1u" is "1m")."""
+    cores = parse_quantity(value, '"200m", "0.5" or 2')
+    millis = (cores * 1000).to_integral_value(rounding=ROUND_CEILING)
+    return Decimal(int(millis)) / Decimal(1000)
+
+
+def parse_bytes(value: Any) -> int:
+    """A memory quantity in whole bytes; a fractional byte count rounds up like Kubernetes."""
+    amount = parse_quantity(value, '"1Gi", "500M" or 1073741824')
+    return int(amount.to_integral_value(rounding=ROUND_CEILING))
+
+
+def format_bytes(size: int) -> str:
+    """Shortest exact Kubernetes form of a byte count: "1Gi", "500M", "1234"."""
+    for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
+        unit = int(_MULTIPLIERS[suffix])
+        if size >= unit and size % unit == 0:
+            return f"{size // unit}{suffix}"
+    for suffix in ("E", "P", "T", "G", "M", "k"):
+        unit = int(_MULTIPLIERS[suffix])
+        if size >= unit and size % unit == 0:
+            return f"{size // unit}{suffix}"
+    return str(size)

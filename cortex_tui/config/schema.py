@@ -1,0 +1,148 @@
+"""The voluptuous schemas of `kind: api` and `kind: deployment`, with plain-word messages.
+
+Every leaf validator raises `Invalid` with the message the user reads; the few structural
+messages voluptuous writes itself are translated in `loader.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from voluptuous import All, Invalid, Optional, Required, Schema
+
+from cortex_tui.config.model import (
+    DEFAULT_CPU,
+    DEFAULT_GPU,
+    DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_REPLICAS,
+    DEFAULT_MIN_REPLICAS,
+    DEFAULT_QUEUE_SIZE,
+    DEFAULT_TARGET_CPU_UTILIZATION,
+    DEFAULT_THREADS_PER_REPLICA,
+    MODEL_TYPES,
+)
+from cortex_tui.config.quantity import QuantityError, describe, parse_bytes, parse_cpu
+
+DNS_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+DNS_1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+KINDS = ("api", "deployment")
+
+
+def integer(low: int | None = None, high: int | None = None) -> Callable[[Any], int]:
+    """An integer (never a bool, float or string) within [low, high]."""
+
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Invalid(f"must be an integer (got {describe(value)})")
+        if low is not None and high is not None and not low <= value <= high:
+            if low == 1 and value < 1:
+                raise Invalid(f"must be greater than 0 (got {describe(value)})")
+            raise Invalid(f"must be between {low} and {high} (got {describe(value)})")
+        if low is not None and value < low:
+            if low == 1:
+                raise Invalid(f"must be greater than 0 (got {describe(value)})")
+            raise Invalid(f"must be {low} or more (got {describe(value)})")
+        return value
+
+    return check
+
+
+def quantity(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        try:
+            return parse(value)
+        except QuantityError as exc:
+            raise Invalid(str(exc)) from None
+
+    return check
+
+
+def a_map(value: Any) -> dict[Any, Any]:
+    if not isinstance(value, dict):
+        raise Invalid(f"must be a map (got {describe(value)})")
+    return value
+
+
+def non_empty_string(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(f"must be a non-empty string (got {describe(value)})")
+    return value
+
+
+def api_name(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 63 or not DNS_1035.fullmatch(value):
+        raise Invalid(
+            "must be a DNS-1035 label: lower-case letters, digits and '-', starting with a "
+            f"letter, not ending with '-', at most 63 characters (got {describe(value)})"
+        )
+    return value
+
+
+def deployment_name(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 63 or not DNS_1123.fullmatch(value):
+        raise Invalid(
+            "must be a DNS-1123 label: lower-case letters, digits and '-', starting and ending "
+            f"with a letter or digit, at most 63 characters (got {describe(value)})"
+        )
+    return value
+
+
+def model_type(value: Any) -> str:
+    if value not in MODEL_TYPES or not isinstance(value, str):
+        raise Invalid(f'must be "classification" or "regression" (got {describe(value)})')
+    return value
+
+
+def metadata_map(value: Any) -> dict[str, Any]:
+    value = a_map(value)
+    for key in value:
+        if not isinstance(key, str):
+            raise Invalid(f"keys must be strings (got {describe(key)})", path=[key])
+    return value
+
+
+TRACKER = All(a_map, {
+    Required("model_type"): model_type,
+    Optional("key"): non_empty_string,
+})
+
+COMPUTE = All(a_map, {
+    Optional("min_replicas", default=DEFAULT_MIN_REPLICAS): integer(1),
+    Optional("max_replicas", default=DEFAULT_MAX_REPLICAS): integer(1),
+    Optional("init_replicas"): integer(1),
+    Optional("target_cpu_utilization", default=DEFAULT_TARGET_CPU_UTILIZATION): integer(1, 100),
+    Optional("cpu", default=str(DEFAULT_CPU)): quantity(parse_cpu),
+    Optional("gpu", default=DEFAULT_GPU): integer(0),
+    Optional("mem", default=None): lambda v: None if v is None else quantity(parse_bytes)(v),
+    Optional("threads_per_replica", default=DEFAULT_THREADS_PER_REPLICA): integer(1, 256),
+    Optional("queue_size", default=DEFAULT_QUEUE_SIZE): integer(0),
+    Optional("max_body_size", default=DEFAULT_MAX_BODY_SIZE): quantity(parse_bytes),
+})
+
+API = Schema({
+    Required("kind"): "api",
+    Required("name"): api_name,
+    Required("python"): All(a_map, {Required("inference"): non_empty_string}),
+    Optional("tracker"): TRACKER,
+    Required("compute"): COMPUTE,  # absent or null maps are made {} before validation
+    Required("metadata"): metadata_map,
+})
+
+DEPLOYMENT = Schema({
+    Required("kind"): "deployment",
+    Optional("name"): deployment_name,
+})
+
+# Keys each map accepts, for "unknown key" hints.
+KNOWN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("api",): ("kind", "name", "python", "tracker", "compute", "metadata"),
+    ("api", "python"): ("inference",),
+    ("api", "tracker"): ("model_type", "key"),
+    ("api", "compute"): (
+        "min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization", "cpu", "gpu",
+        "mem", "threads_per_replica", "queue_size", "max_body_size",
+    ),
+    ("deployment",): ("kind", "name"),
+}

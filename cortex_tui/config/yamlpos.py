@@ -1,0 +1,239 @@
+"""Safe YAML loading that keeps the line and column of every key and value.
+
+PyYAML's composer gives a node graph with marks; we build plain Python values from it ourselves
+so that nothing but the safe scalar types is ever constructed, duplicate keys are reported
+(PyYAML silently keeps the last), and alias bombs or deep nesting stay a reported problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+Path = tuple[Any, ...]
+
+MAP_TAG = "tag:yaml.org,2002:map"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+MAX_VALUES = 50_000  # values after alias expansion; a real cortex.yaml has a few hundred
+MAX_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class Pos:
+    """1-based line and column."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Marks:
+    """Where a value sits in the file, and where its key sits (None for list items / root)."""
+
+    key: Pos | None
+    value: Pos
+
+
+@dataclass(frozen=True)
+class YamlProblem:
+    pos: Pos
+    path: Path
+    message: str
+
+
+@dataclass
+class YamlDoc:
+    """Plain data (dicts, lists, scalars), the marks of every path, problems found on the way."""
+
+    data: Any = None
+    marks: dict[Path, Marks] = field(default_factory=dict)
+    problems: list[YamlProblem] = field(default_factory=list)
+    syntax_ok: bool = True
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _pos(mark: yaml.Mark) -> Pos:
+    return Pos(mark.line + 1, mark.column + 1)
+
+
+def position_of_index(text: str, index: int) -> Pos:
+    """Line and column of a character index (for errors PyYAML gives without a mark)."""
+    index = max(0, min(index, len(text)))
+    line_start = text.rfind("\n", 0, index) + 1
+    return Pos(text.count("\n", 0, index) + 1, index - line_start + 1)
+
+
+def load_yaml(text: str) -> YamlDoc:
+    """Parse one YAML document; syntax errors and unsafe values become problems."""
+    doc = YamlDoc()
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = _pos(mark) if mark is not None else Pos(1, 1)
+        doc.problems.append(YamlProblem(pos, (), _syntax_message(exc)))
+        doc.syntax_ok = False
+        return doc
+    except yaml.reader.ReaderError as exc:
+        doc.problems.append(YamlProblem(
+            position_of_index(text, exc.position), (),
+            f"YAML syntax error: unacceptable character {exc.character!r}"
+            if isinstance(exc.character, str) else f"YAML syntax error: {exc.reason}",
+        ))
+        doc.syntax_ok = False
+        return doc
+    except (yaml.YAMLError, RecursionError) as exc:
+        message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        doc.problems.append(YamlProblem(Pos(1, 1), (), f"YAML syntax error: {message}"))
+        doc.syntax_ok = False
+        return doc
+    if root is None:
+        return doc
+    builder = _Builder(doc)
+    try:
+        doc.data = builder.build(root, (), None, ())
+    except _TooBig:
+        doc.data = None
+        doc.problems.append(YamlProblem(
+            _pos(root.start_mark), (),
+            f"too large: more than {MAX_VALUES} values once aliases are expanded",
+        ))
+    return doc
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+    problem = (exc.problem or "invalid YAML").strip()
+    if exc.context and exc.context_mark is not None and exc.problem_mark is not None:
+        return f"YAML syntax error: {problem} ({exc.context} at line {exc.context_mark.line + 1})"
+    return f"YAML syntax error: {problem}"
+
+
+class _Builder:
+    def __init__(self, doc: YamlDoc) -> None:
+        self.doc = doc
+        self.count = 0
+        self.constructor = SafeConstructor()
+
+    def problem(self, pos: Pos, path: Path, message: str) -> None:
+        self.doc.problems.append(YamlProblem(pos, path, message))
+
+    def build(self, node: Node, path: Path, key_pos: Pos | None, stack: tuple[int, ...]) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise _TooBig
+        value_pos = _value_pos(node, key_pos)
+        self.doc.marks[path] = Marks(key_pos, value_pos)
+        if id(node) in stack:
+            self.problem(value_pos, path, "an alias refers to itself (recursive structure)")
+            return None
+        if len(stack) >= MAX_DEPTH:
+            self.problem(value_pos, path, f"nested more than {MAX_DEPTH} levels deep")
+            return None
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, path, value_pos)
+        inner = (*stack, id(node))
+        if node.tag not in (MAP_TAG, SEQ_TAG):
+            self.problem(value_pos, path, f"unsupported YAML tag {node.tag}")
+            return None
+        if isinstance(node, SequenceNode):
+            return [
+                self.build(child, (*path, i), None, inner) for i, child in enumerate(node.value)
+            ]
+        assert isinstance(node, MappingNode)
+        return self.mapping(node, path, inner)
+
+    def scalar(self, node: ScalarNode, path: Path, pos: Pos) -> Any:
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as exc:
+            message = (exc.problem or "cannot read this value").strip()
+            if "could not determine a constructor" in message:
+                message = f"unsupported YAML tag {node.tag}"
+            self.problem(pos, path, message)
+        except (ValueError, OverflowError, TypeError) as exc:
+            self.problem(pos, path, f"cannot read this value: {exc}")
+        return None
+
+    def mapping(self, node: MappingNode, path: Path, stack: tuple[int, ...]) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        first_line: dict[Any, int] = {}
+        explicit: list[tuple[Node, Node]] = []
+        merged: list[tuple[Node, Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                merged.extend(self.merge_source(value_node, path, stack))
+            else:
+                explicit.append((key_node, value_node))
+        # Merged keys come first so explicit keys override them, as YAML merge keys require.
+        for key_node, value_node in merged:
+            key = self.key(key_node, path)
+            if key is not _BAD_KEY and key not in result:
+                result[key] = self.build(value_node, (*path, key), _pos(key_node.start_mark), stack)
+        seen: set[Any] = set()
+        for key_node, value_node in explicit:
+            key = self.key(key_node, path)
+            if key is _BAD_KEY:
+                continue
+            key_pos = _pos(key_node.start_mark)
+            if key in seen:
+                self.problem(
+                    key_pos, (*path, key),
+                    f"duplicate key {_show_key(key)} (first at line {first_line[key]})",
+                )
+            else:
+                seen.add(key)
+                first_line[key] = key_pos.line
+            result[key] = self.build(value_node, (*path, key), key_pos, stack)
+        return result
+
+    def merge_source(
+        self, node: Node, path: Path, stack: tuple[int, ...]
+    ) -> list[tuple[Node, Node]]:
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        pairs: list[tuple[Node, Node]] = []
+        for source in sources:
+            if not isinstance(source, MappingNode) or id(source) in stack:
+                self.problem(_pos(source.start_mark), path, "a merge key (<<) needs a map")
+                continue
+            pairs.extend(p for p in source.value if p[0].tag != MERGE_TAG)
+        return pairs
+
+    def key(self, node: Node, path: Path) -> Any:
+        if not isinstance(node, ScalarNode):
+            self.problem(_pos(node.start_mark), path, "keys must be plain values, not maps")
+            return _BAD_KEY
+        value = self.scalar(node, path, _pos(node.start_mark))
+        try:
+            hash(value)
+        except TypeError:
+            self.problem(_pos(node.start_mark), path, "this key cannot be used as a map key")
+            return _BAD_KEY
+        return value
+
+
+_BAD_KEY = object()
+
+
+def _show_key(key: Any) -> str:
+    return f'"{key}"' if isinstance(key, str) else repr(key)
+
+
+def _value_pos(node: Node, key_pos: Pos | None) -> Pos:
+    # An empty value (`compute:` with nothing after it) is marked where the next token starts,
+    # often on a later line: point at its key instead.
+    if (
+        key_pos is not None
+        and isinstance(node, ScalarNode)
+        and node.value == ""
+        and node.style is None
+    ):
+        return key_pos
+    return _pos(node.start_mark)

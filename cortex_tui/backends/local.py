@@ -1,0 +1,178 @@
+"""The `local` target: a `Backend` that talks to the local operator daemon (started on demand)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cortex_tui.backends.base import (
+    ApiState,
+    Backend,
+    BackendError,
+    DeployChange,
+    DeployResult,
+    Event,
+    LogLine,
+    Metrics,
+    MetricsPoint,
+    NetworkStats,
+    PredictResult,
+    RegressionStats,
+    ScaleRequest,
+    Status,
+    TargetInfo,
+    TrackerStats,
+)
+from cortex_tui.config.model import Project
+from cortex_tui.local.client import OperatorClient
+
+FOLLOW_POLL = 0.25  # seconds between looks at the log files when following
+
+
+class LocalBackend(Backend):
+    def __init__(self, client: OperatorClient | None = None) -> None:
+        self.client = client or OperatorClient()
+
+    def target_info(self) -> TargetInfo:
+        info = self.client.call("GET", "/v1/info")
+        return TargetInfo(kind="local", name="local", nodes=1, cpu=info["cpu_millis"] / 1000,
+                          memory=info["memory"], gpu=info["gpu"])
+
+    def deploy(self, project: Project, force: bool = False) -> DeployResult:
+        payload = {
+            "root": str(Path(project.root).resolve()),
+            "deployment": project.deployment_name,
+            "apis": [spec.to_dict() for spec in project.apis],
+            "force": force,
+        }
+        data = self.client.call("POST", "/v1/deploy", payload)
+        return DeployResult(tuple(DeployChange(**c) for c in data["changes"]))
+
+    def get(self, api: str | None = None) -> list[ApiState]:
+        data = self.client.call("GET", "/v1/apis", query={"api": api})
+        return [api_state_from_json(item) for item in data["apis"]]
+
+    def delete(self, api: str | None = None) -> list[str]:
+        return list(self.client.call("DELETE", "/v1/apis", {"api": api})["deleted"])
+
+    def scale(self, api: str, request: ScaleRequest) -> ApiState:
+        body = {"api": api, **{k: v for k, v in request.__dict__.items() if v is not None}}
+        return api_state_from_json(self.client.call("POST", "/v1/scale", body)["api"])
+
+    def metrics(self, api: str, since: float | None = None) -> Metrics:
+        data = self.client.call("GET", "/v1/metrics", query={"api": api, "since": since})
+        return Metrics(
+            api=data["api"],
+            points=tuple(MetricsPoint(**p) for p in data["points"]),
+            network=NetworkStats(**data["network"]),
+            tracker=_tracker(data["tracker"]),
+        )
+
+    def events(self, api: str | None = None, since: float | None = None) -> list[Event]:
+        data = self.client.call("GET", "/v1/events", query={"api": api, "since": since})
+        return [Event(**e) for e in data["events"]]
+
+    def predict(self, api: str, sample: Any, debug: bool = False) -> PredictResult:
+        endpoint = self.get(api)[0].endpoint
+        if endpoint is None:
+            raise BackendError(f'api "{api}" has no endpoint yet')
+        return post_json(endpoint, sample, debug)
+
+    def logs(self, api: str, follow: bool = False, tail: int | None = None) -> Iterator[LogLine]:
+        offsets: dict[str, int] = {}
+        replicas = self._replicas(api)
+        for replica in replicas:
+            path = Path(replica["log"])
+            lines, offsets[replica["name"]] = _read_from(path, 0)
+            for text in lines[-tail:] if tail else lines:
+                yield LogLine(replica["name"], text)
+        next_listing = time.monotonic() + 1.0
+        while follow:
+            for replica in replicas:
+                start = offsets.get(replica["name"], 0)
+                lines, offsets[replica["name"]] = _read_from(Path(replica["log"]), start)
+                for text in lines:
+                    yield LogLine(replica["name"], text)
+            if time.monotonic() >= next_listing:
+                replicas = self._replicas(api)  # replicas come and go while following
+                next_listing = time.monotonic() + 1.0
+            time.sleep(FOLLOW_POLL)
+
+    def _replicas(self, api: str) -> list[dict[str, Any]]:
+        return list(self.client.call("GET", "/v1/replicas", query={"api": api})["replicas"])
+
+
+def _read_from(path: Path, offset: int) -> tuple[list[str], int]:
+    """Complete lines of `path` after `offset`, and the offset after the last one."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            data = handle.read()
+    except OSError:
+        return [], offset
+    end = data.rfind(b"\n") + 1
+    text = data[:end].decode("utf-8", "replace")
+    return text.splitlines(), offset + end
+
+
+def post_json(endpoint: str, sample: Any, debug: bool, timeout: float = 60.0) -> PredictResult:
+    """POST `sample` to a prediction endpoint; the replica's status and decoded body."""
+    url = urlsplit(endpoint)
+    path = (url.path or "/") + ("?debug=true" if debug else "")
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=timeout)
+    started = time.perf_counter()
+    try:
+        conn.request("POST", path, body=json.dumps(sample).encode(),
+                     headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        raw = resp.read()
+    except OSError as exc:
+        raise BackendError(f"cannot reach {endpoint}: {exc}") from None
+    finally:
+        conn.close()
+    elapsed = (time.perf_counter() - started) * 1000
+    try:
+        body: Any = json.loads(raw)
+    except ValueError:
+        body = raw.decode("utf-8", "replace")
+    return PredictResult(status=resp.status, body=body, elapsed_ms=elapsed)
+
+
+def _tracker(data: dict[str, Any] | None) -> TrackerStats | None:
+    if data is None:
+        return None
+    reg = data.get("regression_stats")
+    return TrackerStats(
+        model_type=data["model_type"],
+        class_distribution=data.get("class_distribution"),
+        regression_stats=None if reg is None else RegressionStats(
+            min=reg["min"], max=reg["max"], avg=reg["avg"], sample_count=reg["sample_count"],
+            histogram=tuple((float("inf") if b is None else float(b), int(c))
+                            for b, c in reg["histogram"]),
+        ),
+    )
+
+
+def api_state_from_json(data: dict[str, Any]) -> ApiState:
+    """Inverse of `ApiState.to_json` (the operator's wire format)."""
+    net = data.get("network_stats") or {}
+    model_type = data.get("tracker_model_type")
+    tracker = None
+    if model_type is not None:
+        tracker = _tracker({"model_type": model_type,
+                            "class_distribution": data.get("class_distribution"),
+                            "regression_stats": data.get("regression_stats")})
+    return ApiState(
+        name=data["name"], status=Status(data["status"]), message=data.get("message", ""),
+        up_to_date=data["up_to_date"], available=data["available"],
+        requested=data["requested"], failed=data.get("failed", 0),
+        min_replicas=data["min_replicas"], max_replicas=data["max_replicas"],
+        init_replicas=data.get("init_replicas", data["min_replicas"]),
+        target_cpu_utilization=data["target_cpu_utilization"], endpoint=data.get("endpoint"),
+        last_update=data.get("last_update"), network=NetworkStats(**net), tracker=tracker,
+    )

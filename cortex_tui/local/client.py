@@ -1,0 +1,158 @@
+"""Talking to the operator: find it (or start it, detached), call its HTTP API, stop it."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import psutil
+
+from cortex_tui.backends.base import ApiNotFound, BackendError, TargetUnavailable
+from cortex_tui.local.paths import StateDir
+from cortex_tui.local.replica import Replica
+from cortex_tui.local.server import TOKEN_HEADER
+
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 40.0
+
+
+class OperatorClient:
+    def __init__(self, state: StateDir | None = None, timeout: float = 60.0) -> None:
+        self.state = state or StateDir.current()
+        self.timeout = timeout
+
+    # ---- discovery ---------------------------------------------------------------------
+    def _address(self) -> tuple[int, int, str] | None:
+        try:
+            data = json.loads(self.state.address.read_text(encoding="utf-8"))
+            token = self.state.token.read_text(encoding="utf-8").strip()
+            return int(data["pid"]), int(data["port"]), token
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def running_pid(self) -> int | None:
+        """The operator's pid if one answers, else None (stale files are ignored)."""
+        address = self._address()
+        if address is None:
+            return None
+        pid, port, token = address
+        try:
+            self._call(port, token, "GET", "/v1/info", None, timeout=5.0)
+        except (OSError, BackendError):
+            return None
+        return pid
+
+    def ensure_started(self) -> tuple[int, str]:
+        address = self._address()
+        if address is not None and self._answers(address[1], address[2]):
+            return address[1], address[2]
+        self.state.ensure()
+        with open(self.state.start_lock, "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            address = self._address()  # another client may have started it meanwhile
+            if address is not None and self._answers(address[1], address[2]):
+                return address[1], address[2]
+            return self._start()
+
+    def _answers(self, port: int, token: str) -> bool:
+        try:
+            self._call(port, token, "GET", "/v1/info", None, timeout=5.0)
+        except (OSError, BackendError):
+            return False
+        return True
+
+    def _start(self) -> tuple[int, str]:
+        self.state.address.unlink(missing_ok=True)
+        with open(self.state.operator_log, "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "cortex_tui.local.daemon"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.state.root, start_new_session=True,
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            address = self._address()
+            if address is not None and self._answers(address[1], address[2]):
+                return address[1], address[2]
+            if proc.poll() is not None and address is None:
+                break
+            time.sleep(0.05)
+        raise TargetUnavailable(
+            f"the local operator did not start; see {self.state.operator_log}"
+        )
+
+    # ---- calls -------------------------------------------------------------------------
+    def call(self, method: str, path: str, body: Any = None,
+             query: dict[str, Any] | None = None) -> Any:
+        if query:
+            path += "?" + urlencode({k: v for k, v in query.items() if v is not None})
+        port, token = self.ensure_started()
+        try:
+            return self._call(port, token, method, path, body, self.timeout)
+        except ConnectionError:
+            port, token = self.ensure_started()  # it died between the check and the call
+            return self._call(port, token, method, path, body, self.timeout)
+
+    @staticmethod
+    def _call(port: int, token: str, method: str, path: str, body: Any, timeout: float) -> Any:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            data = None if body is None else json.dumps(body).encode()
+            headers = {TOKEN_HEADER: token, "Content-Type": "application/json"}
+            conn.request(method, path, body=data, headers=headers)
+            resp = conn.getresponse()
+            payload = json.loads(resp.read() or b"null")
+        finally:
+            conn.close()
+        if resp.status == 200:
+            return payload
+        message = payload.get("error", "") if isinstance(payload, dict) else str(payload)
+        if resp.status == 404 and isinstance(payload, dict) and payload.get("api"):
+            raise ApiNotFound(payload["api"])
+        raise BackendError(message or f"operator answered {resp.status}")
+
+    # ---- stop --------------------------------------------------------------------------
+    def stop(self) -> bool:
+        """Stop the operator and every replica; True when an operator was running."""
+        address = self._address()
+        was_running = False
+        if address is not None and self._answers(address[1], address[2]):
+            was_running = True
+            pid = address[0]
+            with contextlib.suppress(BackendError, OSError):
+                self._call(address[1], address[2], "POST", "/v1/stop", {}, 10.0)
+            _wait_gone(pid, STOP_TIMEOUT)
+        self._kill_leftover_replicas()
+        return was_running
+
+    def _kill_leftover_replicas(self) -> None:
+        """Replicas recorded in state.json that still run (e.g. after the operator was killed)."""
+        try:
+            data = json.loads(self.state.state.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        for raw in data.get("replicas", []):
+            replica = Replica.adopt(raw)
+            if replica is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(replica.pid, signal.SIGKILL)
+                _wait_gone(replica.pid, 5.0)
+
+
+def _wait_gone(pid: int, timeout: float) -> None:
+    with contextlib.suppress(psutil.Error):
+        proc = psutil.Process(pid)
+        with contextlib.suppress(psutil.TimeoutExpired):
+            proc.wait(timeout)
+            return
+        proc.kill()
+        proc.wait(5)

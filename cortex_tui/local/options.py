@@ -1,0 +1,53 @@
+"""Operator settings, read from the environment the operator was started with.
+
+Defaults are Kubernetes' (15 s HPA sync, 300 s scale-down stabilisation); tests shorten them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+ENV_PREFIX = "CORTEX_TUI_"
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(ENV_PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+@dataclass(frozen=True)
+class OperatorOptions:
+    sync_period: float = 15.0  # HPA sync period (s)
+    scale_down_window: float = 300.0  # HPA scale-down stabilisation window (s)
+    scrape_period: float = 5.0  # how often /stats and CPU times are sampled (s)
+    restart_backoff: float = 1.0  # first restart delay; doubles per failure (s)
+    restart_backoff_max: float = 60.0
+    failures_before_error: int = 3  # consecutive failures before the API shows `error`
+    drain_timeout: float = 30.0  # SIGTERM → SIGKILL for a replica being stopped (s)
+    tick: float = 0.2  # supervisor loop period (s)
+
+    @classmethod
+    def from_env(cls) -> OperatorOptions:
+        return cls(
+            sync_period=_float("SYNC_PERIOD", cls.sync_period),
+            scale_down_window=_float("SCALE_DOWN_WINDOW", cls.scale_down_window),
+            scrape_period=_float("SCRAPE_PERIOD", cls.scrape_period),
+            restart_backoff=_float("RESTART_BACKOFF", cls.restart_backoff),
+            restart_backoff_max=_float("RESTART_BACKOFF_MAX", cls.restart_backoff_max),
+            failures_before_error=int(_float("FAILURES_BEFORE_ERROR", cls.failures_before_error)),
+            drain_timeout=_float("DRAIN_TIMEOUT", cls.drain_timeout),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        return {
+            ENV_PREFIX + "SYNC_PERIOD": str(self.sync_period),
+            ENV_PREFIX + "SCALE_DOWN_WINDOW": str(self.scale_down_window),
+            ENV_PREFIX + "SCRAPE_PERIOD": str(self.scrape_period),
+        }

@@ -1,0 +1,71 @@
+"""The desired state of one deployed API, as persisted in `state.json`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from cortex_tui.local.capacity import Resources
+
+
+@dataclass
+class ApiRecord:
+    name: str
+    deployment: str
+    version: int
+    fingerprint: str
+    snapshot: str  # directory the replicas run from
+    port: int  # the stable endpoint port, kept across redeploys and operator restarts
+    spec: dict[str, Any]  # ApiSpec.to_dict() as deployed (compute includes `scale` changes)
+    requested: int  # replicas the autoscaler wants now
+    last_update: float
+
+    @property
+    def compute(self) -> dict[str, Any]:
+        return self.spec["compute"]
+
+    @property
+    def tracker_type(self) -> str | None:
+        tracker = self.spec.get("tracker")
+        return tracker["model_type"] if tracker else None
+
+    @property
+    def resources(self) -> Resources:
+        c = self.compute
+        return Resources(cpu_millis=cpu_millis(c["cpu"]), mem=int(c["mem"] or 0), gpu=c["gpu"])
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ApiRecord:
+        return cls(**data)
+
+
+def cpu_millis(quantity: str) -> int:
+    """Millicores of a canonical cpu quantity as written by `format_cpu` ("200m", "2")."""
+    text = str(quantity)
+    if text.endswith("m"):
+        return int(text[:-1])
+    return round(float(text) * 1000)
+
+
+def fingerprint(spec: dict[str, Any], content: str) -> str:
+    data = json.dumps(spec, sort_keys=True, default=str) + content
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def describe_changes(old: dict[str, Any], new: dict[str, Any], code_changed: bool) -> str:
+    """`compute.cpu, metadata changed` — the keys that differ between two deployed specs."""
+    changed = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict) and key != "metadata":
+            changed += [f"{key}.{k}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        elif a != b:
+            changed.append(key)
+    if code_changed:
+        changed.append("project files")
+    return (", ".join(changed) + " changed") if changed else "redeployed"

@@ -1,0 +1,198 @@
+"""One replica: a predictor process in its own process group, with its private admin port."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+HOST = "127.0.0.1"
+PREDICTOR_MODULE_ENV = "CORTEX_TUI_PREDICTOR_MODULE"  # tests / development only
+
+
+def free_port() -> int:
+    """An ephemeral port nobody listens on right now (the replica binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def replica_name(api: str, version: int) -> str:
+    return f"{api}-v{version}-{secrets.token_hex(3)}"
+
+
+def _http_get(port: int, path: str, timeout: float) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+@dataclass
+class Replica:
+    name: str
+    api: str
+    version: int
+    port: int
+    admin_port: int
+    log_path: Path
+    termination_path: Path
+    pid: int
+    create_time: float
+    cpu_millis: int
+    mem: int
+    project: Path
+    state: str = "starting"  # starting | ready | stopping
+    started_at: float = field(default_factory=time.time)
+    stop_sent_at: float | None = None
+    killed_by_us: bool = False
+    popen: subprocess.Popen[bytes] | None = None
+    cpu_sample: tuple[float, float] | None = None  # (wall time, cpu seconds)
+
+    @classmethod
+    def spawn(
+        cls, *, api: str, version: int, project: Path, port: int, log_dir: Path,
+        cpu_millis: int, mem: int,
+    ) -> Replica:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        name = replica_name(api, version)
+        admin = free_port()
+        log_path = log_dir / f"{name}.log"
+        termination = log_dir / f"{name}.termination"
+        module = os.environ.get(PREDICTOR_MODULE_ENV, "predictor")
+        cmd = [
+            sys.executable, "-m", module, "--project", str(project), "--api", api,
+            "--host", HOST, "--port", str(port), "--admin-port", str(admin), "--reuse-port",
+        ]
+        env = dict(os.environ, PYTHONUNBUFFERED="1", CORTEX_TERMINATION_LOG=str(termination),
+                   CORTEX_REPLICA=name)
+        with open(log_path, "ab") as log:
+            popen = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=project, env=env, start_new_session=True,
+            )
+        try:
+            created = psutil.Process(popen.pid).create_time()
+        except psutil.Error:
+            created = 0.0
+        return cls(name, api, version, port, admin, log_path, termination, popen.pid, created,
+                   cpu_millis, mem, project, popen=popen)
+
+    @classmethod
+    def adopt(cls, record: dict[str, Any]) -> Replica | None:
+        """A replica left running by a previous operator, if it is still the same process."""
+        try:
+            proc = psutil.Process(int(record["pid"]))
+            if abs(proc.create_time() - float(record["create_time"])) > 0.01:
+                return None
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+        except (psutil.Error, KeyError, ValueError):
+            return None
+        return cls(
+            record["name"], record["api"], int(record["version"]), int(record["port"]),
+            int(record["admin_port"]), Path(record["log_path"]),
+            Path(record["termination_path"]), int(record["pid"]),
+            float(record["create_time"]), int(record["cpu_millis"]), int(record["mem"]),
+            Path(record["project"]), state="starting",
+            started_at=float(record.get("started_at", time.time())),
+        )
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "api": self.api, "version": self.version, "port": self.port,
+            "admin_port": self.admin_port, "log_path": str(self.log_path),
+            "termination_path": str(self.termination_path), "pid": self.pid,
+            "create_time": self.create_time, "cpu_millis": self.cpu_millis, "mem": self.mem,
+            "started_at": self.started_at, "project": str(self.project),
+        }
+
+    def exit_code(self) -> int | None:
+        """None while running; the exit code (negative: killed by that signal) once gone."""
+        if self.popen is not None:
+            return self.popen.poll()
+        try:
+            proc = psutil.Process(self.pid)
+            if proc.create_time() == self.create_time and proc.status() != psutil.STATUS_ZOMBIE:
+                return None
+        except psutil.Error:
+            pass
+        return -255  # an adopted process is not our child: its exit code is unknown
+
+    def healthy(self, timeout: float = 1.0) -> bool:
+        try:
+            status, _ = _http_get(self.admin_port, "/healthz", timeout)
+        except OSError:
+            return False
+        return status == 200
+
+    def stats(self, timeout: float = 1.0) -> dict[str, Any] | None:
+        try:
+            status, body = _http_get(self.admin_port, "/stats", timeout)
+            return json.loads(body) if status == 200 else None
+        except (OSError, ValueError):
+            return None
+
+    def cpu_seconds(self) -> float | None:
+        try:
+            times = psutil.Process(self.pid).cpu_times()
+        except psutil.Error:
+            return None
+        return float(times.user + times.system)
+
+    def utilization_since_sample(self) -> float | None:
+        """CPU use since the previous call, as percent of the replica's cpu request."""
+        now, cpu = time.monotonic(), self.cpu_seconds()
+        if cpu is None:
+            return None
+        previous, self.cpu_sample = self.cpu_sample, (now, cpu)
+        if previous is None or now - previous[0] <= 0:
+            return None
+        cores = (cpu - previous[1]) / (now - previous[0])
+        return 100.0 * cores * 1000 / max(self.cpu_millis, 1)
+
+    def signal(self, sig: signal.Signals) -> None:
+        if self.exit_code() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, sig)
+
+    def stop(self) -> None:
+        """Begin a graceful stop (SIGTERM: stop accepting, finish in-flight requests)."""
+        if self.stop_sent_at is None:
+            self.state = "stopping"
+            self.stop_sent_at = time.time()
+            self.killed_by_us = True
+            self.signal(signal.SIGTERM)
+
+    def last_lines(self, n: int = 10) -> list[str]:
+        try:
+            with open(self.log_path, "rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                size = handle.tell()
+                handle.seek(max(size - 16384, 0))
+                text = handle.read().decode("utf-8", "replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if line.strip()][-n:]
+
+    def termination_message(self) -> str:
+        try:
+            return self.termination_path.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            return ""

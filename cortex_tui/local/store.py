@@ -1,0 +1,96 @@
+"""SQLite history: events, metrics time series and each replica's last `/stats` totals.
+
+Kept under the state directory so history survives replica and operator restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from cortex_tui.backends.base import Event, MetricsPoint
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    t REAL NOT NULL, api TEXT NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_api_t ON events (api, t);
+CREATE TABLE IF NOT EXISTS points (
+    t REAL NOT NULL, api TEXT NOT NULL, requested INTEGER, ready INTEGER, rate REAL,
+    latency REAL, c2 INTEGER, c4 INTEGER, c5 INTEGER, cpu REAL);
+CREATE INDEX IF NOT EXISTS points_api_t ON points (api, t);
+CREATE TABLE IF NOT EXISTS replica_stats (
+    api TEXT NOT NULL, replica TEXT NOT NULL, stats TEXT NOT NULL, t REAL NOT NULL,
+    PRIMARY KEY (api, replica));
+"""
+
+MAX_POINTS_AGE = 24 * 3600.0
+
+
+class History:
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def event(self, api: str, kind: str, message: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO events VALUES (?, ?, ?, ?)", (time.time(), api, kind, message)
+            )
+
+    def events(self, api: str | None, since: float | None) -> list[Event]:
+        query = "SELECT t, api, kind, message FROM events WHERE t >= ?"
+        params: list[Any] = [since or 0.0]
+        if api is not None:
+            query += " AND api = ?"
+            params.append(api)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY t", params).fetchall()
+        return [Event(t, a, k, m) for t, a, k, m in rows]  # type: ignore[arg-type]
+
+    def add_point(self, api: str, p: MetricsPoint) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (p.t, api, p.requested, p.ready, p.request_rate, p.latency_ms,
+                 p.code_2xx, p.code_4xx, p.code_5xx, p.cpu_utilization),
+            )
+            self._db.execute("DELETE FROM points WHERE t < ?", (p.t - MAX_POINTS_AGE,))
+
+    def points(self, api: str, since: float | None) -> list[MetricsPoint]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT t, requested, ready, rate, latency, c2, c4, c5, cpu FROM points "
+                "WHERE api = ? AND t >= ? ORDER BY t",
+                (api, since or 0.0),
+            ).fetchall()
+        return [MetricsPoint(*row) for row in rows]
+
+    def save_replica_stats(self, api: str, replica: str, stats: dict[str, Any]) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO replica_stats VALUES (?, ?, ?, ?)",
+                (api, replica, json.dumps(stats), time.time()),
+            )
+
+    def replica_stats(self, api: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT stats FROM replica_stats WHERE api = ?", (api,)
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def forget_api(self, api: str) -> None:
+        """A deleted API starts from zero if it is deployed again (events are kept)."""
+        with self._lock:
+            self._db.execute("DELETE FROM points WHERE api = ?", (api,))
+            self._db.execute("DELETE FROM replica_stats WHERE api = ?", (api,))

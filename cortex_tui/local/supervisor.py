@@ -1,0 +1,485 @@
+"""The operator's brain: desired state, replica supervision, rollouts, autoscaling, status.
+
+One `Supervisor` per state directory, driven by `tick()` from a single loop thread; HTTP
+handler threads call the public methods. Everything shared is guarded by `self.lock`; slow I/O
+(health checks, `/stats` scrapes) happens outside it.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cortex_tui.backends.base import (
+    ApiNotFound,
+    ApiState,
+    BackendError,
+    DeployChange,
+    Metrics,
+    MetricsPoint,
+    NetworkStats,
+    Status,
+)
+from cortex_tui.config.model import Compute
+from cortex_tui.config.scaling import ScaleError, apply_scale
+from cortex_tui.local import snapshot
+from cortex_tui.local.capacity import Resources, describe_shortfall, node_capacity
+from cortex_tui.local.hpa import Autoscaler
+from cortex_tui.local.options import OperatorOptions
+from cortex_tui.local.paths import StateDir, write_private
+from cortex_tui.local.records import ApiRecord, describe_changes, fingerprint
+from cortex_tui.local.replica import HOST, Replica, free_port
+from cortex_tui.local.stats import interval_latency, merge_network, merge_tracker
+from cortex_tui.local.store import History
+
+OOM_EXIT = -signal.SIGKILL
+
+
+@dataclass
+class Runtime:
+    """What the operator knows about one API beyond its desired state (not persisted)."""
+
+    autoscaler: Autoscaler
+    replicas: list[Replica] = field(default_factory=list)
+    failures: int = 0  # consecutive failures of the current version
+    next_start_at: float = 0.0
+    failure_message: str = ""
+    failure_oom: bool = False
+    pending: int = 0
+    pending_reason: str = ""
+    stats: dict[str, dict[str, Any]] = field(default_factory=dict)  # replica → last /stats
+    utilization: dict[str, float] = field(default_factory=dict)  # replica → last cpu %
+    last_totals: tuple[float, NetworkStats] | None = None
+    dead: deque[Replica] = field(default_factory=lambda: deque(maxlen=3))
+    last_sync: float = 0.0
+
+
+class Supervisor:
+    def __init__(self, state_dir: StateDir, options: OperatorOptions) -> None:
+        self.dir = state_dir
+        self.options = options
+        self.lock = threading.RLock()
+        self.history = History(state_dir.history)
+        self.apis: dict[str, ApiRecord] = {}
+        self.runtime: dict[str, Runtime] = {}
+        self.capacity = node_capacity()
+        self._last_scrape = 0.0
+        self._orphans: list[Replica] = []  # replicas of deleted APIs, still draining
+
+    # ---- persistence -----------------------------------------------------------------
+    def load(self) -> None:
+        """Restore the desired state; re-adopt replicas a previous operator left running."""
+        if not self.dir.state.exists():
+            return
+        data = json.loads(self.dir.state.read_text(encoding="utf-8"))
+        for raw in data.get("apis", []):
+            record = ApiRecord.from_json(raw)
+            self.apis[record.name] = record
+            rt = self._new_runtime(record.name)
+            rt.stats = {s.get("replica", str(i)): s
+                        for i, s in enumerate(self.history.replica_stats(record.name))}
+        for raw in data.get("replicas", []):
+            replica = Replica.adopt(raw)
+            if replica is None:
+                continue
+            if replica.api in self.runtime:
+                self.runtime[replica.api].replicas.append(replica)
+            else:
+                replica.stop()
+
+    def save(self) -> None:
+        data = {
+            "apis": [r.to_json() for r in self.apis.values()],
+            "replicas": [rep.record() for rt in self.runtime.values() for rep in rt.replicas],
+        }
+        write_private(self.dir.state, json.dumps(data, indent=1))
+
+    def _new_runtime(self, api: str) -> Runtime:
+        rt = Runtime(Autoscaler(self.options.scale_down_window))
+        self.runtime[api] = rt
+        return rt
+
+    # ---- requests ----------------------------------------------------------------------
+    def deploy(self, payload: dict[str, Any]) -> list[DeployChange]:
+        root = Path(payload["root"])
+        if not root.is_dir():
+            raise BackendError(f"{root}: project folder not found")
+        self.dir.snapshots.mkdir(parents=True, exist_ok=True)
+        content, snap = snapshot.take_snapshot(root, self.dir.snapshots)
+        deployment, force = payload["deployment"], bool(payload.get("force"))
+        specs = [dict(s) for s in payload["apis"]]
+        for spec in specs:
+            spec.pop("line", None)
+        changes: list[DeployChange] = []
+        with self.lock:
+            listed = {s["name"] for s in specs}
+            for spec in specs:
+                changes.append(self._deploy_one(spec, deployment, content, snap, force))
+            for name in sorted(n for n, r in self.apis.items()
+                               if r.deployment == deployment and n not in listed):
+                self._delete_one(name)
+                changes.append(DeployChange(name, "deleted"))
+            self.save()
+            self._prune_snapshots()
+        return changes
+
+    def _deploy_one(
+        self, spec: dict[str, Any], deployment: str, content: str, snap: Path, force: bool
+    ) -> DeployChange:
+        name = spec["name"]
+        fp = fingerprint(spec, content)
+        old = self.apis.get(name)
+        now = time.time()
+        c = spec["compute"]
+        if old is None:
+            self.apis[name] = ApiRecord(name, deployment, 1, fp, str(snap), self._new_port(),
+                                        spec, c["init_replicas"], now)
+            self._new_runtime(name)
+            self.history.event(name, "deployed", f"created with {c['init_replicas']} replica(s)")
+            return DeployChange(name, "created")
+        if old.fingerprint == fp and not force:
+            return DeployChange(name, "unchanged")
+        code_changed = Path(old.snapshot) != snap
+        message = describe_changes(old.spec, spec, code_changed)
+        requested = min(max(old.requested, c["min_replicas"]), c["max_replicas"])
+        self.apis[name] = ApiRecord(name, deployment, old.version + 1, fp, str(snap), old.port,
+                                    spec, requested, now)
+        rt = self.runtime[name]
+        rt.failures, rt.next_start_at, rt.failure_message = 0, 0.0, ""
+        self.history.event(name, "updated", f"version {old.version + 1}: {message}")
+        return DeployChange(name, "updated", message)
+
+    def _new_port(self) -> int:
+        used = {r.port for r in self.apis.values()}
+        while True:
+            port = free_port()
+            if port not in used:
+                return port
+
+    def _prune_snapshots(self) -> None:
+        # Old-version replicas still run from their snapshot until they drain.
+        keep = {Path(r.snapshot) for r in self.apis.values()}
+        keep |= {rep.project for rt in self.runtime.values() for rep in rt.replicas}
+        keep |= {rep.project for rep in self._orphans}
+        snapshot.prune(self.dir.snapshots, keep)
+
+    def delete(self, name: str | None) -> list[str]:
+        with self.lock:
+            if name is not None and name not in self.apis:
+                raise ApiNotFound(name)
+            names = [name] if name is not None else sorted(self.apis)
+            for api in names:
+                self._delete_one(api)
+            self.save()
+        return names
+
+    def _delete_one(self, name: str) -> None:
+        self.apis.pop(name, None)
+        rt = self.runtime.get(name)
+        if rt is not None:
+            for replica in rt.replicas:
+                replica.stop()
+            self._orphans.extend(rt.replicas)
+            del self.runtime[name]
+        self.history.forget_api(name)
+        self.history.event(name, "deleted", "deleted")
+
+    def scale(self, name: str, request: dict[str, Any]) -> ApiState:
+        with self.lock:
+            record = self._record(name)
+            c = record.compute
+            current = Compute(
+                min_replicas=c["min_replicas"], max_replicas=c["max_replicas"],
+                init_replicas=c["init_replicas"],
+                target_cpu_utilization=c["target_cpu_utilization"],
+            )
+            try:
+                new = apply_scale(
+                    current, request.get("min_replicas"), request.get("max_replicas"),
+                    request.get("init_replicas"), request.get("target_cpu_utilization"),
+                )
+            except ScaleError as exc:
+                raise BackendError(f'api "{name}": {exc}') from None
+            c.update(min_replicas=new.min_replicas, max_replicas=new.max_replicas,
+                     init_replicas=new.init_replicas,
+                     target_cpu_utilization=new.target_cpu_utilization)
+            before = record.requested
+            record.requested = min(max(record.requested, new.min_replicas), new.max_replicas)
+            record.last_update = time.time()
+            self.history.event(
+                name, "scaled",
+                f"min {new.min_replicas}, max {new.max_replicas}, "
+                f"target cpu {new.target_cpu_utilization}%: {before} -> {record.requested}",
+            )
+            self.save()
+            return self._state(record)
+
+    def get(self, name: str | None) -> list[ApiState]:
+        with self.lock:
+            if name is not None:
+                return [self._state(self._record(name))]
+            return [self._state(self.apis[n]) for n in sorted(self.apis)]
+
+    def replicas(self, name: str) -> list[dict[str, Any]]:
+        with self.lock:
+            self._record(name)
+            rt = self.runtime[name]
+            return [{"name": r.name, "log": str(r.log_path), "state": r.state,
+                     "alive": r in rt.replicas} for r in [*rt.dead, *rt.replicas]]
+
+    def metrics(self, name: str, since: float | None) -> Metrics:
+        with self.lock:
+            record = self._record(name)
+            stats = list(self.runtime[name].stats.values())
+        return Metrics(name, tuple(self.history.points(name, since)), merge_network(stats),
+                       merge_tracker(record.tracker_type, stats))
+
+    def _record(self, name: str) -> ApiRecord:
+        record = self.apis.get(name)
+        if record is None:
+            raise ApiNotFound(name)
+        return record
+
+    # ---- status ------------------------------------------------------------------------
+    def _state(self, record: ApiRecord) -> ApiState:
+        rt = self.runtime[record.name]
+        c = record.compute
+        current = [r for r in rt.replicas if r.version == record.version and r.state != "stopping"]
+        available = sum(1 for r in current if r.state == "ready")
+        old = [r for r in rt.replicas if r.version != record.version and r.state != "stopping"]
+        status, message = self._status(record, rt, available, bool(old))
+        stats = list(rt.stats.values())
+        return ApiState(
+            name=record.name, status=status, message=message, up_to_date=len(current),
+            available=available, requested=record.requested, failed=rt.failures,
+            min_replicas=c["min_replicas"], max_replicas=c["max_replicas"],
+            init_replicas=c["init_replicas"], target_cpu_utilization=c["target_cpu_utilization"],
+            endpoint=f"http://{HOST}:{record.port}/{record.name}", last_update=record.last_update,
+            network=merge_network(stats), tracker=merge_tracker(record.tracker_type, stats),
+        )
+
+    def _status(
+        self, record: ApiRecord, rt: Runtime, available: int, old_running: bool
+    ) -> tuple[Status, str]:
+        low = record.compute["min_replicas"]
+        if rt.failures >= self.options.failures_before_error and available < low:
+            return (Status.OUT_OF_MEMORY if rt.failure_oom else Status.ERROR), rt.failure_message
+        if rt.pending > 0 and available < record.requested:
+            return Status.COMPUTE_UNAVAILABLE, rt.pending_reason
+        if available >= low and not old_running:
+            return Status.LIVE, ""
+        return Status.UPDATING, ""
+
+    # ---- the loop ----------------------------------------------------------------------
+    def tick(self) -> None:
+        with self.lock:
+            names = list(self.apis)
+            for name in names:
+                self._reap(self.apis[name], self.runtime[name])
+            self._reap_orphans()
+            starting = [r for rt in self.runtime.values() for r in rt.replicas
+                        if r.state == "starting"]
+        ready = {r.name for r in starting if r.healthy(timeout=0.5)}
+        with self.lock:
+            for name in list(self.apis):
+                record, rt = self.apis[name], self.runtime[name]
+                self._mark_ready(record, rt, ready)
+                self._reconcile(record, rt)
+            self.save()
+        now = time.time()
+        if now - self._last_scrape >= self.options.scrape_period:
+            self._last_scrape = now
+            self._scrape()
+        with self.lock:
+            for name in list(self.apis):
+                rt = self.runtime[name]
+                if now - rt.last_sync >= self.options.sync_period:
+                    rt.last_sync = now
+                    self._autoscale(self.apis[name], rt, now)
+
+    def _reap(self, record: ApiRecord, rt: Runtime) -> None:
+        for replica in list(rt.replicas):
+            code = replica.exit_code()
+            if code is None:
+                self._kill_if_overdue(replica)
+                continue
+            rt.replicas.remove(replica)
+            rt.utilization.pop(replica.name, None)
+            if replica.killed_by_us:
+                continue
+            rt.dead.append(replica)
+            if replica.version != record.version:
+                continue
+            rt.failures += 1
+            delay = min(self.options.restart_backoff * 2 ** (rt.failures - 1),
+                        self.options.restart_backoff_max)
+            rt.next_start_at = time.time() + delay
+            rt.failure_oom = code == OOM_EXIT
+            rt.failure_message = self._failure_message(replica, code)
+            self.history.event(record.name, "failed",
+                               f"replica {replica.name} exited ({code}); restarting in {delay:g}s")
+
+    @staticmethod
+    def _failure_message(replica: Replica, code: int) -> str:
+        text = replica.termination_message()
+        if text:
+            return text
+        lines = replica.last_lines(10)
+        how = f"killed by signal {-code}" if code < 0 and code != -255 else f"exit code {code}"
+        return f"replica exited ({how})" + (": " + " | ".join(lines) if lines else "")
+
+    def _reap_orphans(self) -> None:
+        for replica in list(self._orphans):
+            if replica.exit_code() is not None:
+                self._orphans.remove(replica)
+            else:
+                self._kill_if_overdue(replica)
+
+    def _kill_if_overdue(self, replica: Replica) -> None:
+        sent = replica.stop_sent_at
+        if sent is not None and time.time() - sent > self.options.drain_timeout:
+            replica.signal(signal.SIGKILL)
+
+    def _mark_ready(self, record: ApiRecord, rt: Runtime, ready: set[str]) -> None:
+        for replica in rt.replicas:
+            if replica.state == "starting" and replica.name in ready:
+                replica.state = "ready"
+                replica.utilization_since_sample()
+                if replica.version == record.version:
+                    rt.failures, rt.failure_message = 0, ""
+                self.history.event(record.name, "ready", f"replica {replica.name} ready")
+
+    def _reconcile(self, record: ApiRecord, rt: Runtime) -> None:
+        current = [r for r in rt.replicas if r.version == record.version and r.state != "stopping"]
+        want = record.requested
+        rt.pending, rt.pending_reason = 0, ""
+        if len(current) < want and time.time() >= rt.next_start_at:
+            for _ in range(want - len(current)):
+                if not self._start_replica(record, rt):
+                    rt.pending = want - len(
+                        [r for r in rt.replicas
+                         if r.version == record.version and r.state != "stopping"])
+                    break
+        elif len(current) > want:
+            extras = sorted(current, key=lambda r: (r.state == "ready", r.started_at))
+            for replica in extras[: len(current) - want]:
+                replica.stop()
+        ready = sum(1 for r in current if r.state == "ready")
+        old = [r for r in rt.replicas if r.version != record.version and r.state != "stopping"]
+        if old and ready >= want:
+            for replica in old:
+                replica.stop()
+
+    def _placed(self, exclude_api: str, exclude_version: int) -> Resources:
+        total = Resources(0, 0, 0)
+        for rt in self.runtime.values():
+            for r in rt.replicas:
+                if r.api == exclude_api and r.version != exclude_version:
+                    continue  # old versions of the API being rolled out give way
+                total = total + Resources(r.cpu_millis, r.mem, 0)
+        for r in self._orphans:
+            total = total + Resources(r.cpu_millis, r.mem, 0)
+        return total
+
+    def _start_replica(self, record: ApiRecord, rt: Runtime) -> bool:
+        need = record.resources
+        free = self.capacity - self._placed(record.name, record.version)
+        if not need.fits_in(free):
+            reason = describe_shortfall(need, free)
+            if rt.pending_reason != reason:
+                self.history.event(record.name, "pending", f"replica pending: {reason}")
+            rt.pending_reason = f"replica pending: {reason}"
+            return False
+        replica = Replica.spawn(
+            api=record.name, version=record.version, project=Path(record.snapshot),
+            port=record.port, log_dir=self.dir.log_dir(record.name),
+            cpu_millis=need.cpu_millis, mem=need.mem,
+        )
+        rt.replicas.append(replica)
+        if rt.failures:
+            self.history.event(record.name, "restarted", f"replica {replica.name} started")
+        return True
+
+    def _scrape(self) -> None:
+        with self.lock:
+            targets = [(name, r) for name, rt in self.runtime.items() for r in rt.replicas
+                       if r.state == "ready"]
+        results = [(name, r, r.stats(timeout=1.0), r.utilization_since_sample())
+                   for name, r in targets]
+        now = time.time()
+        with self.lock:
+            for name, replica, stats, util in results:
+                rt = self.runtime.get(name)
+                if rt is None:
+                    continue
+                if stats is not None:
+                    stats = dict(stats, replica=replica.name)
+                    rt.stats[replica.name] = stats
+                    self.history.save_replica_stats(name, replica.name, stats)
+                if util is not None:
+                    rt.utilization[replica.name] = util
+            for name, record in self.apis.items():
+                self._record_point(record, self.runtime[name], now)
+
+    def _record_point(self, record: ApiRecord, rt: Runtime, now: float) -> None:
+        totals = merge_network(rt.stats.values())
+        previous, rt.last_totals = rt.last_totals, (now, totals)
+        current = [r for r in rt.replicas if r.version == record.version]
+        ready = sum(1 for r in current if r.state == "ready")
+        utils = [rt.utilization[r.name] for r in current if r.name in rt.utilization]
+        cpu = sum(utils) / len(utils) if utils else None
+        if previous is None:
+            rate, latency, d2, d4, d5 = 0.0, None, 0, 0, 0
+        else:
+            t0, before = previous
+            dt = max(now - t0, 1e-6)
+            rate = max(totals.total - before.total, 0) / dt
+            latency = interval_latency(before, totals)
+            d2 = max(totals.code_2xx - before.code_2xx, 0)
+            d4 = max(totals.code_4xx - before.code_4xx, 0)
+            d5 = max(totals.code_5xx - before.code_5xx, 0)
+        self.history.add_point(record.name, MetricsPoint(
+            now, record.requested, ready, rate, latency, d2, d4, d5, cpu))
+
+    def _autoscale(self, record: ApiRecord, rt: Runtime, now: float) -> None:
+        c = record.compute
+        ready = [r for r in rt.replicas if r.version == record.version and r.state == "ready"]
+        utils = [rt.utilization[r.name] for r in ready if r.name in rt.utilization]
+        utilization = sum(utils) / len(utils) if utils else None
+        desired = rt.autoscaler.decide(now, record.requested, utilization, c["min_replicas"],
+                                       c["max_replicas"], c["target_cpu_utilization"])
+        if desired != record.requested:
+            shown = "n/a" if utilization is None else f"{utilization:.0f}%"
+            self.history.event(record.name, "scaled",
+                               f"{record.requested} -> {desired} replicas (cpu {shown} of "
+                               f"request, target {c['target_cpu_utilization']}%)")
+            record.requested = desired
+            self.save()
+
+    # ---- shutdown ----------------------------------------------------------------------
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop every replica (SIGTERM, then SIGKILL after `timeout`); keep the desired state."""
+        with self.lock:
+            everyone = [r for rt in self.runtime.values() for r in rt.replicas] + self._orphans
+            for replica in everyone:
+                replica.stop()
+            deadline = time.time() + timeout
+            while time.time() < deadline and any(r.exit_code() is None for r in everyone):
+                time.sleep(0.05)
+            for replica in everyone:
+                replica.signal(signal.SIGKILL)
+            for replica in everyone:
+                if replica.popen is not None:
+                    replica.popen.wait(timeout=5)
+            for rt in self.runtime.values():
+                rt.replicas.clear()
+            self._orphans.clear()
+            self.save()
+            self.history.close()
+

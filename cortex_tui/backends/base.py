@@ -97,6 +97,10 @@ class ApiState:
         data["regression_stats"] = tracker["regression_stats"] if tracker else None
         if tracker and data["class_distribution"] is not None:
             data["class_distribution"] = dict(data["class_distribution"])
+        data["tracker_model_type"] = tracker["model_type"] if tracker else None
+        reg = data["regression_stats"]
+        if reg is not None:  # strict JSON: the +inf bound of the last bucket is null
+            reg["histogram"] = [[None if b == float("inf") else b, c] for b, c in reg["histogram"]]
         return data
 
 

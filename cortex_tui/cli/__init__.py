@@ -17,7 +17,7 @@ from cortex_tui.config.model import ConfigError
 from cortex_tui.settings import SettingsError
 
 # Sub-command modules, in the order `--help` lists them.
-_COMMAND_MODULES: tuple[str, ...] = ("validate", "render")
+_COMMAND_MODULES: tuple[str, ...] = ("validate", "render", "cluster")
 
 USER_ERRORS = (BackendError, ConfigError, SettingsError)
 

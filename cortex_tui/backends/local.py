@@ -38,6 +38,13 @@ class LocalBackend(Backend):
     def __init__(self, client: OperatorClient | None = None) -> None:
         self.client = client or OperatorClient()
 
+    def stop_operator(self) -> bool:
+        """`local stop`: the operator and every replica; True when an operator was running."""
+        return self.client.stop()
+
+    def operator_pid(self) -> int | None:
+        return self.client.running_pid()
+
     def target_info(self) -> TargetInfo:
         info = self.client.call("GET", "/v1/info")
         return TargetInfo(kind="local", name="local", nodes=1, cpu=info["cpu_millis"] / 1000,

@@ -1,0 +1,136 @@
+"""`cortex-tui get [API] [-e ENV] [-w] [-o table|json]`: status of the deployed APIs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from cortex_tui.backends import get_backend
+from cortex_tui.backends.base import ApiState, Backend
+from cortex_tui.cli import add_env_option
+
+WATCH_PERIOD = 2.0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "get",
+        help="show the status of every API, or the details of one",
+        description="Without API: one line per API. With API: its details, network stats, "
+        "tracker values and endpoint.",
+    )
+    parser.add_argument("api", nargs="?", metavar="API", help="the API to describe")
+    add_env_option(parser)
+    parser.add_argument("-w", "--watch", action="store_true", help="refresh until Ctrl-C")
+    parser.add_argument("-o", "--output", choices=("table", "json"), default="table",
+                        help="table (default) or json")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    backend = get_backend(args.env)
+    try:
+        if not args.watch:
+            print(render(backend, args.api, args.output))
+            return 0
+        try:
+            while True:
+                text = render(backend, args.api, args.output)
+                if sys.stdout.isatty():
+                    sys.stdout.write("\x1b[H\x1b[2J")
+                print(text, flush=True)
+                time.sleep(WATCH_PERIOD)
+        except KeyboardInterrupt:
+            return 0
+    finally:
+        backend.close()
+
+
+def render(backend: Backend, api: str | None, output: str) -> str:
+    states = backend.get(api)
+    if output == "json":
+        data: Any = states[0].to_json() if api else [s.to_json() for s in states]
+        return json.dumps(data, indent=2)
+    if api:
+        return describe(states[0])
+    if not states:
+        return "no apis are deployed"
+    return table(states)
+
+
+def ago(t: float | None, now: float | None = None) -> str:
+    if t is None:
+        return "-"
+    seconds = max(int((now or time.time()) - t), 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def format_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["   ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+             for r in [header, *rows]]
+    return "\n".join(lines)
+
+
+def table(states: list[ApiState]) -> str:
+    header = ["api", "status", "up-to-date", "available", "requested", "last update"]
+    with_failed = any(s.failed for s in states)
+    if with_failed:
+        header.append("failed")
+    rows = []
+    for s in states:
+        row = [s.name, str(s.status), str(s.up_to_date), str(s.available), str(s.requested),
+               ago(s.last_update)]
+        if with_failed:
+            row.append(str(s.failed))
+        rows.append(row)
+    return format_table(header, rows)
+
+
+def describe(s: ApiState) -> str:
+    parts = [table([s])]
+    if s.message:
+        parts.append(f"\n{s.status}: {s.message}")
+    net = s.network
+    latency = "-" if net.latency_ms is None else f"{net.latency_ms:.3g} ms"
+    parts.append("\n" + format_table(
+        ["avg latency", "2XX", "4XX", "5XX"],
+        [[latency, str(net.code_2xx), str(net.code_4xx), str(net.code_5xx)]]))
+    parts.append(f"\nautoscaling: min {s.min_replicas}, max {s.max_replicas}, "
+                 f"target cpu {s.target_cpu_utilization}%")
+    tracker = tracker_table(s)
+    if tracker:
+        parts.append("\n" + tracker)
+    parts.append(f"\nendpoint: {s.endpoint or '-'}")
+    return "\n".join(parts)
+
+
+def tracker_table(s: ApiState) -> str:
+    tracker = s.tracker
+    if tracker is None:
+        return ""
+    if tracker.model_type == "classification":
+        dist = tracker.class_distribution or {}
+        if not dist:
+            return "class   count\n(no predictions yet)"
+        return format_table(["class", "count"], [[k, str(v)] for k, v in dist.items()])
+    reg = tracker.regression_stats
+    if reg is None or not reg.sample_count:
+        return "regression: no predictions yet"
+
+    def num(x: float | None) -> str:
+        return "-" if x is None else f"{x:.4g}"
+
+    text = format_table(["min", "max", "avg", "count"],
+                        [[num(reg.min), num(reg.max), num(reg.avg), str(reg.sample_count)]])
+    if reg.histogram:
+        rows = [[f"<= {num(b)}" if b != float("inf") else "> last", str(c)]
+                for b, c in reg.histogram if c]
+        text += "\n\n" + format_table(["bucket", "count"], rows)
+    return text

@@ -1,0 +1,39 @@
+"""`cortex-tui logs API [-f] [-e ENV]`: the log lines of every replica, prefixed by replica."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from cortex_tui.backends import get_backend
+from cortex_tui.cli import add_env_option
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "logs", help="print the logs of an API's replicas",
+        description="Print each replica's log lines, prefixed by the replica's name.",
+    )
+    parser.add_argument("api", metavar="API")
+    parser.add_argument("-f", "--follow", action="store_true",
+                        help="keep printing new lines (all replicas) until Ctrl-C")
+    parser.add_argument("--tail", type=int, default=None, metavar="N",
+                        help="start with the last N lines of each replica")
+    add_env_option(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    backend = get_backend(args.env)
+    lines = backend.logs(args.api, follow=args.follow, tail=args.tail)
+    try:
+        for line in lines:
+            print(f"[{line.replica}] {line.text}", flush=args.follow)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        close = getattr(lines, "close", None)
+        if close is not None:
+            close()
+        backend.close()
+    return 0

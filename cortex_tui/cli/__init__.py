@@ -17,7 +17,10 @@ from cortex_tui.config.model import ConfigError
 from cortex_tui.settings import SettingsError
 
 # Sub-command modules, in the order `--help` lists them.
-_COMMAND_MODULES: tuple[str, ...] = ("validate", "render", "cluster")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "validate", "deploy", "get", "logs", "predict", "scale", "delete", "render", "cluster",
+    "local",
+)
 
 USER_ERRORS = (BackendError, ConfigError, SettingsError)
 

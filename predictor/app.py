@@ -1,0 +1,191 @@
+"""The replica's Sanic applications: the serving app and the private admin app."""
+
+from __future__ import annotations
+
+import json
+import logging
+from time import perf_counter
+from typing import Any
+
+from sanic import Request, Sanic
+from sanic.exceptions import SanicException
+from sanic.handlers import ErrorHandler
+from sanic.response import HTTPResponse
+
+from predictor import prom
+from predictor.logs import log, one_line_traceback, truncate
+from predictor.runner import Busy
+from predictor.state import Replica
+
+JSON = "application/json"
+ADMIN_PATHS = ("/healthz", "/stats", "/metrics")
+RETRY_AFTER = {"Retry-After": "1"}
+
+
+def _default(value: Any) -> Any:
+    tolist = getattr(value, "tolist", None)  # numpy arrays and scalars
+    if tolist is not None:
+        return tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_encode = json.JSONEncoder(default=_default, allow_nan=False, separators=(",", ":")).encode
+_decode = json.loads
+
+
+def dumps(value: Any) -> bytes:
+    return _encode(value).encode()
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> HTTPResponse:
+    return HTTPResponse(dumps({"error": message}), status, headers, JSON)
+
+
+def _status_of(exc: BaseException) -> int:
+    status = getattr(exc, "status_code", None)
+    if type(status) is int and 400 <= status <= 599:
+        return status
+    return 500
+
+
+def _wants_debug(request: Request) -> bool:
+    return request.args.get("debug", "").lower() == "true"
+
+
+def _malformed(exc: Exception, body: bytes) -> str:
+    if not body:
+        return "malformed json: empty body"
+    return f"malformed json: {exc}"
+
+
+class JsonErrors(ErrorHandler):
+    """Every error Sanic raises itself (404, 405, 413, 400...) as a JSON body."""
+
+    def __init__(self, replica: Replica, counted: bool) -> None:
+        super().__init__()
+        self.replica = replica
+        self.counted = counted
+
+    def default(self, request: Request, exception: Exception) -> HTTPResponse:
+        if isinstance(exception, SanicException):
+            status = exception.status_code
+            message = str(exception) or type(exception).__name__
+            headers = dict(getattr(exception, "headers", None) or {})
+            if status == 404 and request is not None:
+                message = f"not found: {request.method} {request.path}"
+            elif status == 405 and request is not None:
+                message = f"method not allowed: {request.method} {request.path}"
+        else:
+            status, headers = 500, {}
+            message = f"internal error: {type(exception).__name__}: {exception}"
+            log.error("%s; traceback: %s", message, one_line_traceback(exception.__traceback__))
+        if self.counted and (request is None or request.path not in ADMIN_PATHS):
+            self.replica.stats.record_status(status)
+        return error(status, message, headers)
+
+
+def _configure(app: Sanic, max_body_size: int) -> None:
+    app.config.MOTD = False
+    app.config.ACCESS_LOG = False
+    app.config.NOISY_EXCEPTIONS = False
+    app.config.REQUEST_MAX_SIZE = max_body_size
+    app.config.KEEP_ALIVE_TIMEOUT = 75  # above common load balancer idle timeouts
+
+
+def add_admin_routes(app: Sanic, replica: Replica) -> None:
+    registry = prom.make_registry(replica)
+
+    async def healthz(request: Request) -> HTTPResponse:
+        if replica.ready and not replica.draining:
+            return HTTPResponse(b'{"ok":true}', 200, None, JSON)
+        reason = "shutting down" if replica.draining else "starting"
+        return HTTPResponse(dumps({"ok": False, "reason": reason}), 503, None, JSON)
+
+    async def stats(request: Request) -> HTTPResponse:
+        return HTTPResponse(dumps(replica.stats_json()), 200, None, JSON)
+
+    async def metrics(request: Request) -> HTTPResponse:
+        return HTTPResponse(prom.render(registry), 200, None, prom.CONTENT_TYPE)
+
+    app.add_route(healthz, "/healthz", methods=["GET"], name="healthz")
+    app.add_route(stats, "/stats", methods=["GET"], name="stats")
+    app.add_route(metrics, "/metrics", methods=["GET"], name="metrics")
+
+
+def make_predict_handler(replica: Replica):
+    stats = replica.stats
+    record = stats.record
+    notify = replica.notify
+
+    async def predict(request: Request) -> HTTPResponse:
+        t0 = perf_counter()
+        runner = replica.runner
+        if runner is None or not replica.ready:
+            return _finish(503, "replica is starting", t0, RETRY_AFTER)
+        if replica.draining:
+            request.stream.keep_alive = False  # type: ignore[union-attr]
+        body = request.body
+        try:
+            sample = _decode(body)
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            return _finish(400, _malformed(exc, body), t0)
+        debug = bool(request.query_string) and _wants_debug(request)
+        if debug:
+            log.info("debug: sample: %s", truncate(body.decode("utf-8", "replace")))
+        try:
+            result = await runner.run(sample)
+        except Busy as exc:
+            return _finish(503, str(exc), t0, RETRY_AFTER)
+        except Exception as exc:
+            status = _status_of(exc)
+            message = f"prediction failed: {type(exc).__name__}: {exc}"
+            log.log(logging.WARNING if status < 500 else logging.ERROR,
+                    "%s (status %d); traceback: %s", message, status,
+                    one_line_traceback(exc.__traceback__))
+            return _finish(status, message, t0)
+        try:
+            out = _encode(result).encode()
+        except (TypeError, ValueError, RecursionError) as exc:
+            message = f"prediction not serialisable: {type(exc).__name__}: {exc}"
+            log.error("%s", message)
+            return _finish(500, message, t0)
+        if debug:
+            log.info("debug: prediction: %s", truncate(out.decode()))
+        tracker = replica.tracker
+        tracked = tracker.observe(result) if tracker is not None else None
+        latency = perf_counter() - t0
+        record(200, latency)
+        if replica.observers:
+            notify(200, 1000.0 * latency, tracked)
+        return HTTPResponse(out, 200, None, JSON)
+
+    def _finish(status: int, message: str, t0: float,
+                headers: dict[str, str] | None = None) -> HTTPResponse:
+        latency = perf_counter() - t0
+        record(status, latency)
+        if replica.observers:
+            notify(status, 1000.0 * latency, None)
+        return error(status, message, headers)
+
+    return predict
+
+
+def build_serving_app(replica: Replica, max_body_size: int, with_admin: bool = True) -> Sanic:
+    app = Sanic("cortex_predictor", error_handler=JsonErrors(replica, counted=True))
+    _configure(app, max_body_size)
+    handler = make_predict_handler(replica)
+    app.add_route(handler, "/predict", methods=["POST"], name="predict")
+    if replica.api not in ("predict", "healthz", "stats", "metrics"):
+        app.add_route(handler, f"/{replica.api}", methods=["POST"], name="predict_by_name")
+    if with_admin:
+        add_admin_routes(app, replica)
+    return app
+
+
+def build_admin_app(replica: Replica) -> Sanic:
+    app = Sanic("cortex_predictor_admin", error_handler=JsonErrors(replica, counted=False))
+    _configure(app, 64 * 1024)
+    # TouchUp rewrites Sanic's shared Http class once per process: the serving app does it.
+    app.config.TOUCHUP = False
+    add_admin_routes(app, replica)
+    return app

@@ -1,0 +1,64 @@
+"""Replica logging: one line per event on stdout, with the replica's name."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import sysconfig
+import time
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+LOGGER_NAME = "cortex.predictor"
+log = logging.getLogger(LOGGER_NAME)
+DEBUG_VALUE_CHARS = 1000
+
+
+class _LineFormatter(logging.Formatter):
+    def __init__(self, replica: str) -> None:
+        super().__init__()
+        self.replica = replica
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        return f"{stamp}.{int(record.msecs):03d}Z"
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage().replace("\r", "\\r").replace("\n", "\\n")
+        return f"{self.formatTime(record)} {record.levelname:<7} {self.replica} {message}"
+
+
+def setup_logging(replica: str) -> None:
+    """Route our logger (and Sanic's error logger) to stdout, one line per record."""
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(_LineFormatter(replica))
+    for name in (LOGGER_NAME, "sanic.error", "sanic.root", "sanic.server"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(logging.INFO if name == LOGGER_NAME else logging.WARNING)
+        logger.propagate = False
+    logging.getLogger("sanic.access").disabled = True
+
+
+def truncate(text: str, limit: int = DEBUG_VALUE_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more chars)"
+
+
+_OWN = (str(Path(__file__).resolve().parent), sysconfig.get_paths()["stdlib"])
+
+
+def one_line_traceback(tb: TracebackType | None) -> str:
+    """A traceback as `file:line in func > ...` (outermost first), for one log line.
+
+    Frames of the predictor itself and of the standard library are left out when any
+    other frame (the user's code, their libraries) remains.
+    """
+    frames = traceback.extract_tb(tb)
+    theirs = [f for f in frames if not f.filename.startswith(_OWN)]
+    return " > ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in theirs or frames)

@@ -1,0 +1,96 @@
+"""Command-line and environment options of one replica process."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8888
+DEFAULT_GRACE_SECONDS = 30.0
+KUBERNETES_TERMINATION_LOG = "/dev/termination-log"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Options:
+    project: str
+    api: str
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    admin_port: int | None = None
+    reuse_port: bool = False
+    replica: str = ""
+    grace_seconds: float = DEFAULT_GRACE_SECONDS
+    termination_log: str | None = None
+    inline_fast_predict: bool = True
+
+
+def _flag(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in _TRUE
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range: {text}")
+    return port
+
+
+def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m predictor",
+        description="Serve one API of a cortex-tui project (one replica).",
+    )
+    p.add_argument("--project", default=env.get("CORTEX_PROJECT"),
+                   help="project folder or its cortex.yaml [$CORTEX_PROJECT]")
+    p.add_argument("--api", default=env.get("CORTEX_API"), help="API name [$CORTEX_API]")
+    p.add_argument("--host", default=env.get("CORTEX_HOST", DEFAULT_HOST),
+                   help="address to bind [$CORTEX_HOST, 127.0.0.1]")
+    p.add_argument("--port", type=_port, default=env.get("CORTEX_PORT", str(DEFAULT_PORT)),
+                   help="serving port, 0 for any free one [$CORTEX_PORT, 8888]")
+    p.add_argument("--admin-port", type=_port, default=env.get("CORTEX_ADMIN_PORT") or None,
+                   help="private port for /healthz /stats /metrics [$CORTEX_ADMIN_PORT]")
+    p.add_argument("--reuse-port", action="store_true",
+                   default=_flag(env.get("CORTEX_REUSE_PORT")),
+                   help="bind the serving port with SO_REUSEPORT, after init [$CORTEX_REUSE_PORT]")
+    return p
+
+
+def parse_options(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> Options:
+    """Parse argv with environment fallbacks; exits 2 with a message on bad usage."""
+    env = os.environ if env is None else env
+    parser = _parser(env)
+    args = parser.parse_args(argv)
+    if not args.project:
+        parser.error("--project (or CORTEX_PROJECT) is required")
+    if not args.api:
+        parser.error("--api (or CORTEX_API) is required")
+    try:
+        grace = float(env.get("CORTEX_GRACE_SECONDS", DEFAULT_GRACE_SECONDS))
+    except ValueError:
+        parser.error(f"CORTEX_GRACE_SECONDS must be a number (got {env['CORTEX_GRACE_SECONDS']!r})")
+    return Options(
+        project=args.project,
+        api=args.api,
+        host=args.host,
+        port=_port(str(args.port)),
+        admin_port=None if args.admin_port is None else _port(str(args.admin_port)),
+        reuse_port=bool(args.reuse_port),
+        replica=env.get("CORTEX_REPLICA") or f"{socket.gethostname()}-{os.getpid()}",
+        grace_seconds=max(0.0, grace),
+        termination_log=termination_log_path(env),
+        inline_fast_predict=env.get("CORTEX_INLINE_FAST_PREDICT", "1").strip().lower() in _TRUE,
+    )
+
+
+def termination_log_path(env: Mapping[str, str]) -> str | None:
+    """Where a fatal start-up error is written: explicit, or Kubernetes' default in a pod."""
+    if env.get("CORTEX_TERMINATION_LOG"):
+        return env["CORTEX_TERMINATION_LOG"]
+    if env.get("KUBERNETES_SERVICE_HOST"):
+        return KUBERNETES_TERMINATION_LOG
+    return None

@@ -1,0 +1,227 @@
+"""One replica's life: bind, load inference.py, serve, drain on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from sanic import Sanic
+from sanic.application.state import ApplicationServerInfo
+from sanic.http.constants import HTTP
+from sanic.server.async_server import AsyncioServer
+
+from cortex_tui.config.model import ApiSpec, thaw
+from predictor.app import build_admin_app, build_serving_app
+from predictor.loader import InitFailure, init_failure, prepare
+from predictor.logs import log, setup_logging
+from predictor.observers import load_observers
+from predictor.options import Options
+from predictor.runner import Runner
+from predictor.state import Replica
+from predictor.tracker import Tracker
+
+BACKLOG = 1024
+DRAIN_POLL_S = 0.02
+
+
+class Fatal(Exception):
+    """The replica cannot start: log it, write the termination log, exit 1."""
+
+
+def bind(host: str, port: int, reuse_port: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        raise Fatal(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.setblocking(False)
+    return sock
+
+
+async def start(app: Sanic, sock: socket.socket, replica_name: str) -> AsyncioServer:
+    # create_server() already listens when it returns, so finalize the routes first
+    # (what AsyncioServer.startup() does) or an early request could hit an unready router.
+    if not app.state.server_info:  # lets TouchUp drop the empty alt-svc header (HTTP/1 only)
+        app.state.server_info.append(
+            ApplicationServerInfo(settings={"version": HTTP.VERSION_1, "port": 0})
+        )
+    if not app.state.is_started:
+        await app._startup()
+    server = await app.create_server(sock=sock, return_asyncio_server=True)
+    assert server is not None
+    setup_logging(replica_name)  # Sanic reconfigures its loggers while creating a server
+    return server
+
+
+def _address(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+
+
+class ReplicaServer:
+    def __init__(self, opts: Options, root: Path, spec: ApiSpec, deployment: str) -> None:
+        self.opts = opts
+        self.root = root
+        self.spec = spec
+        tracker = Tracker(spec.tracker.model_type, spec.tracker.key) if spec.tracker else None
+        self.replica = Replica(spec.name, opts.replica, tracker)
+        self.observers = load_observers(spec, deployment, opts.replica, os.environ)
+        self.replica.observers = self.observers.observers
+        threads = spec.compute.threads_per_replica
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="predict")
+        self.serving: AsyncioServer | None = None
+        self.admin: AsyncioServer | None = None
+        self.stop = asyncio.Event()
+        self.init_running = False
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        app = build_serving_app(self.replica, self.spec.compute.max_body_size)
+        if self.opts.admin_port is not None:
+            sock = bind(self.opts.host, self.opts.admin_port, reuse_port=False)
+            self.admin = await start(build_admin_app(self.replica), sock, self.opts.replica)
+            log.info("admin listening on %s (/healthz /stats /metrics)", _address(sock))
+        if not self.opts.reuse_port:
+            sock = bind(self.opts.host, self.opts.port, reuse_port=False)
+            self.serving = await start(app, sock, self.opts.replica)
+            log.info("listening on %s (starting: /healthz answers 503 until init is done)",
+                     _address(sock))
+        if not await self._load():
+            return 0  # stopped during init: nothing was served yet
+        if self.opts.reuse_port:
+            sock = bind(self.opts.host, self.opts.port, reuse_port=True)
+            self.serving = await start(app, sock, self.opts.replica)
+        self.replica.ready = True
+        log.info("ready: api %s serving %s (POST /predict, POST /%s)",
+                 self.spec.name, _address(self.serving.server.sockets[0]), self.spec.name)
+        await self.stop.wait()
+        await self._drain()
+        return 0
+
+    def _on_signal(self, sig: int) -> None:
+        if not self.stop.is_set():
+            log.info("received %s: stop accepting, finish requests in flight",
+                     signal.Signals(sig).name)
+        self.stop.set()
+
+    async def _load(self) -> bool:
+        """Import inference.py and run init in the predict pool; False if stopped meanwhile."""
+        loop = asyncio.get_running_loop()
+        metadata = thaw(self.spec.metadata)
+        t0 = time.monotonic()
+        log.info("loading %s (api %s)", self.spec.inference, self.spec.name)
+        self.init_running = True
+        job = loop.run_in_executor(self.pool, prepare, self.root, self.spec.inference, metadata)
+        stopped = asyncio.ensure_future(self.stop.wait())
+        done, _ = await asyncio.wait({job, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if job not in done:
+            log.info("stopped during init")
+            return False
+        stopped.cancel()
+        self.init_running = False
+        inference, pending = job.result()  # raises InitFailure
+        if pending is not None:
+            try:
+                await pending
+            except Exception as exc:
+                raise init_failure(exc, self.root, self.spec.inference) from exc
+        compute = self.spec.compute
+        self.replica.runner = Runner(
+            inference.predict, metadata, is_async=inference.is_async,
+            threads=compute.threads_per_replica, queue_size=compute.queue_size,
+            pool=self.pool, inline_fast=self.opts.inline_fast_predict,
+        )
+        log.info("init done in %.2f s (%s predict, %d at once, queue %d)",
+                 time.monotonic() - t0, "async" if inference.is_async else "sync",
+                 compute.threads_per_replica, compute.queue_size)
+        return True
+
+    async def _drain(self) -> None:
+        """Stop accepting, let requests in flight finish (bounded), close everything."""
+        self.replica.draining = True
+        if self.serving is not None:
+            self.serving.server.close()
+        deadline = time.monotonic() + self.opts.grace_seconds
+        while time.monotonic() < deadline and self._busy():
+            await asyncio.sleep(DRAIN_POLL_S)
+        left = self.replica.in_flight
+        if left:
+            log.warning("grace period of %.0f s over: %d requests abandoned",
+                        self.opts.grace_seconds, left)
+        for server in (self.serving, self.admin):
+            if server is not None:
+                server.server.close()
+                for conn in list(server.connections):
+                    conn.abort() if hasattr(conn, "abort") else conn.close()
+        self.observers.close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        log.info("stopped")
+
+    def _busy(self) -> bool:
+        busy = self.replica.in_flight > 0
+        if self.serving is not None:
+            for conn in list(self.serving.connections):
+                if not conn.close_if_idle():
+                    busy = True
+        return busy
+
+    def shutdown_now(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def write_termination_log(path: str | None, message: str) -> None:
+    if not path:
+        return
+    try:
+        Path(path).write_text(message + "\n", encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot write termination log %s: %s", path, exc)
+
+
+def fatal(opts: Options, message: str) -> int:
+    log.error("%s", message)
+    write_termination_log(opts.termination_log, message)
+    return 1
+
+
+def _loop_factory() -> Any:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop ships with sanic on Linux
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def serve(opts: Options, root: Path, spec: ApiSpec, deployment: str) -> int:
+    server: ReplicaServer | None = None
+
+    async def main() -> int:
+        nonlocal server
+        server = ReplicaServer(opts, root, spec, deployment)
+        return await server.run()
+
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory) as runner:
+            code = runner.run(main())
+    except (InitFailure, Fatal) as exc:
+        code = fatal(opts, str(exc))
+    if server is not None and server.init_running:
+        # init is still running in a worker thread that cannot be interrupted: leave now.
+        sys.stdout.flush()
+        os._exit(code)
+    return code

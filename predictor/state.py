@@ -1,0 +1,58 @@
+"""The state one replica process shares between its handlers, its server and its metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from predictor.logs import log
+from predictor.runner import Runner
+from predictor.tracker import RequestStats, Tracker
+
+# Called on the event loop after each prediction request is answered:
+# observer(status, latency_ms, tracked_value) where tracked_value is the class (str) or the
+# regression value (float) counted by the tracker, or None (no tracker, value unfit, or an
+# error status). It must not block: buffer and publish from another thread
+# (see predictor/observers.py).
+Observer = Callable[[int, float, Any], None]
+
+
+class Replica:
+    def __init__(self, api: str, name: str, tracker: Tracker | None) -> None:
+        self.api = api
+        self.name = name
+        self.stats = RequestStats()
+        self.tracker = tracker
+        self.runner: Runner | None = None
+        self.ready = False
+        self.draining = False
+        self.observers: list[Observer] = []
+
+    @property
+    def in_flight(self) -> int:
+        return self.runner.in_flight if self.runner else 0
+
+    @property
+    def queued(self) -> int:
+        return self.runner.queued if self.runner else 0
+
+    def notify(self, status: int, latency_ms: float, tracked: Any) -> None:
+        for observer in self.observers:
+            try:
+                observer(status, latency_ms, tracked)
+            except Exception as exc:  # an observer never fails a request
+                log.warning("observer %r failed: %s: %s", observer, type(exc).__name__, exc)
+
+    def stats_json(self) -> dict[str, Any]:
+        t = self.tracker
+        return {
+            "api": self.api,
+            "replica": self.name,
+            "started": self.stats.started,
+            "ready": self.ready,
+            "in_flight": self.in_flight,
+            "queued": self.queued,
+            "network_stats": self.stats.network_stats(),
+            "class_distribution": t.class_distribution() if t else None,
+            "regression_stats": t.regression_stats() if t else None,
+        }

@@ -1,0 +1,184 @@
+"""Request and prediction statistics, counted with plain ints in the request path.
+
+`RequestStats.record` and `Tracker.observe` are the only hot-path calls; everything else
+(the /stats JSON, the Prometheus collector) reads these counters at scrape time.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from bisect import bisect_left
+from typing import Any
+
+from predictor.logs import log, truncate
+
+# Upper bounds (inclusive) in seconds; one more bucket holds everything above.
+LATENCY_BOUNDS: tuple[float, ...] = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)
+
+
+def _one_two_five(low_exp: int, high_exp: int) -> list[float]:
+    return [m * 10.0**e for e in range(low_exp, high_exp + 1) for m in (1, 2, 5)]
+
+
+_POSITIVE = _one_two_five(-3, 9)
+# Fixed regression buckets: -5e9 .. -1e-3, 0, 1e-3 .. 5e9 in 1-2-5 steps, then +inf.
+REGRESSION_BOUNDS: tuple[float, ...] = tuple([-v for v in reversed(_POSITIVE)] + [0.0] + _POSITIVE)
+MAX_CLASSES = 1000
+WARN_INTERVAL_S = 5.0
+
+
+class RequestStats:
+    """Status-class counts and a latency histogram for requests on the serving port."""
+
+    __slots__ = ("codes", "latency_buckets", "latency_count", "latency_sum", "started")
+
+    def __init__(self) -> None:
+        self.started = time.time()
+        self.codes = [0, 0, 0, 0, 0, 0]  # index = status // 100
+        self.latency_buckets = [0] * (len(LATENCY_BOUNDS) + 1)
+        self.latency_sum = 0.0
+        self.latency_count = 0
+
+    def record(self, status: int, latency: float) -> None:
+        self.codes[status // 100] += 1
+        self.latency_buckets[bisect_left(LATENCY_BOUNDS, latency)] += 1
+        self.latency_sum += latency
+        self.latency_count += 1
+
+    def record_status(self, status: int) -> None:
+        """A request refused before our handler ran (404, 405, 413...): no latency."""
+        self.codes[min(status // 100, 5)] += 1
+
+    def network_stats(self) -> dict[str, Any]:
+        c = self.codes
+        return {
+            "latency_ms": None if not self.latency_count
+            else round(1000.0 * self.latency_sum / self.latency_count, 3),
+            "code_2xx": c[2],
+            "code_4xx": c[4],
+            "code_5xx": c[5],
+            "total": sum(c),
+        }
+
+
+class Tracker:
+    """SPEC §5: extract the tracked value of a successful prediction and count it."""
+
+    __slots__ = (
+        "_last_warning",
+        "_suppressed",
+        "classes",
+        "key",
+        "model_type",
+        "reg_buckets",
+        "reg_count",
+        "reg_max",
+        "reg_min",
+        "reg_sum",
+        "rejected",
+    )
+
+    def __init__(self, model_type: str, key: str | None) -> None:
+        self.model_type = model_type
+        self.key = key
+        self.classes: dict[str, int] = {}
+        self.reg_buckets = [0] * (len(REGRESSION_BOUNDS) + 1)
+        self.reg_count = 0
+        self.reg_sum = 0.0
+        self.reg_min = math.inf
+        self.reg_max = -math.inf
+        self.rejected = 0
+        self._last_warning = -math.inf
+        self._suppressed = 0
+
+    def observe(self, response: Any) -> Any:
+        """Count the tracked value; returns it (str class / float) or None when unfit."""
+        value = response
+        if self.key is not None:
+            if not isinstance(response, dict):
+                return self._reject(response, f"response is not an object with key {self.key!r}")
+            if self.key not in response:
+                return self._reject(response, f"response has no key {self.key!r}")
+            value = response[self.key]
+        if self.model_type == "classification":
+            return self._classify(value)
+        return self._regress(value)
+
+    def _classify(self, value: Any) -> Any:
+        t = type(value)
+        if t is not str and (t is bool or not isinstance(value, (str, int))):
+            return self._reject(value, "classification tracks str or int values")
+        label = value if t is str else str(value)
+        counts = self.classes
+        if label in counts:
+            counts[label] += 1
+        elif len(counts) < MAX_CLASSES:
+            counts[label] = 1
+        else:
+            return self._reject(value, f"more than {MAX_CLASSES} distinct classes")
+        return label
+
+    def _regress(self, value: Any) -> Any:
+        if type(value) is bool or not isinstance(value, (int, float)):
+            return self._reject(value, "regression tracks int or float values")
+        try:
+            number = float(value)
+        except OverflowError:
+            return self._reject(value, "value too large")
+        if not math.isfinite(number):
+            return self._reject(value, "value is not finite")
+        self.reg_buckets[bisect_left(REGRESSION_BOUNDS, number)] += 1
+        self.reg_count += 1
+        self.reg_sum += number
+        if number < self.reg_min:
+            self.reg_min = number
+        if number > self.reg_max:
+            self.reg_max = number
+        return number
+
+    def _reject(self, value: Any, reason: str) -> None:
+        """One warning line per bad value, at most one per WARN_INTERVAL_S (then a count)."""
+        self.rejected += 1
+        now = time.monotonic()
+        if now - self._last_warning < WARN_INTERVAL_S:
+            self._suppressed += 1
+            return None
+        more = f" ({self._suppressed} similar warnings suppressed)" if self._suppressed else ""
+        self._last_warning, self._suppressed = now, 0
+        log.warning(
+            "tracker: value not tracked: %s (got %s: %s)%s",
+            reason, type(value).__name__, truncate(repr(value), 200), more,
+        )
+        return None
+
+    def class_distribution(self) -> dict[str, int] | None:
+        return dict(self.classes) if self.model_type == "classification" else None
+
+    def regression_stats(self) -> dict[str, Any] | None:
+        if self.model_type != "regression":
+            return None
+        n = self.reg_count
+        return {
+            "min": self.reg_min if n else None,
+            "max": self.reg_max if n else None,
+            "avg": self.reg_sum / n if n else None,
+            "sample_count": n,
+            "histogram": trimmed_histogram(REGRESSION_BOUNDS, self.reg_buckets),
+        }
+
+
+def trimmed_histogram(bounds: tuple[float, ...], counts: list[int]) -> list[list[Any]]:
+    """Per-bucket counts `[upper_bound, count]` (upper bound inclusive, None = +inf).
+
+    Empty buckets before the first and after the last non-empty one are left out, except one
+    empty bucket just below the first non-empty one, whose upper bound is the lower edge.
+    """
+    filled = [i for i, c in enumerate(counts) if c]
+    if not filled:
+        return []
+    first, last = max(filled[0] - 1, 0), filled[-1]
+    edges: list[float | None] = [*bounds, None]
+    return [[edges[i], counts[i]] for i in range(first, last + 1)]

@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-log = logging.getLogger("predictor.cloudwatch")
+# A child of the replica's logger (predictor.logs), so lines carry the replica name.
+log = logging.getLogger("cortex.predictor.cloudwatch")
 
 # --- the metric schema (one source of truth, imported by the reader) ---
 DIM_API = "API"
@@ -108,6 +109,7 @@ class CloudWatchPublisher:
         self._clock = clock
         self._lock = threading.Lock()
         self._buffer: dict[Key, _Stat] = {}
+        self._sending: list[_Stat] = []  # taken from the buffer by the flush in progress
         self._classes: set[str] = set()
         self._client: Any = None
         self._thread: threading.Thread | None = None
@@ -184,9 +186,16 @@ class CloudWatchPublisher:
         """Send everything buffered now; True when nothing is left unsent."""
         with self._lock:
             pending, self._buffer = self._buffer, {}
+            self._sending = list(pending.values())
         if not pending:
             return True
-        items = sorted(pending.items())
+        try:
+            return self._send(sorted(pending.items()))
+        finally:
+            with self._lock:
+                self._sending = []
+
+    def _send(self, items: list[tuple[Key, _Stat]]) -> bool:
         failed: list[tuple[Key, _Stat]] = []
         error: Exception | None = None
         for batch in _batches(items):
@@ -206,17 +215,19 @@ class CloudWatchPublisher:
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop the thread and make a last attempt to send; log what is lost."""
+        deadline = time.monotonic() + timeout
         self._closed = True
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
         sender = threading.Thread(target=self._final_flush, daemon=True)
         sender.start()
-        sender.join(timeout)
-        with self._lock:
-            lost, self._buffer = self._buffer, {}
+        sender.join(max(deadline - time.monotonic(), 0.1))
+        with self._lock:  # still buffered, or still on its way when time ran out
+            lost = [*self._buffer.values(), *self._sending]
+            self._buffer = {}
         if lost:
-            items, requests = len(lost), _requests(lost.values())
+            items, requests = len(lost), _requests(lost)
             log.error(
                 "cloudwatch: %d metric data items (covering %d requests) were never sent to "
                 "namespace %s and are lost",

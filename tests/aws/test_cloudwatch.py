@@ -117,7 +117,7 @@ def test_unreachable_cloudwatch_keeps_data_logs_counts_and_loses_nothing_silentl
     publisher = _publisher(f"http://127.0.0.1:{closed_port()}", clock, "classification")
     for _ in range(5):
         publisher.observe(200, 3.0, "setosa")  # never raises, whatever CloudWatch does
-    with caplog.at_level(logging.WARNING, logger="predictor.cloudwatch"):
+    with caplog.at_level(logging.WARNING, logger="cortex.predictor.cloudwatch"):
         assert not publisher.flush()
         publisher.close(timeout=10)
     messages = [r.getMessage() for r in caplog.records]
@@ -138,7 +138,7 @@ def test_data_kept_while_cloudwatch_is_down_is_sent_when_it_returns(
     server.start()
     try:
         publisher.observe(500, 7.0)
-        with caplog.at_level(logging.WARNING, logger="predictor.cloudwatch"):
+        with caplog.at_level(logging.WARNING, logger="cortex.predictor.cloudwatch"):
             assert publisher.flush()
         assert any("works again" in r.getMessage() for r in caplog.records)
         network, _ = _reader(f"http://127.0.0.1:{port}", clock).totals("iris-classifier")

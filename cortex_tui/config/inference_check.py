@@ -68,6 +68,11 @@ def check_source(source: bytes) -> list[SourceProblem]:
     """Parse the file and check the signatures of `predict` (required) and `init` (optional)."""
     if len(source) > MAX_SOURCE_BYTES:
         return [SourceProblem(1, 1, "is too large to be an inference file")]
+    if b"\x00" in source:
+        index = source.index(b"\x00")
+        line_start = source.rfind(b"\n", 0, index) + 1
+        return [SourceProblem(source.count(b"\n", 0, index) + 1, index - line_start + 1,
+                              "syntax error: a null byte is not allowed in Python source")]
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
@@ -160,7 +165,12 @@ def _check_signature(func: Function, expected: tuple[str, ...]) -> list[SourcePr
         at(default, f"{wanted}: parameters must not have default values")
     names = tuple(arg.arg for arg in positional)
     if names != expected:
-        where: ast.AST = positional[0] if positional else func
+        # Point at the first parameter that differs (the def itself when one is missing).
+        differs = next(
+            (i for i, (a, b) in enumerate(zip(names, expected, strict=False)) if a != b),
+            min(len(names), len(expected)),
+        )
+        where: ast.AST = positional[differs] if differs < len(positional) else func
         got = f"{func.name}({', '.join(names)})"
         at(where, f"must be defined as {wanted} (got {got})")
     return problems

@@ -73,7 +73,8 @@ def validate_text(text: str, root: str | Path, filename: str = CONFIG_FILENAME) 
     # cortex.yaml's problems first, then each inference file's, each in file order.
     problems = sorted(
         set(validator.problems),
-        key=lambda p: (p.file != filename, p.file, p.line, p.column, p.path, p.message),
+        key=lambda p: (p.file != filename, p.file, p.line, p.column, p.api or "", p.path,
+                       p.message),
     )
     return (project if not problems else None), problems
 
@@ -98,6 +99,8 @@ class _Validator:
     def report(self, path: tuple[Any, ...], message: str, api: str | None = None,
                at: str = "value") -> None:
         """A problem at `path` (index-first), pointing at its value, key or parent map."""
+        if any(path[:n] in self.doc.broken for n in range(len(path) + 1)):
+            return  # the value could not be read; that problem is already reported
         pos = self.position(path, at)
         self.problems.append(Problem(
             self.filename, *self.clamp(pos), api, _dotted(path[1:]), message,
@@ -151,7 +154,7 @@ class _Validator:
                                 f"(first at line {seen_deployment})")
                 seen_deployment = seen_deployment or line
                 deployment = self.deployment(index, item) or deployment
-        if not any(isinstance(i, dict) and i.get("kind") == "api" for i in data):
+        if not self.problems and not apis:
             self.report((), "must contain at least one 'kind: api' entry")
         if self.problems:
             return None
@@ -167,8 +170,7 @@ class _Validator:
         if path and isinstance(data, list) and isinstance(path[0], int) and path[0] < len(data):
             item = data[path[0]]
             if isinstance(item, dict) and item.get("kind") == "api":
-                name = item.get("name")
-                return name if isinstance(name, str) and name else None
+                return shown_name(item.get("name"))
         return None
 
     def kind_of(self, index: int, item: Any) -> str | None:
@@ -190,7 +192,7 @@ class _Validator:
 
     def api(self, index: int, item: dict[Any, Any], names: dict[str, int]) -> ApiSpec | None:
         name = item.get("name") if isinstance(item.get("name"), str) else None
-        api = name or None
+        api = shown_name(name)
         data = dict(item)
         for key in ("compute", "metadata"):
             if data.get(key) is None:
@@ -204,7 +206,7 @@ class _Validator:
                 self.report((index, "name"), f"duplicate API name (first at line {names[name]})",
                             api)
             else:
-                names[name] = line
+                names[name] = self.doc.marks[(index, "name")].value.line
         compute_raw = data["compute"] if isinstance(data["compute"], dict) else {}
         self.replica_rules(index, compute_raw, api)
         inference = self.inference(index, data, api)
@@ -336,6 +338,13 @@ class _Validator:
             metadata=freeze(valid["metadata"]),
             line=line,
         )
+
+
+def shown_name(name: Any) -> str | None:
+    """An API's name as problems label it: only when it is a short printable string."""
+    if isinstance(name, str) and name and len(name) <= 100 and name.isprintable():
+        return name
+    return None
 
 
 def _dotted(path: tuple[Any, ...]) -> str:

@@ -37,8 +37,6 @@ def integer(low: int | None = None, high: int | None = None) -> Callable[[Any], 
         if isinstance(value, bool) or not isinstance(value, int):
             raise Invalid(f"must be an integer (got {describe(value)})")
         if low is not None and high is not None and not low <= value <= high:
-            if low == 1 and value < 1:
-                raise Invalid(f"must be greater than 0 (got {describe(value)})")
             raise Invalid(f"must be between {low} and {high} (got {describe(value)})")
         if low is not None and value < low:
             if low == 1:

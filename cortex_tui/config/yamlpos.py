@@ -54,6 +54,7 @@ class YamlDoc:
     marks: dict[Path, Marks] = field(default_factory=dict)
     problems: list[YamlProblem] = field(default_factory=list)
     syntax_ok: bool = True
+    broken: set[Path] = field(default_factory=set)  # values unreadable, replaced by None
 
 
 class _TooBig(Exception):
@@ -83,10 +84,11 @@ def load_yaml(text: str) -> YamlDoc:
         doc.syntax_ok = False
         return doc
     except yaml.reader.ReaderError as exc:
+        character = exc.character if isinstance(exc.character, int) else None
+        what = f"U+{character:04X}" if character is not None else "a character"
         doc.problems.append(YamlProblem(
             position_of_index(text, exc.position), (),
-            f"YAML syntax error: unacceptable character {exc.character!r}"
-            if isinstance(exc.character, str) else f"YAML syntax error: {exc.reason}",
+            f"YAML syntax error: {what} is not allowed in a YAML file ({exc.reason})",
         ))
         doc.syntax_ok = False
         return doc
@@ -102,6 +104,7 @@ def load_yaml(text: str) -> YamlDoc:
         doc.data = builder.build(root, (), None, ())
     except _TooBig:
         doc.data = None
+        doc.syntax_ok = False
         doc.problems.append(YamlProblem(
             _pos(root.start_mark), (),
             f"too large: more than {MAX_VALUES} values once aliases are expanded",
@@ -122,8 +125,10 @@ class _Builder:
         self.count = 0
         self.constructor = SafeConstructor()
 
-    def problem(self, pos: Pos, path: Path, message: str) -> None:
+    def problem(self, pos: Pos, path: Path, message: str, broken: bool = True) -> None:
         self.doc.problems.append(YamlProblem(pos, path, message))
+        if broken:
+            self.doc.broken.add(path)
 
     def build(self, node: Node, path: Path, key_pos: Pos | None, stack: tuple[int, ...]) -> Any:
         self.count += 1
@@ -141,7 +146,7 @@ class _Builder:
             return self.scalar(node, path, value_pos)
         inner = (*stack, id(node))
         if node.tag not in (MAP_TAG, SEQ_TAG):
-            self.problem(value_pos, path, f"unsupported YAML tag {node.tag}")
+            self.problem(value_pos, path, f"unsupported YAML tag {short_tag(node.tag)}")
             return None
         if isinstance(node, SequenceNode):
             return [
@@ -156,10 +161,13 @@ class _Builder:
         except yaml.constructor.ConstructorError as exc:
             message = (exc.problem or "cannot read this value").strip()
             if "could not determine a constructor" in message:
-                message = f"unsupported YAML tag {node.tag}"
+                message = f"unsupported YAML tag {short_tag(node.tag)}"
             self.problem(pos, path, message)
         except (ValueError, OverflowError, TypeError) as exc:
-            self.problem(pos, path, f"cannot read this value: {exc}")
+            if node.tag == "tag:yaml.org,2002:int":
+                self.problem(pos, path, "this number has too many digits")
+            else:
+                self.problem(pos, path, f"cannot read this value: {exc}")
         return None
 
     def mapping(self, node: MappingNode, path: Path, stack: tuple[int, ...]) -> dict[Any, Any]:
@@ -187,6 +195,7 @@ class _Builder:
                 self.problem(
                     key_pos, (*path, key),
                     f"duplicate key {_show_key(key)} (first at line {first_line[key]})",
+                    broken=False,
                 )
             else:
                 seen.add(key)
@@ -220,6 +229,12 @@ class _Builder:
 
 
 _BAD_KEY = object()
+
+
+def short_tag(tag: str) -> str:
+    """`tag:yaml.org,2002:python/object` as the user wrote it: `!!python/object`."""
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix):] if tag.startswith(prefix) else tag
 
 
 def _show_key(key: Any) -> str:

@@ -83,7 +83,7 @@ def _parse_text(text: str, example: str) -> Decimal:
     number, suffix = match.group("number"), match.group("suffix")
     with localcontext() as ctx:
         ctx.prec = 80
-        if suffix[:1] in ("e", "E") and len(suffix) > 1:
+        if suffix not in _MULTIPLIERS:  # a decimal exponent: "e3", "E-2"
             exponent = int(suffix[1:])
             if abs(exponent) > _MAX_EXPONENT:
                 raise QuantityError(f"has an exponent out of range (got {describe(text)})")

@@ -1,0 +1,111 @@
+"""`cortex-tui validate` as a user runs it: a real subprocess on the examples and broken copies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.config.conftest import EXAMPLES, REPO
+
+
+def validate(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cortex_tui", "validate", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def test_examples_are_valid_with_a_summary_line() -> None:
+    iris = validate("-p", str(EXAMPLES / "iris"))
+    assert iris.returncode == 0, iris.stderr
+    assert iris.stdout.splitlines() == [
+        "iris-classifier  replicas 1/1/4 (min/init/max)  cpu 200m  mem 128Mi  gpu 0  "
+        "tracker classification[label]"
+    ]
+    housing = validate("-p", str(EXAMPLES / "housing" / "cortex.yaml"))
+    assert housing.returncode == 0, housing.stderr
+    assert housing.stdout.startswith("housing-regressor  replicas 1/2/3 (min/init/max)  cpu 250m")
+    assert housing.stdout.rstrip().endswith("tracker regression")
+
+
+def test_current_folder_is_the_default_project() -> None:
+    result = validate(cwd=EXAMPLES / "iris")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("iris-classifier")
+
+
+def test_json_of_a_valid_project_has_every_default() -> None:
+    result = validate("-p", str(EXAMPLES / "housing"), "-o", "json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["valid"] is True and document["errors"] == []
+    [housing] = document["apis"]
+    assert housing["name"] == "housing-regressor"
+    assert housing["compute"] == {
+        "min_replicas": 1, "max_replicas": 3, "init_replicas": 2, "target_cpu_utilization": 80,
+        "cpu": "250m", "gpu": 0, "mem": 64 * 2**20, "threads_per_replica": 1,
+        "queue_size": 128, "max_body_size": 10 * 2**20,
+    }
+    assert housing["tracker"] == {"model_type": "regression", "key": None}
+    assert housing["metadata"] == {"data_file": "housing.csv", "currency": "kEUR"}
+
+
+def _break_iris(example_copy: Callable[[str], Path]) -> Path:
+    root = example_copy("iris")
+    config = root / "cortex.yaml"
+    text = config.read_text()
+    text = text.replace("min_replicas: 1", "min_replicas: 0")
+    text = text.replace("model_type: classification", "model_type: foo")
+    config.write_text(text)
+    (root / "inference.py").write_text("def predict(sample):\n    return 1\n")
+    return root
+
+
+def test_broken_copy_lists_every_problem_on_stderr(example_copy: Callable[[str], Path]) -> None:
+    root = _break_iris(example_copy)
+    result = validate("-p", str(root))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith('cortex.yaml:9:17: api "iris-classifier": tracker.model_type: ')
+    assert lines[1] == ('cortex.yaml:12:19: api "iris-classifier": compute.min_replicas: '
+                        "must be greater than 0 (got 0)")
+    assert lines[2].startswith('inference.py:1:1: api "iris-classifier": must be defined as')
+    assert lines[3] == "3 problems found"
+    assert "Traceback" not in result.stderr
+
+
+def test_broken_copy_as_json(example_copy: Callable[[str], Path]) -> None:
+    root = _break_iris(example_copy)
+    result = validate("-p", str(root), "-o", "json")
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    assert document["valid"] is False and document["apis"] == []
+    assert document["errors"][1] == {
+        "file": "cortex.yaml", "line": 12, "column": 19, "api": "iris-classifier",
+        "path": "compute.min_replicas", "message": "must be greater than 0 (got 0)",
+    }
+    assert [e["file"] for e in document["errors"]] == ["cortex.yaml", "cortex.yaml", "inference.py"]
+
+
+def test_garbage_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "cortex.yaml").write_bytes(b"- kind: api\n  name: x\x00\x01\n")
+    result = validate("-p", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.startswith("cortex.yaml:2:10: YAML syntax error")
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_folder_exits_1(tmp_path: Path) -> None:
+    result = validate("-p", str(tmp_path / "nope"))
+    assert result.returncode == 1
+    assert "folder not found" in result.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    assert validate("-o", "xml").returncode == 2
+    assert validate("--frobnicate").returncode == 2
+    assert validate("extra-argument").returncode == 2

@@ -36,7 +36,12 @@ from cortex_tui.config.model import Compute, Project
 from cortex_tui.config.scaling import ScaleError, apply_scale
 
 FIXED_NOW = 1_764_064_800.0  # 2025-11-25 10:00:00 UTC
-STATUS_CYCLE = (Status.LIVE, Status.LIVE, Status.UPDATING, Status.LIVE, Status.ERROR)
+STATUS_CYCLE = (
+    Status.LIVE, Status.LIVE, Status.ERROR, Status.UPDATING, Status.LIVE,
+    Status.COMPUTE_UNAVAILABLE,
+)
+ERROR_MESSAGE = "init failed: ModuleNotFoundError: No module named 'torch'"
+PENDING_MESSAGE = "1 replica pending: needs 4 cpu, 2 free"
 CLASSES = ("setosa", "versicolor", "virginica")
 
 
@@ -59,8 +64,11 @@ class _Api:
 
 def _seeded_api(name: str, index: int) -> _Api:
     status = STATUS_CYCLE[index % len(STATUS_CYCLE)]
-    message = "init failed: ModuleNotFoundError: No module named 'torch'" if status == "error" else ""
-    compute = Compute(min_replicas=1 + index % 2, max_replicas=5 + index, init_replicas=1 + index % 2)
+    message = {Status.ERROR: ERROR_MESSAGE, Status.COMPUTE_UNAVAILABLE: PENDING_MESSAGE}.get(
+        status, ""
+    )
+    low = 1 + index % 2
+    compute = Compute(min_replicas=low, max_replicas=5 + index, init_replicas=low)
     model_type = "regression" if index % 2 else "classification"
     return _Api(name, index, status, message, compute, model_type)
 
@@ -70,7 +78,7 @@ class FakeBackend(Backend):
 
     def __init__(
         self,
-        n_apis: int = 3,
+        n_apis: int = 4,
         clock: Callable[[], float] = lambda: FIXED_NOW,
         kind: str = "local",
         fail: dict[str, str] | None = None,
@@ -83,8 +91,8 @@ class FakeBackend(Backend):
         self._apis: dict[str, _Api] = {}
         self._events: list[Event] = []
         self._log_extra: dict[str, list[str]] = {}
-        names = ["iris-classifier", "housing-regressor", "sentiment-analyzer"]
-        names += [f"api-{i:03d}" for i in range(3, n_apis)]
+        names = ["iris-classifier", "housing-regressor", "sentiment-analyzer", "fraud-detector"]
+        names += [f"api-{i:03d}" for i in range(len(names), n_apis)]
         for index, name in enumerate(names[:n_apis]):
             self._apis[name] = _seeded_api(name, index)
             self._events.append(Event(FIXED_NOW - 3600, name, "deployed", "created 1 replica"))

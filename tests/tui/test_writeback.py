@@ -38,7 +38,8 @@ def test_write_scale_adds_a_compute_block_when_missing(tmp_path: Path) -> None:
     write_scale(path, "other", {"target_cpu_utilization": 60})
     text = path.read_text()
     assert text.startswith(CONFIG.rstrip("\n"))
-    assert text.endswith("    inference: inference.py\n  compute:\n    target_cpu_utilization: 60\n")
+    added = "    inference: inference.py\n  compute:\n    target_cpu_utilization: 60\n"
+    assert text.endswith(added)
 
 
 def test_write_scale_keeps_indented_sequence_style(tmp_path: Path) -> None:

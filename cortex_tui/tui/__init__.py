@@ -1,0 +1,33 @@
+"""The Textual TUI. `run_tui` is what `cortex-tui` runs without a sub-command."""
+
+from __future__ import annotations
+
+from cortex_tui.backends import get_backend
+
+
+def run_tui(path: str = ".", env: str = "local", readonly: bool = False) -> int:
+    from cortex_tui.tui.app import CortexApp, config_path_for
+    from cortex_tui.tui.keymap import KeymapError, load_keymap
+
+    warning = None
+    try:
+        keymap = load_keymap()
+    except KeymapError as exc:
+        keymap, warning = {}, f"{exc} (default keys in use)"
+    backend = get_backend(env)
+    app = CortexApp(
+        backend,
+        config_path=config_path_for(path),
+        env=env,
+        readonly=readonly,
+        keymap=keymap,
+        startup_warning=warning,
+    )
+    try:
+        app.run()
+    finally:
+        backend.close()
+    return app.return_code or 0
+
+
+__all__ = ["run_tui"]

@@ -1,0 +1,204 @@
+"""The Textual application: owns the backend, the project path and the app-wide actions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from cortex_tui.backends import get_backend
+from cortex_tui.backends.base import ApiState, Backend, DeployResult, TargetInfo
+from cortex_tui.config.model import CONFIG_FILENAME, Project
+from cortex_tui.tui.commands import CortexCommands
+from cortex_tui.tui.messages import Done, Failed, run_blocking
+from cortex_tui.tui.pages import page, page_bindings
+from cortex_tui.tui.screens.base import readonly_allows
+
+BackendFactory = Callable[[str], Backend]
+
+
+def config_path_for(path: str | Path) -> Path:
+    """The cortex.yaml of `-p PATH` (a folder or the file itself)."""
+    path = Path(path)
+    return path if path.suffix in (".yaml", ".yml") else path / CONFIG_FILENAME
+
+
+def deploy_summary(result: DeployResult) -> str:
+    if not result.changes:
+        return "nothing to deploy"
+    return "\n".join(
+        f"{c.api}: {c.action}{f' ({c.message})' if c.message else ''}" for c in result.changes
+    )
+
+
+class CortexApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "cortex-tui"
+    COMMANDS = App.COMMANDS | {CortexCommands}
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command_palette", "Palette", id="app.palette", show=False),
+        Binding("f5", "deploy", "Deploy", id="app.deploy"),
+        *page_bindings(),
+    ]
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        config_path: Path,
+        env: str = "local",
+        readonly: bool = False,
+        backend_factory: BackendFactory = get_backend,
+        clock: Callable[[], float] = time.time,
+        refresh_interval: float | None = 1.0,
+        keymap: dict[str, str] | None = None,
+        startup_warning: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        self.config_path = config_path
+        self.env = env
+        self.readonly = readonly
+        self.backend_factory = backend_factory
+        self.clock = clock
+        self.refresh_interval = refresh_interval
+        self.project: Project | None = None
+        self.target: TargetInfo | None = None  # last answer of backend.target_info()
+        self._startup_warning = startup_warning
+        if keymap:
+            self.set_keymap(keymap)
+
+    @property
+    def project_root(self) -> Path:
+        return self.config_path.parent
+
+    def on_mount(self) -> None:
+        from cortex_tui.tui.screens.apis import ApisScreen
+
+        if self.readonly:
+            self.sub_title = "read-only"
+        self.push_screen(ApisScreen())
+        self.reload_project()
+        if self._startup_warning:
+            self.notify(self._startup_warning, severity="warning", timeout=8)
+
+    # -- app-wide actions ------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_page" and parameters:
+            try:
+                entry = page(str(parameters[0]))
+            except KeyError:
+                return False
+            return not (self.readonly and entry.mutating)
+        return readonly_allows(self, action)
+
+    def action_open_page(self, page_id: str) -> None:
+        self.push_screen(page(page_id).factory(self))
+
+    def action_help(self) -> None:
+        from cortex_tui.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_deploy(self) -> None:
+        if self.readonly:
+            return
+        self.notify("deploying...", timeout=2)
+        run_blocking(self, "deploy", self._deploy, exclusive=True)
+
+    def _deploy(self) -> DeployResult:
+        from cortex_tui.config import load_project
+
+        project = load_project(self.config_path)
+        return self.backend.deploy(project)
+
+    def open_api(self, api: str, tab: str = "overview") -> None:
+        from cortex_tui.tui.screens.detail import DetailScreen
+
+        self.push_screen(DetailScreen(api, tab=tab))
+
+    def confirm_delete(self, api: str) -> None:
+        from cortex_tui.tui.screens.confirm import ConfirmScreen
+
+        if self.readonly:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                run_blocking(self, "delete", lambda: self.backend.delete(api))
+
+        self.push_screen(ConfirmScreen(f'Delete api "{api}"?', "Delete"), answered)
+
+    def open_scale(self, state: ApiState) -> None:
+        from cortex_tui.tui.screens.scale import ScaleScreen
+
+        if not self.readonly:
+            self.push_screen(ScaleScreen(state), lambda _: self.refresh_views())
+
+    def switch_target(self, env: str) -> None:
+        self.notify(f"connecting to {env}...", timeout=2)
+        run_blocking(self, "switch", lambda: self._connect(env), exclusive=True)
+
+    def _connect(self, env: str) -> tuple[str, Backend]:
+        backend = self.backend_factory(env)
+        backend.target_info()  # fail here, not on every refresh
+        return env, backend
+
+    def reload_project(self) -> None:
+        run_blocking(self, "project", self._load_project)
+
+    def _load_project(self) -> Project | None:
+        from cortex_tui.config import validate_project
+
+        if not self.config_path.exists():
+            return None
+        project, _problems = validate_project(self.config_path)
+        return project
+
+    # -- views ----------------------------------------------------------------------------
+    @property
+    def api_names(self) -> list[str]:
+        from cortex_tui.tui.screens.apis import ApisScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ApisScreen):
+                return sorted(screen.states)
+        return []
+
+    def refresh_views(self) -> None:
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "refresh_data", None)
+            if refresh is not None:
+                refresh()
+
+    # -- results ------------------------------------------------------------------------
+    def on_done(self, message: Done) -> None:
+        if message.group == "deploy":
+            self.notify(deploy_summary(message.value), title="deployed")
+            self.reload_project()
+            self.refresh_views()
+        elif message.group == "delete":
+            self.notify(f"deleted {', '.join(message.value) or 'nothing'}")
+            self.refresh_views()
+        elif message.group == "project":
+            self.project = message.value
+        elif message.group == "switch":
+            env, backend = message.value
+            old, self.backend, self.env = self.backend, backend, env
+            self.target = None
+            old.close()
+            self.notify(f"target: {env}")
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+            self.refresh_views()
+
+    def on_failed(self, message: Failed) -> None:
+        title = {"deploy": "deploy failed", "project": "cortex.yaml"}.get(message.group, "error")
+        self.notify(message.error, title=title, severity="error", timeout=8)

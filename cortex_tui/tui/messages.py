@@ -1,0 +1,65 @@
+"""Messages that carry blocking results back to the UI, and the helper that runs them.
+
+Blocking backend calls run in thread workers; a worker never touches widgets, it posts one
+message with the result (or `Failed`) to the node that asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from textual.message import Message
+from textual.message_pump import MessagePump
+from textual.worker import Worker
+
+from cortex_tui.backends.base import BackendError
+from cortex_tui.config.model import ConfigError
+
+T = TypeVar("T")
+
+
+class Failed(Message):
+    """A blocking call failed; bubbles up to the app, which shows a notification."""
+
+    def __init__(self, group: str, error: str) -> None:
+        super().__init__()
+        self.group = group
+        self.error = error
+
+
+class Done(Message):
+    """A blocking call finished: `value` is its result, `group` says which call it was."""
+
+    def __init__(self, group: str, value: Any) -> None:
+        super().__init__()
+        self.group = group
+        self.value = value
+
+
+def describe_error(exc: BaseException) -> str:
+    if isinstance(exc, (BackendError, ConfigError, ValueError, OSError)):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_blocking(
+    node: MessagePump,
+    group: str,
+    fn: Callable[[], T],
+    *,
+    exclusive: bool = False,
+) -> Worker[None]:
+    """Run `fn` in a thread; post `Done(group, result)` or `Failed(group, message)` to `node`."""
+
+    def job() -> None:
+        try:
+            value = fn()
+        except Exception as exc:
+            node.post_message(Failed(group, describe_error(exc)))
+        else:
+            node.post_message(Done(group, value))
+
+    return node.run_worker(
+        job, thread=True, group=group, exclusive=exclusive, exit_on_error=False
+    )

@@ -1,0 +1,163 @@
+"""Home: the live APIs table with the target header, sorting and `/` filtering."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Input
+
+from cortex_tui.backends.base import ApiState, TargetInfo
+from cortex_tui.tui.messages import Done, run_blocking
+from cortex_tui.tui.screens.base import CortexScreen
+from cortex_tui.tui.widgets.api_table import SORTS, ApiTable
+from cortex_tui.tui.widgets.header import TargetHeader
+
+TARGET_EVERY = 5  # refreshes between two target_info calls (node counts change slowly)
+
+
+class ApisScreen(CortexScreen):
+    BINDINGS = [
+        Binding("l", "logs", "Logs", id="apis.logs"),
+        Binding("s", "scale", "Scale", id="apis.scale"),
+        Binding("ctrl+d", "delete", "Delete", id="apis.delete"),
+        Binding("slash", "filter", "Filter", id="apis.filter"),
+        Binding("o", "sort", "Sort", id="apis.sort"),
+        Binding("O", "reverse_sort", "Reverse", id="apis.reverse", show=False),
+        Binding("escape", "clear_filter", "Clear filter", id="apis.clear_filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.states: dict[str, ApiState] = {}  # last answer of backend.get()
+        self._totals: dict[str, tuple[float, int]] = {}  # name -> (time, requests total)
+        self._rates: dict[str, float | None] = {}
+        self._ticks = 0
+
+    def compose(self) -> ComposeResult:
+        yield TargetHeader(id="header")
+        yield Input(placeholder="filter APIs by name", id="filter")
+        yield ApiTable(id="apis")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        self.query_one(ApiTable).focus()
+        self._draw()
+        interval = self.cortex.refresh_interval
+        if interval:
+            self.set_interval(interval, self._tick)
+        self.refresh_data()
+
+    def on_screen_resume(self) -> None:
+        if self.states:
+            self.refresh_data()
+
+    def _tick(self) -> None:
+        if self.is_current:
+            self.refresh_data()
+
+    def refresh_data(self) -> None:
+        backend = self.cortex.backend
+        with_target = self.cortex.target is None or self._ticks % TARGET_EVERY == 0
+        self._ticks += 1
+
+        def fetch() -> tuple[TargetInfo | None, list[ApiState]]:
+            return (backend.target_info() if with_target else None), backend.get()
+
+        run_blocking(self, "apis", fetch, exclusive=True)
+
+    def on_done(self, message: Done) -> None:
+        if message.group != "apis":
+            return
+        message.stop()
+        target, states = message.value
+        if target is not None:
+            self.cortex.target = target
+        self._update_rates(states)
+        self.states = {s.name: s for s in states}
+        self._draw()
+
+    def _update_rates(self, states: list[ApiState]) -> None:
+        now = self.cortex.clock()
+        for state in states:
+            previous = self._totals.get(state.name)
+            total = state.network.total
+            if previous is not None and now > previous[0]:
+                self._rates[state.name] = max(0, total - previous[1]) / (now - previous[0])
+            if previous is None or now > previous[0]:
+                self._totals[state.name] = (now, total)
+
+    def _draw(self) -> None:
+        states = list(self.states.values())
+        project = str(self.cortex.config_path.parent)
+        self.query_one(TargetHeader).show(
+            self.cortex.target, self.cortex.env, states, project, self.cortex.readonly
+        )
+        table = self.query_one(ApiTable)
+        table.show(states, self._rates, self.cortex.clock())
+        table.border_title = f"APIs (sort: {table.sort_name}{' ↑' if table.sort_reverse else ''})"
+
+    # -- actions ---------------------------------------------------------------------------
+    def _selected(self) -> ApiState | None:
+        name = self.query_one(ApiTable).selected_api
+        return self.states.get(name) if name else None
+
+    @on(DataTable.RowSelected)
+    def action_open(self) -> None:
+        state = self._selected()
+        if state is not None:
+            self.cortex.open_api(state.name)
+
+    def action_logs(self) -> None:
+        state = self._selected()
+        if state is not None:
+            self.cortex.open_api(state.name, tab="logs")
+
+    def action_scale(self) -> None:
+        state = self._selected()
+        if state is not None:
+            self.cortex.open_scale(state)
+
+    def action_delete(self) -> None:
+        state = self._selected()
+        if state is not None:
+            self.cortex.confirm_delete(state.name)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.query_one(ApiTable).focus()
+
+    def action_sort(self) -> None:
+        table = self.query_one(ApiTable)
+        table.sort_index = (table.sort_index + 1) % len(SORTS)
+        self._draw()
+
+    def action_reverse_sort(self) -> None:
+        table = self.query_one(ApiTable)
+        table.sort_reverse = not table.sort_reverse
+        self._draw()
+
+    @on(DataTable.HeaderSelected)
+    def sort_by_header(self, event: DataTable.HeaderSelected) -> None:
+        names = [name for name, _ in SORTS]
+        key = event.column_key.value
+        if key in names:
+            self.query_one(ApiTable).sort_index = names.index(key)
+            self._draw()
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(ApiTable).filter_text = event.value.strip()
+        self._draw()
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self) -> None:
+        self.query_one(ApiTable).focus()

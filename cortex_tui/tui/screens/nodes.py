@@ -1,0 +1,321 @@
+"""`n`: the cluster's node groups, nodes and pods pending for lack of room; `s` changes a node
+group's min / max instances from the keyboard (like the API scale dialog).
+
+Every call goes through `cortex_tui.cluster.ClusterService` in a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Footer, Static
+
+from cortex_tui.aws.clients import AwsError
+from cortex_tui.aws.node_groups import NodeGroup, check_bounds
+from cortex_tui.cluster import (
+    ClusterInfo,
+    ClusterService,
+    format_cores,
+    format_memory,
+)
+from cortex_tui.tui.messages import Done, Failed, run_blocking
+from cortex_tui.tui.screens.base import CortexModal, CortexScreen
+
+REFRESH_EVERY_S = 10.0  # node groups change slowly; AWS calls cost
+MAX_DIGITS = 4
+GROUP_COLUMNS = ("node group", "instance type", "desired", "min", "max", "instances", "nodes")
+NODE_COLUMNS = ("node", "group", "instance type", "ready", "cpu", "memory", "gpu")
+
+
+class ClusterLike(Protocol):
+    def info(self) -> ClusterInfo: ...
+
+    def scale(self, group: str | None, min_instances: int | None,
+              max_instances: int | None) -> NodeGroup: ...
+
+
+ServiceFactory = Callable[[str], ClusterLike]
+
+
+def fill_table(table: DataTable, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
+    """Show rows (key, cells), updating in place when the keys are unchanged (keeps the cursor)."""
+    keys = [key for key, _ in rows]
+    current = [str(k.value) for k in table.rows]
+    if keys == current:
+        columns = list(table.columns)
+        for key, cells in rows:
+            for column, cell in zip(columns, cells, strict=True):
+                table.update_cell(key, column, cell)
+        return
+    selected = current[table.cursor_row] if current and table.cursor_row < len(current) else None
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    if selected in keys:
+        table.move_cursor(row=keys.index(selected))
+
+
+class NodesScreen(CortexScreen):
+    DEFAULT_CSS = """
+    NodesScreen #groups { height: auto; max-height: 12; border: round $primary; }
+    NodesScreen #nodes { height: 1fr; border: round $secondary; }
+    NodesScreen #pending { height: auto; max-height: 10; border: round $warning; padding: 0 1; }
+    NodesScreen #cluster-status { height: auto; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("s", "scale", "Min/max", id="nodes.scale"),
+        Binding("r", "reload", "Refresh", id="nodes.refresh"),
+        Binding("escape", "back", "Back", id="nodes.back"),
+    ]
+
+    def __init__(self, service_factory: ServiceFactory | None = None) -> None:
+        super().__init__()
+        self._factory: ServiceFactory = service_factory or ClusterService
+        self.info: ClusterInfo | None = None
+        self.error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="cluster-status")
+        groups = DataTable(id="groups", cursor_type="row", zebra_stripes=True)
+        groups.border_title = "Node groups"
+        yield groups
+        nodes = DataTable(id="nodes", cursor_type="row", zebra_stripes=True)
+        nodes.border_title = "Nodes"
+        yield nodes
+        pending = Static(id="pending")
+        pending.border_title = "Pods pending for lack of room"
+        yield pending
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#groups", DataTable).add_columns(*GROUP_COLUMNS)
+        self.query_one("#nodes", DataTable).add_columns(*NODE_COLUMNS)
+        self.query_one("#groups", DataTable).focus()
+        self._say(f"reading the cluster of {self.cortex.env}...", "yellow")
+        if self.cortex.refresh_interval:
+            self.set_interval(max(self.cortex.refresh_interval, REFRESH_EVERY_S), self._tick)
+        self.refresh_data()
+
+    def _tick(self) -> None:
+        if self.is_current:
+            self.refresh_data()
+
+    def service(self) -> ClusterLike:
+        return self._factory(self.cortex.env)
+
+    def refresh_data(self) -> None:
+        run_blocking(self, "cluster", lambda: self.service().info(), exclusive=True)
+
+    def action_reload(self) -> None:
+        self.refresh_data()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def _say(self, message: str, style: str = "") -> None:
+        self.query_one("#cluster-status", Static).update(Text(message, style=style))
+
+    def on_done(self, message: Done) -> None:
+        if message.group != "cluster":
+            return
+        message.stop()
+        self.info, self.error = message.value, None
+        self._draw(message.value)
+
+    def on_failed(self, message: Failed) -> None:
+        if message.group != "cluster":
+            return
+        message.stop()
+        self.error = message.error
+        self._say(message.error, "bold red")
+
+    def _draw(self, info: ClusterInfo) -> None:
+        region = f"  region {info.region}" if info.region else ""
+        nodes = info.nodes
+        summary = (
+            f"{info.environment}{region}  ·  {len(nodes)} node{'s' if len(nodes) != 1 else ''}: "
+            f"{format_cores(sum(n.cpu for n in nodes))} cpu, "
+            f"{format_memory(sum(n.memory for n in nodes))} memory, "
+            f"{sum(n.gpu for n in nodes)} gpu"
+        )
+        self._say("\n".join([summary, *(f"note: {n}" for n in info.notes)]))
+        fill_table(self.query_one("#groups", DataTable), [
+            (v.group.name, (v.group.name, ", ".join(v.group.instance_types) or "-",
+                            str(v.group.desired), str(v.group.min_size), str(v.group.max_size),
+                            str(len(v.group.instances)), str(len(v.nodes))))
+            for v in info.groups
+        ])
+        fill_table(self.query_one("#nodes", DataTable), [
+            (n.name, (n.name, n.group or "-", n.instance_type or "-",
+                      Text("yes", style="green") if n.ready else Text("no", style="bold red"),
+                      format_cores(n.cpu), format_memory(n.memory), str(n.gpu)))
+            for n in nodes
+        ])
+        self._draw_pending(info)
+
+    def _draw_pending(self, info: ClusterInfo) -> None:
+        if not info.pending:
+            self.query_one("#pending", Static).update(Text("none", style="dim"))
+            return
+        text = Text()
+        for i, pod in enumerate(info.pending):
+            if i:
+                text.append("\n")
+            text.append(f"{pod.namespace}/{pod.name}", style="bold magenta")
+            text.append(f"  api {pod.api or '-'}  cpu {format_cores(pod.cpu)}  "
+                        f"memory {format_memory(pod.memory)}  gpu {pod.gpu}  ")
+            text.append(pod.message or "", style="dim")
+        self.query_one("#pending", Static).update(text)
+
+    def selected_group(self) -> NodeGroup | None:
+        if self.info is None or not self.info.groups:
+            return None
+        table = self.query_one("#groups", DataTable)
+        index = min(max(table.cursor_row, 0), len(self.info.groups) - 1)
+        return self.info.groups[index].group
+
+    def action_scale(self) -> None:
+        group = self.selected_group()
+        if group is None:
+            self.app.notify("no node group to change (the environment needs aws settings)",
+                            severity="warning")
+            return
+        self.app.push_screen(
+            NodeBoundsScreen(group, self.service), lambda _: self.refresh_data()
+        )
+
+
+class NodeBoundsScreen(CortexModal):
+    """min / max instances of one node group: arrows select and nudge, digits type."""
+
+    DEFAULT_CSS = """
+    NodeBoundsScreen { align: center middle; }
+    NodeBoundsScreen #dialog {
+        width: 64; height: auto; border: thick $accent; background: $surface; padding: 1 2;
+    }
+    """
+    FIELDS = ("min", "max")
+    LABELS = {"min": "min instances", "max": "max instances"}
+    BINDINGS = [
+        Binding("up,shift+tab", "move(-1)", "Previous", show=False),
+        Binding("down,tab", "move(1)", "Next", show=False),
+        Binding("right,plus,equals_sign", "nudge(1)", "+1", id="nodes.bounds.up"),
+        Binding("left,minus", "nudge(-1)", "-1", id="nodes.bounds.down"),
+        Binding("enter", "apply", "Apply", id="nodes.bounds.apply"),
+        Binding("escape", "cancel", "Cancel", id="nodes.bounds.cancel"),
+    ]
+
+    def __init__(self, group: NodeGroup, service: Callable[[], ClusterLike]) -> None:
+        super().__init__()
+        self.group = group
+        self._service = service
+        self.initial = {"min": group.min_size, "max": group.max_size}
+        self.values = dict(self.initial)
+        self.index = 0
+        self._fresh = True
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(f"Node group {self.group.name}", style="bold"), id="title")
+            yield Static(id="fields")
+            yield Static(id="reason")
+            yield Static(
+                Text("↑↓ field  ←→ +/- nudge  digits type  enter apply  esc cancel", style="dim")
+            )
+
+    def on_mount(self) -> None:
+        self._draw()
+
+    @property
+    def field(self) -> str:
+        return self.FIELDS[self.index]
+
+    def _draw(self) -> None:
+        text = Text()
+        for i, key in enumerate(self.FIELDS):
+            selected = i == self.index
+            text.append(f"{'>' if selected else ' '} {self.LABELS[key]:<14}")
+            text.append(f" {self.values[key]:>4} ", style="reverse bold" if selected else "bold")
+            if self.values[key] != self.initial[key]:
+                text.append(f"  (was {self.initial[key]})", style="dim")
+            text.append("\n")
+        try:
+            _low, _high, desired = check_bounds(self.group, self.values["min"], self.values["max"])
+        except AwsError:
+            desired = self.group.desired
+        moved = f" (now {self.group.desired})" if desired != self.group.desired else ""
+        text.append(f"  desired        {desired:>4}{moved}", style="dim")
+        self.query_one("#fields", Static).update(text)
+
+    def _say(self, message: str, style: str = "bold red") -> None:
+        self.query_one("#reason", Static).update(Text(message, style=style))
+
+    def _changed(self) -> None:
+        self._fresh = False
+        self._say("")
+        self._draw()
+
+    def action_move(self, step: int) -> None:
+        self.index = (self.index + step) % len(self.FIELDS)
+        self._fresh = True
+        self._draw()
+
+    def action_nudge(self, step: int) -> None:
+        self.values[self.field] = max(0, self.values[self.field] + step)
+        self._changed()
+
+    def on_key(self, event: events.Key) -> None:
+        if event.character and event.character.isdigit():
+            digits = "" if self._fresh else str(self.values[self.field])
+            self.values[self.field] = int((digits + event.character)[-MAX_DIGITS:])
+        elif event.key == "backspace":
+            self.values[self.field] = int(str(self.values[self.field])[:-1] or 0)
+        else:
+            return
+        event.stop()
+        self._changed()
+
+    def action_apply(self) -> None:
+        if self.busy:
+            return
+        low, high = self.values["min"], self.values["max"]
+        if (low, high) == (self.initial["min"], self.initial["max"]):
+            self.dismiss(None)
+            return
+        try:
+            check_bounds(self.group, low, high)
+        except AwsError as exc:
+            self._say(f"refused: {exc}")
+            return
+        self.busy = True
+        self._say("applying...", style="yellow")
+        name, service = self.group.name, self._service
+        run_blocking(self, "node-bounds", lambda: service().scale(name, low, high))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_done(self, message: Done) -> None:
+        if message.group != "node-bounds":
+            return
+        message.stop()
+        group: NodeGroup = message.value
+        self.app.notify(
+            f"{group.name}: desired {group.desired}, min {group.min_size}, max {group.max_size}",
+            title="node group changed",
+        )
+        self.dismiss(group)
+
+    def on_failed(self, message: Failed) -> None:
+        if message.group != "node-bounds":
+            return
+        message.stop()
+        self.busy = False
+        self._say(f"refused: {message.error}")

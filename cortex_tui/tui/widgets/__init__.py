@@ -1,0 +1,1 @@
+"""Widgets of the TUI; they hold view state only (data arrives through messages)."""

@@ -1,0 +1,44 @@
+"""The top bar: where APIs run (target), the project or API, and counts by status."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from cortex_tui.backends.base import ApiState, TargetInfo
+from cortex_tui.tui.format import status_counts, status_text, target_line
+
+
+def _first_line(info: TargetInfo | None, env: str, where: str, readonly: bool) -> Text:
+    first = Text("cortex-tui", style="bold")
+    first.append(f"  {target_line(info, env)}")
+    first.append(f"  ·  {where}", style="dim")
+    if readonly:
+        first.append("  READ-ONLY", style="bold reverse yellow")
+    return first
+
+
+class TargetHeader(Static):
+    DEFAULT_CSS = """
+    TargetHeader { height: 2; padding: 0 1; background: $panel; }
+    """
+
+    def show(
+        self,
+        info: TargetInfo | None,
+        env: str,
+        states: list[ApiState],
+        project: str,
+        readonly: bool,
+    ) -> None:
+        first = _first_line(info, env, f"project {project}", readonly)
+        self.update(Text("\n").join([first, status_counts(states)]))
+
+    def show_api(
+        self, info: TargetInfo | None, env: str, api: str, state: ApiState | None, readonly: bool
+    ) -> None:
+        second = Text(f"api {api}  ", style="bold")
+        second.append_text(status_text(state.status) if state else Text("loading...", "dim"))
+        if state is not None and state.message:
+            second.append(f"  {state.message}", style="red")
+        self.update(Text("\n").join([_first_line(info, env, "api detail", readonly), second]))

@@ -1,0 +1,189 @@
+"""The logs tab: follows an API's replicas, `/` filters with highlights, `w` wraps, `f` follows.
+
+A daemon thread reads the backend's (blocking) follow iterator into a buffer; a UI timer drains
+it, so no widget is touched off the event loop and a quiet log costs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import deque
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, RichLog, Static
+
+from cortex_tui.backends.base import Backend, LogLine
+from cortex_tui.tui.messages import describe_error
+
+MAX_LINES = 5000
+TAIL = 500
+DRAIN_INTERVAL = 0.25
+
+
+class LogFollower:
+    """Reads `backend.logs(api, follow=True)` in a daemon thread into `buffer`."""
+
+    def __init__(self, backend: Backend, api: str) -> None:
+        self.backend = backend
+        self.api = api
+        self.buffer: deque[LogLine] = deque(maxlen=MAX_LINES)
+        self.error: str | None = None
+        self.ended = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"logs-{api}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        iterator = None
+        try:
+            iterator = self.backend.logs(self.api, follow=True, tail=TAIL)
+            for line in iterator:
+                if self._stop.is_set():
+                    break
+                self.buffer.append(line)
+        except Exception as exc:
+            self.error = describe_error(exc)
+        finally:
+            self.ended = True
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):  # closing a finished stream
+                    close()
+
+    def drain(self) -> list[LogLine]:
+        lines = []
+        while self.buffer:
+            lines.append(self.buffer.popleft())
+        return lines
+
+
+def render_line(line: LogLine, needle: str) -> Text:
+    text = Text(f"{line.replica} ", style="dim cyan")
+    text.append(line.text)
+    if needle:
+        text.highlight_words([needle], style="bold black on yellow", case_sensitive=False)
+    return text
+
+
+class LogPanel(Vertical):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="logs.filter"),
+        Binding("w", "wrap", "Wrap", id="logs.wrap"),
+        Binding("f", "follow", "Follow", id="logs.follow"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.lines: deque[LogLine] = deque(maxlen=MAX_LINES)
+        self.needle = ""
+        self.follow = True
+        self.wrap = False
+        self.follower: LogFollower | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="log-status")
+        yield Input(placeholder="filter lines", id="log-filter")
+        yield RichLog(id="log", max_lines=MAX_LINES, wrap=False, markup=False, auto_scroll=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#log-filter").display = False
+        self._show_status()
+
+    def start(self, backend: Backend, api: str) -> None:
+        if self.follower is not None:
+            return
+        self.follower = LogFollower(backend, api)
+        self.follower.start()
+        self.set_interval(DRAIN_INTERVAL, self.drain)
+
+    def on_unmount(self) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.follower is not None:
+            self.follower.stop()
+
+    def drain(self) -> None:
+        follower = self.follower
+        if follower is None:
+            return
+        new = follower.drain()
+        if new:
+            self.lines.extend(new)
+            log = self.query_one(RichLog)
+            for line in new:
+                if self._matches(line):
+                    log.write(render_line(line, self.needle), scroll_end=self.follow)
+        if follower.error or follower.ended:
+            self._show_status()
+
+    def _matches(self, line: LogLine) -> bool:
+        return not self.needle or self.needle.lower() in line.text.lower()
+
+    def _rewrite(self) -> None:
+        log = self.query_one(RichLog)
+        log.clear()
+        log.wrap = self.wrap
+        for line in self.lines:
+            if self._matches(line):
+                log.write(render_line(line, self.needle), scroll_end=self.follow)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        parts = [f"follow {'on' if self.follow else 'off'}", f"wrap {'on' if self.wrap else 'off'}"]
+        if self.needle:
+            parts.append(f"filter “{self.needle}”")
+        follower = self.follower
+        if follower is not None and follower.error:
+            parts.append(f"error: {follower.error}")
+        elif follower is not None and follower.ended:
+            parts.append("stream ended")
+        self.query_one("#log-status", Static).update(Text("  ·  ".join(parts), style="dim"))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#log-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#log-filter", Input)
+        if not box.display:
+            self.screen.action_back()  # type: ignore[attr-defined]
+            return
+        box.value = ""
+        box.display = False
+        self.query_one(RichLog).focus()
+
+    def action_wrap(self) -> None:
+        self.wrap = not self.wrap
+        self._rewrite()
+
+    def action_follow(self) -> None:
+        self.follow = not self.follow
+        log = self.query_one(RichLog)
+        log.auto_scroll = self.follow
+        if self.follow:
+            log.scroll_end(animate=False)
+        self._show_status()
+
+    @on(Input.Changed, "#log-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.needle = event.value
+        self._rewrite()
+
+    @on(Input.Submitted, "#log-filter")
+    def filter_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one(RichLog).focus()

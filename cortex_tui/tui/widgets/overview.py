@@ -1,0 +1,57 @@
+"""The overview tab: status with its message, endpoint, replicas, compute, recent events."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+from cortex_tui.backends.base import ApiState, Event
+from cortex_tui.config.model import ApiSpec, format_cpu
+from cortex_tui.tui.format import age, number, size, status_text
+
+MAX_EVENTS = 10
+
+
+def overview(state: ApiState, spec: ApiSpec | None, events: list[Event], now: float) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    status = status_text(state.status)
+    if state.message:
+        status.append(f"  {state.message}", style="red")
+    grid.add_row("status", status)
+    grid.add_row("endpoint", state.endpoint or "-")
+    grid.add_row(
+        "replicas",
+        f"up-to-date {state.up_to_date} · available {state.available} · "
+        f"requested {state.requested} · failed {state.failed}",
+    )
+    grid.add_row(
+        "autoscaling",
+        f"min {state.min_replicas} · max {state.max_replicas} · init {state.init_replicas} · "
+        f"target cpu {state.target_cpu_utilization}%",
+    )
+    if spec is not None:
+        c = spec.compute
+        mem = size(c.mem) if c.mem else "-"
+        grid.add_row("compute", f"cpu {format_cpu(c.cpu)} · gpu {c.gpu} · mem {mem}")
+    if state.tracker is not None:
+        key = spec.tracker.key if spec and spec.tracker and spec.tracker.key else None
+        grid.add_row("tracker", state.tracker.model_type + (f" (key {key})" if key else ""))
+    net = state.network
+    grid.add_row(
+        "requests",
+        f"{net.total} total · 2XX {net.code_2xx} · 4XX {net.code_4xx} · 5XX {net.code_5xx} · "
+        f"avg latency {number(net.latency_ms, 1, ' ms')}",
+    )
+    last = None if state.last_update is None else now - state.last_update
+    grid.add_row("last update", f"{age(last)} ago" if last is not None else "-")
+    grid.add_row("", "")
+    grid.add_row(Text("recent events", style="bold underline"), "")
+    recent = sorted(events, key=lambda e: e.t)[-MAX_EVENTS:]
+    if not recent:
+        grid.add_row("", Text("none", style="dim"))
+    for event in reversed(recent):
+        grid.add_row(Text(f"{age(now - event.t)} ago", style="dim"),
+                     Text.assemble((event.kind, "cyan"), f"  {event.message}"))
+    return grid

@@ -1,0 +1,131 @@
+"""plotext plots of one API: replicas, traffic and the tracker.
+
+Each plot rebuilds only when its data changed and at most twice a second (a braille plot costs
+tens of milliseconds on the event loop). Never use the module-level plotext functions here:
+they share global state; each widget has its own `plt`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from textual_plotext import PlotextPlot
+
+from cortex_tui.backends.base import Metrics, TrackerStats
+
+MIN_REDRAW_INTERVAL = 0.5  # seconds: at most 2 redraws per second
+Draw = Callable[[Any], None]
+
+
+class ThrottledPlot(PlotextPlot):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.signature: Hashable | None = None
+        self.draws = 0  # how many times the figure was rebuilt (tests, bench)
+        self._draw: Draw | None = None
+        self._last = -math.inf
+        self._scheduled = False
+
+    def show_data(self, signature: Hashable, draw: Draw) -> None:
+        if signature == self.signature:
+            return
+        self.signature = signature
+        self._draw = draw
+        wait = self._last + MIN_REDRAW_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self._flush()
+        elif not self._scheduled:
+            self._scheduled = True
+            self.set_timer(wait, self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        if self._draw is None:
+            return
+        plt = self.plt
+        plt.clear_figure()
+        self._draw(plt)
+        self._draw = None
+        self._last = time.monotonic()
+        self.draws += 1
+        self.refresh()
+
+
+def _seconds_ago_ticks(plt: Any, oldest: float) -> None:
+    span = max(60, int(-oldest))
+    step = 60 if span <= 300 else 300 if span <= 1800 else 900
+    ticks = list(range(-(span // step) * step, 1, step))
+    plt.xticks(ticks, [f"-{-t // 60}m" if t else "now" for t in ticks])
+
+
+def draw_replicas(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:
+    xs = [p.t - now for p in metrics.points]
+    requested = [p.requested for p in metrics.points]
+    ready = [p.ready for p in metrics.points]
+
+    def draw(plt: Any) -> None:
+        plt.title("replicas: requested vs ready")
+        if xs:
+            plt.plot(xs, ready, label="ready", marker="braille", color="green", fillx=True)
+            plt.plot(xs, requested, label="requested", marker="braille", color="cyan")
+            plt.ylim(0, max(requested + ready) + 1)
+            _seconds_ago_ticks(plt, xs[0])
+
+    return (tuple(xs), tuple(requested), tuple(ready)), draw
+
+
+def draw_traffic(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:
+    xs = [p.t - now for p in metrics.points]
+    rate = [p.request_rate for p in metrics.points]
+    latency = [p.latency_ms if p.latency_ms is not None else 0.0 for p in metrics.points]
+
+    def draw(plt: Any) -> None:
+        plt.title("requests/s (left) and avg latency ms (right)")
+        if xs:
+            plt.plot(xs, rate, label="req/s", marker="braille", color="blue")
+            plt.plot(xs, latency, label="latency ms", marker="braille", color="orange",
+                     yside="right")
+            _seconds_ago_ticks(plt, xs[0])
+
+    return (tuple(xs), tuple(rate), tuple(latency)), draw
+
+
+def _bucket_label(upper: float, lower: float | None) -> str:
+    if math.isinf(upper):
+        return f">{lower:g}" if lower is not None else "all"
+    return f"≤{upper:g}"
+
+
+def draw_tracker(tracker: TrackerStats | None) -> tuple[Hashable, Draw]:
+    if tracker is None:
+        return None, lambda plt: plt.title("no tracker configured")
+    if tracker.model_type == "classification":
+        dist = dict(tracker.class_distribution or {})
+        labels, counts = list(dist), list(dist.values())
+
+        def draw_classes(plt: Any) -> None:
+            plt.title(f"class distribution ({sum(counts)} predictions)")
+            if labels:
+                plt.bar(labels, counts, color="cyan")
+
+        return ("classes", tuple(labels), tuple(counts)), draw_classes
+    stats = tracker.regression_stats
+    buckets = list(stats.histogram) if stats else []
+    labels = [
+        _bucket_label(upper, buckets[i - 1][0] if i else None)
+        for i, (upper, _count) in enumerate(buckets)
+    ]
+    counts = [count for _upper, count in buckets]
+
+    def draw_histogram(plt: Any) -> None:
+        if stats is None or not stats.sample_count:
+            plt.title("regression: no predictions yet")
+            return
+        plt.title(f"regression: min {stats.min:g} · max {stats.max:g} · "
+                  f"avg {stats.avg:.4g} · n {stats.sample_count}")
+        plt.bar(labels, counts, color="magenta")
+
+    return ("regression", tuple(labels), tuple(counts), stats), draw_histogram

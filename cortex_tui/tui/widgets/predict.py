@@ -1,0 +1,75 @@
+"""The predict tab: edit a JSON sample, send it (ctrl+r), see status, time and response."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Checkbox, Static, TextArea
+
+from cortex_tui.backends.base import PredictResult
+
+
+class PredictPanel(Vertical):
+    BINDINGS = [
+        Binding("ctrl+r", "send", "Send", id="predict.send"),
+        Binding("ctrl+g", "toggle_debug", "Debug", id="predict.debug"),
+    ]
+
+    class Send(Message):
+        def __init__(self, sample: Any, debug: bool) -> None:
+            super().__init__()
+            self.sample = sample
+            self.debug = debug
+
+    def __init__(self, sample: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sample_text = sample
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="predict-top"):
+            sample = TextArea(self.sample_text, id="sample", soft_wrap=True, tab_behavior="indent")
+            sample.cursor_blink = False
+            sample.border_title = "sample (JSON)"
+            yield sample
+            with Vertical(id="predict-side"):
+                yield Checkbox("debug (log sample and prediction)", id="debug")
+                yield Static(Text("ctrl+r sends the sample", style="dim"), id="predict-status")
+                with VerticalScroll(id="response-box"):
+                    yield Static(id="response")
+
+    @property
+    def debug(self) -> bool:
+        return self.query_one("#debug", Checkbox).value
+
+    def action_toggle_debug(self) -> None:
+        self.query_one("#debug", Checkbox).toggle()
+
+    def action_send(self) -> None:
+        text = self.query_one("#sample", TextArea).text
+        try:
+            sample = json.loads(text)
+        except json.JSONDecodeError as exc:
+            self.show_error(f"sample is not valid JSON: line {exc.lineno}: {exc.msg}")
+            return
+        self.query_one("#predict-status", Static).update(Text("sending...", style="yellow"))
+        self.post_message(self.Send(sample, self.debug))
+
+    def show_error(self, error: str) -> None:
+        self.query_one("#predict-status", Static).update(Text(error, style="bold red"))
+
+    def show_result(self, result: PredictResult) -> None:
+        ok = 200 <= result.status < 300
+        status = Text(f"HTTP {result.status}", style="bold green" if ok else "bold red")
+        status.append(f"  {result.elapsed_ms:.1f} ms", style="")
+        self.query_one("#predict-status", Static).update(status)
+        if isinstance(result.body, str):
+            body = result.body
+        else:
+            body = json.dumps(result.body, indent=2, ensure_ascii=False)
+        self.query_one("#response", Static).update(Text(body))

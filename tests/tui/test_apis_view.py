@@ -1,0 +1,110 @@
+"""The APIs view: live table, in-place updates, sorting, filtering, opening an API."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cortex_tui.backends.base import Status
+from cortex_tui.tui.screens.apis import ApisScreen
+from cortex_tui.tui.screens.detail import DetailScreen
+from cortex_tui.tui.widgets.api_table import ApiTable
+from cortex_tui.tui.widgets.header import TargetHeader
+from tests.tui.conftest import SIZE, settle
+
+
+def names(table: ApiTable) -> list[str]:
+    return [row.key.value for row in table.ordered_rows]
+
+
+async def test_table_lists_apis_with_status_and_header_counts(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ApiTable)
+        assert names(table) == [
+            "fraud-detector", "housing-regressor", "iris-classifier", "sentiment-analyzer"
+        ]
+        assert str(table.get_cell("sentiment-analyzer", "status")) == "error"
+        assert table.get_cell("housing-regressor", "bounds") == "2-6"
+        header = str(app.screen.query_one(TargetHeader).render())
+        assert "target local" in header
+        assert "4 apis  2 live  1 updating  1 error" in header
+
+
+async def test_refresh_updates_cells_in_place_and_cursor_stays(make_app, fake) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ApiTable)
+        await pilot.press("down", "down")
+        assert table.selected_api == "iris-classifier"
+        fake._apis["iris-classifier"].status = Status.UPDATING
+        fake._apis["fraud-detector"].compute = replace(
+            fake._apis["fraud-detector"].compute, max_replicas=42
+        )
+        app.screen.refresh_data()
+        await settle(pilot)
+        assert str(table.get_cell("iris-classifier", "status")) == "updating"
+        assert table.get_cell("fraud-detector", "bounds") == "2-42"
+        assert table.selected_api == "iris-classifier"
+        del fake._apis["fraud-detector"]
+        app.screen.refresh_data()
+        await settle(pilot)
+        assert "fraud-detector" not in names(table)
+        assert table.selected_api == "iris-classifier"
+
+
+async def test_sort_cycles_columns_and_keeps_the_selected_api(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ApiTable)
+        await pilot.press("down")
+        assert table.selected_api == "housing-regressor"
+        await pilot.press("o")  # by status
+        assert table.sort_name == "status"
+        assert names(table)[0] == "sentiment-analyzer"  # "error" sorts first
+        assert table.selected_api == "housing-regressor"
+        await pilot.press("O")
+        assert names(table)[-1] == "sentiment-analyzer"
+
+
+async def test_slash_filters_rows_and_escape_clears(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(ApiTable)
+        await pilot.press("slash", "r", "e", "g")
+        assert names(table) == ["housing-regressor"]
+        await pilot.press("enter")  # back to the table, filter kept
+        assert table.has_focus and names(table) == ["housing-regressor"]
+        await pilot.press("escape")
+        assert len(names(table)) == 4
+
+
+async def test_enter_opens_detail_and_l_opens_logs(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert app.screen.api == "housing-regressor"
+        await pilot.press("escape")
+        assert isinstance(app.screen, ApisScreen)
+        await pilot.press("l")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert app.screen.query_one("#tabs").active == "logs"
+
+
+async def test_backend_errors_are_notifications_not_crashes(make_app, fake) -> None:
+    fake.fail["get"] = "local operator is not running"
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert any("operator is not running" in n.message for n in app._notifications)
+        fake.fail.clear()
+        app.screen.refresh_data()
+        await settle(pilot)
+        assert len(names(app.screen.query_one(ApiTable))) == 4

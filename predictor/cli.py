@@ -15,7 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         project = load_project(opts.project)
     except ConfigError as exc:
-        return fatal(opts, f"invalid project {opts.project}: {exc}")
+        problems = "; ".join(str(p) for p in exc.problems)
+        return fatal(opts, f"invalid project {opts.project}: {problems}")
     try:
         spec = project.api(opts.api)
     except KeyError:

@@ -82,7 +82,7 @@ def import_inference(root: Path, relative: str) -> ModuleType:
 
 
 def _check_signature(fn: Any, params: tuple[str, ...], relative: str, root: Path) -> None:
-    label = f"{fn.__name__}({', '.join(params)})" if hasattr(fn, "__name__") else repr(fn)
+    name = getattr(fn, "__name__", None) or type(fn).__name__
     code = getattr(fn, "__code__", None)
     where = f"{_shown(code.co_filename, root)}:{code.co_firstlineno}" if code else relative
     try:
@@ -92,8 +92,9 @@ def _check_signature(fn: Any, params: tuple[str, ...], relative: str, root: Path
     try:
         signature.bind(*params)
     except TypeError as exc:
+        wanted = f"{name}({', '.join(params)})"
         raise InitFailure(
-            f"{where}: bad signature {fn.__name__}{signature}: must be callable as {label} ({exc})"
+            f"{where}: bad signature {name}{signature}: must be callable as {wanted} ({exc})"
         ) from None
 
 

@@ -20,7 +20,7 @@ from sanic.server.async_server import AsyncioServer
 from cortex_tui.config.model import ApiSpec, thaw
 from predictor.app import build_admin_app, build_serving_app
 from predictor.loader import InitFailure, init_failure, prepare
-from predictor.logs import log, setup_logging
+from predictor.logs import log, one_line_traceback, setup_logging
 from predictor.observers import load_observers
 from predictor.options import Options
 from predictor.runner import Runner
@@ -220,6 +220,9 @@ def serve(opts: Options, root: Path, spec: ApiSpec, deployment: str) -> int:
             code = runner.run(main())
     except (InitFailure, Fatal) as exc:
         code = fatal(opts, str(exc))
+    except Exception as exc:  # a bug of ours: still one line, still the termination log
+        code = fatal(opts, f"predictor crashed: {type(exc).__name__}: {exc}; traceback: "
+                           f"{one_line_traceback(exc.__traceback__)}")
     if server is not None and server.init_running:
         # init is still running in a worker thread that cannot be interrupted: leave now.
         sys.stdout.flush()

@@ -27,7 +27,8 @@ _POSITIVE = _one_two_five(-3, 9)
 # Fixed regression buckets: -5e9 .. -1e-3, 0, 1e-3 .. 5e9 in 1-2-5 steps, then +inf.
 REGRESSION_BOUNDS: tuple[float, ...] = tuple([-v for v in reversed(_POSITIVE)] + [0.0] + _POSITIVE)
 MAX_CLASSES = 1000
-WARN_INTERVAL_S = 5.0
+WARN_WINDOW_S = 10.0  # at most WARN_BURST warning lines per window; the rest are counted
+WARN_BURST = 10
 
 
 class RequestStats:
@@ -68,8 +69,9 @@ class Tracker:
     """SPEC §5: extract the tracked value of a successful prediction and count it."""
 
     __slots__ = (
-        "_last_warning",
         "_suppressed",
+        "_warn_window",
+        "_warned",
         "classes",
         "key",
         "model_type",
@@ -91,7 +93,8 @@ class Tracker:
         self.reg_min = math.inf
         self.reg_max = -math.inf
         self.rejected = 0
-        self._last_warning = -math.inf
+        self._warn_window = -math.inf
+        self._warned = 0
         self._suppressed = 0
 
     def observe(self, response: Any) -> Any:
@@ -140,14 +143,17 @@ class Tracker:
         return number
 
     def _reject(self, value: Any, reason: str) -> None:
-        """One warning line per bad value, at most one per WARN_INTERVAL_S (then a count)."""
+        """One warning line per unfit value (at most WARN_BURST per window, then counted)."""
         self.rejected += 1
         now = time.monotonic()
-        if now - self._last_warning < WARN_INTERVAL_S:
+        if now - self._warn_window >= WARN_WINDOW_S:
+            self._warn_window, self._warned = now, 0
+        if self._warned >= WARN_BURST:
             self._suppressed += 1
             return None
+        self._warned += 1
         more = f" ({self._suppressed} similar warnings suppressed)" if self._suppressed else ""
-        self._last_warning, self._suppressed = now, 0
+        self._suppressed = 0
         log.warning(
             "tracker: value not tracked: %s (got %s: %s)%s",
             reason, type(value).__name__, truncate(repr(value), 200), more,

@@ -89,9 +89,12 @@ class Predictor:
 
     def __init__(self, project: Path, api: str = "test-api", *, port: int = 0,
                  admin_port: int | None = None, reuse_port: bool = False,
-                 env: dict[str, str] | None = None) -> None:
-        args = [sys.executable, "-m", "predictor", "--project", str(project), "--api", api,
-                "--host", "127.0.0.1", "--port", str(port)]
+                 env: dict[str, str] | None = None, flags: bool = True) -> None:
+        """With flags=False, only the environment (CORTEX_*) configures the process."""
+        args = [sys.executable, "-m", "predictor"]
+        if flags:
+            args += ["--project", str(project), "--api", api, "--host", "127.0.0.1",
+                     "--port", str(port)]
         if admin_port is not None:
             args += ["--admin-port", str(admin_port)]
         if reuse_port:

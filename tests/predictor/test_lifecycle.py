@@ -1,0 +1,211 @@
+"""Start-up, init failures, metadata, the termination log and SIGTERM draining."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.predictor.harness import Predictor, request, wait_until
+
+METADATA_MODEL = """
+import helper
+
+seen = {}
+
+
+def init(metadata):
+    seen["init"] = metadata
+
+
+def predict(sample, metadata):
+    return {"init": seen["init"], "predict": metadata, "helper": helper.NAME, "sample": sample}
+"""
+
+
+def test_metadata_reaches_init_and_predict_and_helpers_import(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor]
+) -> None:
+    metadata = {"model": "s3://bucket/model.bin", "layers": [1, 2], "nested": {"k": True}}
+    root = project(METADATA_MODEL, metadata=metadata, files={"helper.py": "NAME = 'beside'\n"})
+    replica = start_predictor(root).wait_ready()
+    resp = replica.post({"x": 1})
+    assert resp.status == 200
+    assert resp.json() == {"init": metadata, "predict": metadata, "helper": "beside",
+                           "sample": {"x": 1}}
+
+
+def test_metadata_defaults_to_an_empty_dict(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor]
+) -> None:
+    root = project("def predict(sample, metadata):\n    return metadata\n")
+    replica = start_predictor(root).wait_ready()
+    assert replica.post(1).json() == {}
+
+
+# Static problems are found by the config validation (positioned file:line:col), the rest
+# when the module runs; either way one ERROR line naming the file and line.
+INIT_FAILURES = {
+    "syntax": ("def predict(sample, metadata)\n    return 1\n",
+               r"inference\.py:1:\d+: .*syntax error: expected ':'"),
+    "import": ("import no_such_module_for_cortex\n\ndef predict(sample, metadata):\n    return 1\n",
+               r"inference\.py:1: import failed: ModuleNotFoundError: "
+               r"No module named 'no_such_module_for_cortex'"),
+    "module-code": ("x = 1\nraise RuntimeError('weights missing')\n\n\n"
+                    "def predict(sample, metadata):\n    return 1\n",
+                    r"inference\.py:2: import failed: RuntimeError: weights missing"),
+    "no-predict": ("def init(metadata):\n    pass\n",
+                   r"inference\.py:1:1: .*must define predict\(sample, metadata\)"),
+    "predict-not-a-function": ("predict = 42\n",
+                               r"inference\.py: predict is not a function"),
+    "bad-signature": ("\n\ndef predict(sample):\n    return 1\n",
+                      r"inference\.py:3:1: .*predict\(sample, metadata\) "
+                      r"\(got predict\(sample\)\)"),
+    "bad-signature-at-run-time": (
+        "import functools\n\npredict = functools.partial(lambda a: a)\n",
+        r"inference\.py: bad signature partial\(a\): must be callable as "
+        r"partial\(sample, metadata\)"),
+    "init-raises": ("def init(metadata):\n    model = None\n    model.load()\n\n"
+                    "def predict(sample, metadata):\n    return 1\n",
+                    r"inference\.py:3: init failed: AttributeError: 'NoneType' object has no "
+                    r"attribute 'load'"),
+    "async-init-raises": ("async def init(metadata):\n    raise KeyError('vocab')\n\n"
+                          "def predict(sample, metadata):\n    return 1\n",
+                          r"inference\.py:2: init failed: KeyError: 'vocab'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INIT_FAILURES))
+def test_init_failures_exit_non_zero_with_one_clear_message(
+    case: str, project: Callable[..., Path], start_predictor: Callable[..., Predictor],
+    tmp_path: Path,
+) -> None:
+    source, message = INIT_FAILURES[case]
+    termination_log = tmp_path / f"termination-{case}"
+    replica = start_predictor(project(source),
+                              env={"CORTEX_TERMINATION_LOG": str(termination_log)})
+    assert replica.wait_exit() == 1
+    line = replica.wait_line(rf"ERROR .*{message}")
+    assert "Traceback" not in replica.output
+    written = termination_log.read_text()
+    assert written.strip() == line.string.split(" ERROR   test-test-api ", 1)[1].strip()
+
+
+def test_unknown_api_and_invalid_project_are_clear_errors(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    replica = start_predictor(project(), api="other-api")
+    assert replica.wait_exit() == 1
+    replica.wait_line(r"no api named 'other-api' \(apis: test-api\)")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "cortex.yaml").write_text("- kind: api\n  name: Bad_Name\n")
+    replica = start_predictor(broken, api="x")
+    assert replica.wait_exit() == 1
+    replica.wait_line(r"ERROR .*invalid project .*cortex\.yaml:2")
+    assert "Traceback" not in replica.output
+
+
+def test_usage_error_without_project_exits_2() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORTEX_")}
+    done = subprocess.run([sys.executable, "-m", "predictor", "--api", "x"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--project" in done.stderr
+
+
+def test_options_from_environment_variables(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor]
+) -> None:
+    root = project(api="env-api")
+    replica = start_predictor(root, flags=False, env={
+        "CORTEX_PROJECT": str(root), "CORTEX_API": "env-api", "CORTEX_HOST": "127.0.0.1",
+        "CORTEX_PORT": "0", "CORTEX_ADMIN_PORT": "0", "CORTEX_REPLICA": "pod-7",
+    }).wait_ready()
+    assert replica.admin_port is not None and replica.admin_port != replica.port
+    stats = replica.stats()
+    assert stats["api"] == "env-api" and stats["replica"] == "pod-7"
+    assert replica.post({"x": 1}).json() == {"x": 1}
+
+
+def test_flags_win_over_the_environment(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor]
+) -> None:
+    root = project(api="flag-api")
+    replica = start_predictor(root, api="flag-api", env={"CORTEX_API": "other"}).wait_ready()
+    assert replica.get("/stats").json()["api"] == "flag-api"
+
+
+GATED_INIT = """
+import os
+import time
+
+
+def init(metadata):
+    while not os.path.exists(metadata["gate"]):
+        time.sleep(0.01)
+
+
+def predict(sample, metadata):
+    return sample
+"""
+
+
+def test_healthz_and_predict_are_503_until_init_is_done(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    replica = start_predictor(project(GATED_INIT, metadata={"gate": str(gate)}))
+    replica.wait_listening()
+    health = replica.get("/healthz")
+    assert health.status == 503
+    assert health.json()["ok"] is False
+    busy = replica.post({"x": 1})
+    assert busy.status == 503
+    assert busy.headers["retry-after"] == "1"
+    gate.touch()
+    replica.wait_ready()
+    assert replica.get("/healthz").json() == {"ok": True}
+    assert replica.post({"x": 1}).json() == {"x": 1}
+
+
+SLOW = """
+import time
+
+
+def predict(sample, metadata):
+    time.sleep(sample["sleep"])
+    return sample
+"""
+
+
+def test_sigterm_during_a_burst_loses_no_request(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor]
+) -> None:
+    root = project(SLOW, compute={"threads_per_replica": 4})
+    replica = start_predictor(root, admin_port=0).wait_ready()
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(replica.post, {"sleep": 0.5, "i": i}) for i in range(8)]
+        wait_until(lambda: replica.stats()["in_flight"] == 8, what="8 requests in flight")
+        replica.terminate()
+        results = [f.result() for f in futures]
+    assert [r.status for r in results] == [200] * 8
+    assert sorted(r.json()["i"] for r in results) == list(range(8))
+    assert replica.wait_exit() == 0
+    replica.wait_line(r"received SIGTERM")
+    replica.wait_line(r"INFO .* stopped$")
+    with pytest.raises(ConnectionRefusedError):
+        request(replica.port, "GET", "/healthz")
+
+
+def test_sigterm_while_idle_exits_0_quickly(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor]
+) -> None:
+    replica = start_predictor(project()).wait_ready()
+    replica.terminate()
+    assert replica.wait_exit(timeout=10) == 0

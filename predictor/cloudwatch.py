@@ -26,6 +26,12 @@ from typing import Any
 # A child of the replica's logger (predictor.logs), so lines carry the replica name.
 log = logging.getLogger("cortex.predictor.cloudwatch")
 
+# --- the replica's environment (set by the Kubernetes template when CloudWatch is on) ---
+ENV_NAMESPACE = "CORTEX_CLOUDWATCH_NAMESPACE"
+ENV_ENDPOINT = "CORTEX_CLOUDWATCH_ENDPOINT"
+ENV_FLUSH_SECONDS = "CORTEX_CLOUDWATCH_FLUSH_SECONDS"
+ENV_REGION = "AWS_REGION"
+
 # --- the metric schema (one source of truth, imported by the reader) ---
 DIM_API = "API"
 DIM_DEPLOYMENT = "Deployment"
@@ -373,11 +379,11 @@ def from_environ(
     environ: Mapping[str, str] = os.environ,
 ) -> CloudWatchPublisher | None:
     """A publisher when `CORTEX_CLOUDWATCH_NAMESPACE` is set, else None."""
-    namespace = environ.get("CORTEX_CLOUDWATCH_NAMESPACE", "").strip()
+    namespace = environ.get(ENV_NAMESPACE, "").strip()
     if not namespace:
         return None
     try:
-        flush = float(environ.get("CORTEX_CLOUDWATCH_FLUSH_SECONDS") or 5.0)
+        flush = float(environ.get(ENV_FLUSH_SECONDS) or 5.0)
     except ValueError:
         flush = 5.0
     publisher = CloudWatchPublisher(
@@ -385,8 +391,8 @@ def from_environ(
         api,
         deployment=deployment,
         model_type=model_type,
-        region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None,
-        endpoint_url=environ.get("CORTEX_CLOUDWATCH_ENDPOINT") or None,
+        region=environ.get(ENV_REGION) or environ.get("AWS_DEFAULT_REGION") or None,
+        endpoint_url=environ.get(ENV_ENDPOINT) or None,
         flush_seconds=max(flush, 0.1),
     )
     log.info("cloudwatch: publishing metrics of api %s to namespace %s", api, namespace)

@@ -13,9 +13,13 @@ from typing import Any
 
 from cortex_tui.aws.node_groups import NodeGroup
 from cortex_tui.cli import add_env_option
-from cortex_tui.cluster import ClusterInfo, ClusterNode, ClusterService
-
-GIB = 1024**3
+from cortex_tui.cluster import (
+    ClusterInfo,
+    ClusterNode,
+    ClusterService,
+    format_cores,
+    format_memory,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -114,18 +118,6 @@ def node_row(node: ClusterNode) -> tuple[Any, ...]:
         node.name, node.group or "-", node.instance_type or "-", "yes" if node.ready else "no",
         format_cores(node.cpu), format_memory(node.memory), node.gpu,
     )
-
-
-def format_cores(cores: float) -> str:
-    return f"{cores:g}" if cores == int(cores) else f"{cores:.2f}".rstrip("0")
-
-
-def format_memory(size: int) -> str:
-    if size == 0:
-        return "0"
-    if size >= GIB:
-        return f"{size / GIB:.1f}Gi"
-    return f"{size / 1024**2:.0f}Mi"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:

@@ -172,3 +172,41 @@ def test_combine_fills_replica_counts_from_live_points() -> None:
     merged = combine(live, history)
     assert merged.network.total == 180
     assert [(p.requested, p.ready) for p in merged.points] == [(0, 0), (3, 2)]
+
+
+def test_history_overlays_cloudwatch_totals_and_falls_back_to_live(aws_env: str) -> None:
+    from cortex_tui.aws.monitoring import CloudWatchHistory
+    from cortex_tui.backends.base import ApiState, Status
+
+    clock = Clock(NOW)
+    publisher = _publisher(aws_env, clock, "classification")
+    for _ in range(3):
+        publisher.observe(200, 4.0, "setosa")
+    assert publisher.flush()
+    live = ApiState("iris-classifier", Status.LIVE, network=NetworkStats(code_2xx=1, total=1))
+    history = CloudWatchHistory(aws_settings(aws_env, cloudwatch_namespace="cortex-test"),
+                                clock=clock)
+    state = history.state(live)
+    assert (state.network.code_2xx, state.network.total) == (3, 3)
+    assert state.tracker is not None and dict(state.tracker.class_distribution or {}) == {
+        "setosa": 3
+    }
+    down = CloudWatchHistory(
+        aws_settings(f"http://127.0.0.1:{closed_port()}", cloudwatch_namespace="cortex-test")
+    )
+    assert down.state(live) == live
+    assert down.last_error is not None and "cannot reach" in down.last_error
+
+
+def test_pod_env_only_when_cloudwatch_is_on() -> None:
+    from cortex_tui.aws.monitoring import pod_env
+    from cortex_tui.settings import AwsSettings
+
+    assert pod_env(None) == [] and pod_env(AwsSettings(region="eu-west-1")) == []
+    env = pod_env(AwsSettings(region="eu-west-1", cloudwatch_namespace="cortex"))
+    assert env == [
+        {"name": "CORTEX_CLOUDWATCH_NAMESPACE", "value": "cortex"},
+        {"name": "AWS_REGION", "value": "eu-west-1"},
+    ]
+    publisher = from_environ("api", environ={e["name"]: e["value"] for e in env})
+    assert publisher is not None and publisher.namespace == "cortex"

@@ -1,0 +1,98 @@
+"""CloudWatch monitoring for a Kubernetes environment: what replicas need, what readers get.
+
+* `pod_env(aws)`: the environment variables that turn the replica's publisher on (added to the
+  predictor container by the Kubernetes renderer; empty when CloudWatch is off, so manifests
+  of environments without it do not change).
+* `CloudWatchHistory`: used by the Kubernetes backend's `metrics()` and `get(api)` when the
+  environment has `aws.cloudwatch_namespace`: totals and per-minute points from CloudWatch
+  (they survive pods), with a short cache so a TUI refreshing every second does not call
+  GetMetricData every second. When CloudWatch cannot be read, the live figures are kept and
+  the reason is logged and kept in `last_error`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from cortex_tui.aws.clients import AwsError
+from cortex_tui.aws.cloudwatch_reader import CloudWatchReader, combine
+from cortex_tui.backends.base import ApiState, Metrics
+from cortex_tui.settings import AwsSettings
+from predictor.cloudwatch import ENV_ENDPOINT, ENV_NAMESPACE, ENV_REGION
+
+log = logging.getLogger(__name__)
+CACHE_TTL_S = 30.0  # CloudWatch data is per minute: fresher reads show nothing new
+
+
+def cloudwatch_on(aws: AwsSettings | None) -> bool:
+    return bool(aws and aws.cloudwatch_namespace)
+
+
+def pod_env(aws: AwsSettings | None) -> list[dict[str, str]]:
+    """Container env entries for the replica's CloudWatch publisher ([] when off).
+    Credentials are not passed: pods get them from their service account / node role."""
+    if aws is None or not aws.cloudwatch_namespace:
+        return []
+    env = [{"name": ENV_NAMESPACE, "value": aws.cloudwatch_namespace}]
+    if aws.region:
+        env.append({"name": ENV_REGION, "value": aws.region})
+    if aws.endpoint_url:
+        env.append({"name": ENV_ENDPOINT, "value": aws.endpoint_url})
+    return env
+
+
+class CloudWatchHistory:
+    def __init__(
+        self,
+        aws: AwsSettings,
+        *,
+        ttl: float = CACHE_TTL_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._aws = aws
+        self._ttl = ttl
+        self._clock = clock
+        self._reader: CloudWatchReader | None = None
+        self._cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+        self.last_error: str | None = None
+
+    def metrics(self, live: Metrics, since: float | None = None) -> Metrics:
+        """Live metrics with CloudWatch's totals and per-minute history (live replica counts
+        kept); `live` unchanged when CloudWatch cannot be read."""
+        minute = None if since is None else int(since) // 60
+        history = self._cached(("metrics", live.api, minute),
+                               lambda reader: reader.metrics(live.api, since))
+        return live if history is None else combine(live, history)
+
+    def state(self, state: ApiState) -> ApiState:
+        """`get API`: the request and tracker totals from CloudWatch."""
+        totals = self._cached(("totals", state.name), lambda reader: reader.totals(state.name))
+        if totals is None:
+            return state
+        network, tracker = totals
+        return replace(state, network=network, tracker=tracker or state.tracker)
+
+    def _cached(self, key: tuple[Any, ...], read: Callable[[CloudWatchReader], Any]) -> Any:
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and now - hit[0] < self._ttl:
+                return hit[1]
+        try:
+            if self._reader is None:
+                self._reader = CloudWatchReader(self._aws, clock=self._clock)
+            value = read(self._reader)
+        except AwsError as exc:
+            self.last_error = str(exc)
+            log.warning("CloudWatch history unavailable, showing live figures: %s", exc)
+            return None
+        self.last_error = None
+        with self._lock:
+            self._cache[key] = (now, value)
+        return value

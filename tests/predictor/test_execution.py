@@ -1,0 +1,163 @@
+"""How predictions run: how many at once, the bounded queue, health checks while busy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tests.predictor.harness import Predictor, wait_until
+
+# Waits on a gate file, and reports the highest number of predictions seen running at once.
+GATED_SYNC = """
+import os
+import threading
+import time
+
+lock = threading.Lock()
+running = 0
+highest = 0
+
+
+def predict(sample, metadata):
+    global running, highest
+    if sample == "highest":
+        return highest
+    with lock:
+        running += 1
+        highest = max(highest, running)
+    try:
+        while not os.path.exists(metadata["gate"]):
+            time.sleep(0.005)
+        return sample
+    finally:
+        with lock:
+            running -= 1
+"""
+
+GATED_ASYNC = """
+import asyncio
+import os
+
+running = 0
+highest = 0
+
+
+async def predict(sample, metadata):
+    global running, highest
+    if sample == "highest":
+        return highest
+    running += 1
+    highest = max(highest, running)
+    try:
+        while not os.path.exists(metadata["gate"]):
+            await asyncio.sleep(0.005)
+        return sample
+    finally:
+        running -= 1
+"""
+
+
+def _burst(replica: Predictor, gate: Path, n: int) -> list[int]:
+    """Send n gated requests at once, wait until all are in, open the gate: statuses."""
+    with ThreadPoolExecutor(n) as pool:
+        futures = [pool.submit(replica.post, i) for i in range(n)]
+        wait_until(lambda: replica.stats()["in_flight"] == n, what=f"{n} requests in flight")
+        gate.touch()
+        return [f.result().status for f in futures]
+
+
+def _highest(replica: Predictor, gate: Path) -> int:
+    gate.touch()
+    return replica.post("highest").json()
+
+
+def test_sync_predict_runs_one_at_a_time_by_default_and_health_stays_up(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    root = project(GATED_SYNC, metadata={"gate": str(gate)})
+    replica = start_predictor(root, admin_port=0).wait_ready()
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(replica.post, i) for i in range(4)]
+        wait_until(lambda: replica.stats()["in_flight"] == 4, what="4 requests in flight")
+        stats = replica.stats()
+        assert stats["queued"] == 3
+        # The model is blocked, yet both ports answer health checks and metrics.
+        assert replica.get("/healthz").status == 200
+        assert replica.get("/healthz", replica.admin_port).status == 200
+        assert replica.get("/metrics").status == 200
+        gate.touch()
+        assert [f.result().status for f in futures] == [200] * 4
+    assert _highest(replica, gate) == 1
+
+
+def test_threads_per_replica_runs_that_many_sync_predictions_at_once(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    root = project(GATED_SYNC, metadata={"gate": str(gate)}, compute={"threads_per_replica": 3})
+    replica = start_predictor(root, admin_port=0).wait_ready()
+    assert _burst(replica, gate, 6) == [200] * 6
+    assert _highest(replica, gate) == 3
+
+
+def test_async_predict_is_limited_by_the_same_setting(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    root = project(GATED_ASYNC, metadata={"gate": str(gate)}, compute={"threads_per_replica": 2})
+    replica = start_predictor(root, admin_port=0).wait_ready()
+    replica.wait_line(r"init done .*\(async predict, 2 at once")
+    assert _burst(replica, gate, 5) == [200] * 5
+    assert _highest(replica, gate) == 2
+
+
+def test_full_queue_answers_503_with_retry_after_then_recovers(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    root = project(GATED_SYNC, metadata={"gate": str(gate)}, compute={"queue_size": 2})
+    replica = start_predictor(root, admin_port=0).wait_ready()
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(replica.post, i) for i in range(3)]  # 1 running + 2 waiting
+        wait_until(lambda: replica.stats()["in_flight"] == 3, what="3 requests in flight")
+        refused = replica.post("one too many")
+        assert refused.status == 503
+        assert refused.headers["retry-after"] == "1"
+        assert "busy" in refused.json()["error"]
+        gate.touch()
+        assert [f.result().status for f in futures] == [200] * 3
+    assert replica.post("later").status == 200
+    net = replica.stats()["network_stats"]
+    assert net["code_5xx"] == 1 and net["code_2xx"] == 4
+
+
+FAST_THEN_SLOW = """
+import os
+import time
+
+
+def predict(sample, metadata):
+    if os.path.exists(metadata["slow"]):
+        time.sleep(0.3)
+    return sample
+"""
+
+
+def test_a_fast_model_that_turns_slow_does_not_block_health_checks(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    slow = tmp_path / "slow"
+    root = project(FAST_THEN_SLOW, metadata={"slow": str(slow)})
+    replica = start_predictor(root, admin_port=0).wait_ready()
+    for i in range(300):  # long enough to earn the inline fast path
+        assert replica.post(i).status == 200
+    slow.touch()
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(replica.post, i) for i in range(4)]
+        # At most one slow call may run inline before the model is sent back to the pool;
+        # after that the loop answers while the other three wait their turn.
+        wait_until(lambda: replica.stats()["queued"] >= 1, timeout=20, what="a queued request")
+        assert replica.get("/healthz", replica.admin_port).status == 200
+        assert [f.result().status for f in futures] == [200] * 4

@@ -1,0 +1,83 @@
+"""`cortex-tui cluster info`: node groups from AWS (moto) joined with the nodes and the pods
+with no room of a Kubernetes API (the shared fake), over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cortex_tui.cli import main
+from cortex_tui.cluster import ClusterService
+from tests.aws.kube_cluster import add_big_pod, aws_cluster
+from tests.helpers.fakekube import FakeKube
+
+
+@pytest.fixture
+def cluster(aws_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKube]:
+    home = Path(os.environ["CORTEX_TUI_HOME"])
+    with aws_cluster(aws_env, home, tmp_path / "kubeconfig", monkeypatch) as fake:
+        yield fake
+
+
+def test_info_joins_groups_nodes_and_pending_pods(
+    cluster: FakeKube, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_big_pod(cluster, "iris-classifier-abc", "iris-classifier", cpu="64")
+    cluster.wait_for(lambda: ClusterService("prod").info().pending, message="pod unschedulable")
+    assert main(["cluster", "info", "-e", "prod", "-o", "json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    groups = {g["name"]: g for g in info["node_groups"]}
+    assert groups["prod-cpu"]["instance_types"] == ["m5.large"]
+    assert (groups["prod-cpu"]["desired"], groups["prod-cpu"]["min_instances"],
+            groups["prod-cpu"]["max_instances"]) == (2, 1, 4)
+    assert groups["prod-cpu"]["nodes"] == ["ip-10-0-1-1", "ip-10-0-1-2"]
+    assert groups["prod-gpu"]["nodes"] == ["ip-10-0-2-1"]
+    nodes = {n["name"]: n for n in info["nodes"]}
+    assert nodes["ip-10-0-2-1"]["gpu"] == 1 and nodes["ip-10-0-2-1"]["group"] == "prod-gpu"
+    assert nodes["ip-10-0-1-1"]["cpu"] == 2.0 and nodes["ip-10-0-1-1"]["memory"] == 8 * 1024**3
+    assert nodes["control-plane"]["group"] is None
+    [pending] = info["pending_pods"]
+    assert (pending["name"], pending["api"], pending["cpu"]) == (
+        "iris-classifier-abc", "iris-classifier", 64.0
+    )
+    assert "Insufficient cpu" in pending["message"]
+
+
+def test_info_table_is_readable(cluster: FakeKube, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cluster", "info", "-e", "prod"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "environment prod (region us-east-1)"
+    row = next(line for line in lines if line.startswith("prod-gpu"))
+    assert row.split() == ["prod-gpu", "g4dn.xlarge", "1", "0", "2", "1", "1"]
+    assert "4 nodes: 9 cpu, 34.0Gi memory, 1 gpu allocatable" in out
+    assert "no pods pending for lack of room" in out
+
+
+def test_scale_then_info_shows_new_bounds(
+    cluster: FakeKube, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cluster", "scale", "prod-cpu", "--min-instances", "3", "--max-instances",
+                 "8", "-e", "prod"]) == 0
+    capsys.readouterr()
+    assert main(["cluster", "info", "-e", "prod", "-o", "json"]) == 0
+    groups = {g["name"]: g for g in json.loads(capsys.readouterr().out)["node_groups"]}
+    assert (groups["prod-cpu"]["desired"], groups["prod-cpu"]["min_instances"],
+            groups["prod-cpu"]["max_instances"]) == (3, 3, 8)
+
+
+def test_unreachable_cluster_is_a_plain_error(
+    aws_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    home = Path(os.environ["CORTEX_TUI_HOME"])
+    with aws_cluster(aws_env, home, tmp_path / "kubeconfig", monkeypatch):
+        pass  # the fake is stopped: its port is closed
+    assert main(["cluster", "info", "-e", "prod"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot reach the Kubernetes API of prod")
+    assert "Traceback" not in err

@@ -42,7 +42,7 @@ class CortexApp(App[int]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("colon", "command_palette", "Palette", id="app.palette", show=False),
+        Binding("ctrl+p,colon", "command_palette", "Palette", id="app.palette", show=False),
         Binding("f5", "deploy", "Deploy", id="app.deploy"),
         *page_bindings(),
     ]

@@ -33,8 +33,15 @@ def _editor(app: CortexApp) -> Screen:
     return EditorScreen()
 
 
+def _nodes(app: CortexApp) -> Screen:
+    from cortex_tui.tui.screens.nodes import NodesScreen
+
+    return NodesScreen()
+
+
 PAGES: tuple[Page, ...] = (
     Page("editor", "e", "Editor", "Edit, validate and deploy cortex.yaml", _editor),
+    Page("nodes", "n", "Nodes", "Node groups (min/max), nodes and pods pending for room", _nodes),
 )
 
 

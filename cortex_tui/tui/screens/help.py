@@ -34,12 +34,12 @@ class HelpScreen(CortexModal):
 
     def __init__(self, under: Screen) -> None:
         super().__init__()
-        self.under = under
+        self.table = bindings_table(under)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="dialog"):
             yield Static(Text("Keys", style="bold"))
-            yield Static(bindings_table(self.under), id="keys")
+            yield Static(self.table, id="keys")
             yield Static(Text(
                 "ctrl+p or : opens the command palette. "
                 "Rebind keys by id in $CORTEX_TUI_HOME/keymap.yaml",

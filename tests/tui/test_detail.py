@@ -1,0 +1,118 @@
+"""Enter on an API: overview, metrics plots (redrawn only on change), logs, predict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.widgets import RichLog, Static, TextArea
+
+from cortex_tui.tui.screens.detail import DetailScreen
+from cortex_tui.tui.widgets.log_view import LogPanel
+from cortex_tui.tui.widgets.plots import MIN_REDRAW_INTERVAL, ThrottledPlot
+from tests.helpers.fake_backend import FIXED_NOW
+from tests.tui.conftest import SIZE, settle
+
+
+async def open_detail(pilot, api: str = "iris-classifier", tab: str = "overview") -> DetailScreen:
+    await settle(pilot)
+    pilot.app.open_api(api, tab=tab)
+    await settle(pilot)
+    await pilot.pause(0.3)  # log drain timer
+    screen = pilot.app.screen
+    assert isinstance(screen, DetailScreen)
+    return screen
+
+
+def text_of(screen: DetailScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def log_lines(screen: DetailScreen) -> list[str]:
+    return [strip.text for strip in screen.query_one(RichLog).lines]
+
+
+async def test_overview_shows_status_endpoint_compute_and_events(make_app) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = await open_detail(pilot, "sentiment-analyzer")
+        body = screen.query_one("#overview-body", Static)
+        assert screen.snapshot is not None and screen.snapshot.state.status == "error"
+        lines = "\n".join(
+            str(line.text) for line in body.render_lines(body.region.reset_offset)
+        )
+        assert "No module named 'torch'" in lines
+        assert "http://127.0.0.1:8892/predict" in lines
+        assert "deployed" in lines and "scaled to 2 replicas" in lines
+
+
+async def test_plots_redraw_only_when_data_changed(make_app, fake) -> None:
+    now = [FIXED_NOW]
+    fake.clock = lambda: now[0]
+    async with make_app(clock=lambda: now[0]).run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, tab="metrics")
+        plot = screen.query_one("#plot-replicas", ThrottledPlot)
+        tracker = screen.query_one("#plot-tracker", ThrottledPlot)
+        assert plot.draws == 1 and tracker.draws == 1
+        screen.refresh_data()
+        await settle(pilot)
+        assert plot.draws == 1  # same data: no rebuild
+        now[0] += 5  # a new sample arrives
+        screen.refresh_data()
+        await settle(pilot)
+        await pilot.pause(MIN_REDRAW_INTERVAL + 0.1)
+        assert plot.draws == 2
+        assert tracker.draws == 1  # totals unchanged
+
+
+async def test_logs_follow_filter_with_highlight_and_wrap(make_app) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, tab="logs")
+        assert len(log_lines(screen)) == 21
+        await pilot.press("slash", "w", "a", "r", "n")
+        lines = log_lines(screen)
+        assert lines == ["iris-classifier-1 WARNING tracker: value 'x' is not a number"]
+        await pilot.press("enter", "w")
+        panel = screen.query_one(LogPanel)
+        assert panel.wrap and screen.query_one(RichLog).wrap
+        await pilot.press("f")
+        assert not panel.follow
+        await pilot.press("escape")  # clears the filter
+        assert len(log_lines(screen)) == 21 and panel.needle == ""
+        await pilot.press("escape")  # then leaves
+        assert not isinstance(pilot.app.screen, DetailScreen)
+
+
+async def test_predict_sends_the_sample_and_shows_the_response(make_app, fake, iris) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, tab="predict")
+        sample = json.loads((Path(iris).parent / "sample.json").read_text())
+        assert json.loads(screen.query_one("#sample", TextArea).text) == sample
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert fake.called("predict")[-1].args == ("iris-classifier", sample, False)
+        assert "HTTP 200" in text_of(screen, "#predict-status")
+        assert "label" in text_of(screen, "#response")
+        await pilot.press("ctrl+g", "ctrl+r")
+        await settle(pilot)
+        assert fake.called("predict")[-1].args[2] is True
+
+
+async def test_predict_refuses_invalid_json(make_app, fake) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, tab="predict")
+        screen.query_one("#sample", TextArea).text = "{oops"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert "not valid JSON" in text_of(screen, "#predict-status")
+    assert fake.called("predict") == []
+
+
+async def test_detail_closes_when_the_api_disappears(make_app, fake) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot)
+        fake.delete("iris-classifier")
+        screen.refresh_data()
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, DetailScreen)
+        assert any("not deployed" in n.message for n in pilot.app._notifications)

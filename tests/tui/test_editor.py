@@ -1,0 +1,102 @@
+"""`e`: the cortex.yaml editor — live validation, problem lines marked, save, deploy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Static
+
+from cortex_tui.tui.screens.apis import ApisScreen
+from cortex_tui.tui.screens.editor import VALIDATE_DELAY, EditorScreen
+from cortex_tui.tui.widgets.yaml_editor import YamlEditor
+from tests.tui.conftest import SIZE, settle
+
+
+async def open_editor(pilot) -> tuple[EditorScreen, YamlEditor]:
+    await settle(pilot)
+    await pilot.press("e")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, EditorScreen)
+    return screen, screen.query_one(YamlEditor)
+
+
+async def type_at_end_of_line(pilot, editor: YamlEditor, line: int, keys: list[str]) -> None:
+    editor.move_cursor((line - 1, len(editor.document.get_line(line - 1))))
+    await pilot.press(*keys)
+    await pilot.pause(VALIDATE_DELAY + 0.2)
+    await settle(pilot)
+
+
+def panel(screen: EditorScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+async def test_editor_shows_the_file_highlighted_and_valid(make_app, iris: Path) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen, editor = await open_editor(pilot)
+        assert editor.text == iris.read_text()
+        assert editor.is_syntax_aware  # tree-sitter-yaml is installed
+        assert "no problems" in panel(screen, "#problems")
+        assert editor.problem_lines == frozenset()
+
+
+async def test_typing_an_error_lists_it_with_its_line_and_marks_the_line(make_app) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen, editor = await open_editor(pilot)
+        assert editor.document.get_line(11) == "    min_replicas: 1"
+        await type_at_end_of_line(pilot, editor, 12, ["backspace", "0"])
+        problems = panel(screen, "#problems")
+        assert "cortex.yaml:12:" in problems and "compute.min_replicas" in problems
+        assert editor.problem_lines == frozenset({12})
+        await type_at_end_of_line(pilot, editor, 12, ["backspace", "2"])
+        assert "no problems" in panel(screen, "#problems")
+        assert editor.problem_lines == frozenset()
+
+
+async def test_ctrl_s_saves(make_app, iris: Path) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        _screen, editor = await open_editor(pilot)
+        await type_at_end_of_line(pilot, editor, 13, ["backspace", "9"])
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert "    max_replicas: 9\n" in iris.read_text()
+    assert iris.read_text().startswith("# The iris classifier")
+
+
+async def test_f5_saves_deploys_and_shows_per_api_results(make_app, fake, iris: Path) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen, editor = await open_editor(pilot)
+        await type_at_end_of_line(pilot, editor, 13, ["backspace", "3"])
+        await pilot.press("f5")
+        await settle(pilot)
+        assert "iris-classifier: updated" in panel(screen, "#results")
+    (call,) = fake.called("deploy")
+    project = call.args[0]
+    assert project.api("iris-classifier").compute.max_replicas == 3
+    assert "    max_replicas: 3\n" in iris.read_text()
+
+
+async def test_deploy_of_an_invalid_file_is_refused(make_app, fake) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen, editor = await open_editor(pilot)
+        await type_at_end_of_line(pilot, editor, 12, ["backspace", "0"])
+        await pilot.press("f5")
+        await settle(pilot)
+        assert "deploy failed" in panel(screen, "#results")
+        assert "min_replicas" in panel(screen, "#results")
+    assert fake.called("deploy") == []
+
+
+async def test_escape_with_unsaved_changes_warns_once(make_app, iris: Path) -> None:
+    before = iris.read_text()
+    async with make_app().run_test(size=SIZE) as pilot:
+        _screen, editor = await open_editor(pilot)
+        await type_at_end_of_line(pilot, editor, 13, ["backspace", "7"])
+        await pilot.press("escape")  # leaves the text box (tab_behavior=indent)
+        await pilot.press("escape")
+        assert isinstance(pilot.app.screen, EditorScreen)
+        assert any("unsaved changes" in n.message for n in pilot.app._notifications)
+        await pilot.press("escape")
+        assert isinstance(pilot.app.screen, ApisScreen)
+    assert iris.read_text() == before

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from cortex_tui.config.model import ApiSpec, Project, format_cpu
+from cortex_tui.config.model import ApiSpec, Compute, Project, format_cpu
 from cortex_tui.kube import labels as L
 from cortex_tui.kube.project import ProjectBundle, check_configmap_size
 from cortex_tui.settings import AwsSettings
@@ -126,10 +126,22 @@ def _bundle_volume(api: str, ctx: RenderContext) -> dict[str, Any]:
     return {"name": "bundle", "configMap": {"name": f"{api}-project"}}
 
 
+# Autoscaling settings live in the HPA: changing them must not roll the pods.
+SCALING_KEYS = ("min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization")
+
+
+def pod_config(spec: ApiSpec) -> dict[str, Any]:
+    """The API's config as the replicas see it (everything but the autoscaling bounds)."""
+    config = spec.to_dict()
+    for key in SCALING_KEYS:
+        config["compute"].pop(key)
+    return config
+
+
 def api_values(
     project: Project, spec: ApiSpec, ctx: RenderContext, bundle: ProjectBundle
 ) -> dict[str, Any]:
-    api_config = spec.to_dict()
+    api_config = pod_config(spec)
     pod_hash = canonical_hash(
         {"api": api_config, "project": bundle.sha256, "image": ctx.image, "store": ctx.bundle_uri}
     )
@@ -171,7 +183,7 @@ def render_api(
     deployment = fill(template("deployment.yaml"), values)
     deployment["metadata"]["annotations"].update(
         {
-            L.API_SPEC: json.dumps(spec.to_dict(), sort_keys=True),
+            L.API_SPEC: json.dumps(pod_config(spec), sort_keys=True),
             L.PROJECT_HASH: bundle.sha256,
         }
     )
@@ -181,6 +193,17 @@ def render_api(
     if ctx.ingress:
         objects.append(fill(template("ingress.yaml"), values))
     return ApiManifests(api=spec.name, objects=tuple(stamp(o) for o in objects))
+
+
+def render_hpa(api: str, namespace: str, deployment: str, compute: Compute) -> dict[str, Any]:
+    """The HPA alone (for `scale`, which must leave it as a deploy of the new bounds would)."""
+    values = {
+        "api": api, "namespace": namespace, "labels": L.api_labels(api, deployment),
+        "annotations": {}, "min_replicas": compute.min_replicas,
+        "max_replicas": compute.max_replicas,
+        "target_cpu_utilization": compute.target_cpu_utilization,
+    }
+    return stamp(fill(template("hpa.yaml"), values))
 
 
 def render_project(

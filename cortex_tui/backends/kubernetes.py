@@ -1,0 +1,312 @@
+"""The Kubernetes target: each API is a Deployment, a Service and an HPA (SPEC §8).
+
+Everything talks to the API server through the official client: predictions go through the
+service proxy and `/stats` scrapes through the pod proxy, so no port-forward or ingress is needed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+from kubernetes.utils import parse_quantity
+
+from cortex_tui.backends.base import (
+    ApiNotFound,
+    ApiState,
+    Backend,
+    BackendError,
+    DeployChange,
+    DeployResult,
+    Event,
+    EventKind,
+    LogLine,
+    Metrics,
+    PredictResult,
+    ScaleRequest,
+    Status,
+    TargetInfo,
+)
+from cortex_tui.config.model import Project
+from cortex_tui.config.scaling import ScaleError, apply_scale
+from cortex_tui.kube import apply as kube_apply
+from cortex_tui.kube import labels as L
+from cortex_tui.kube import logs as kube_logs
+from cortex_tui.kube import objects, proxy
+from cortex_tui.kube.client import Connection, connect
+from cortex_tui.kube.metrics import Series, merge_network, merge_tracker
+from cortex_tui.kube.objects import call
+from cortex_tui.kube.project import S3Location, bundle_project, upload_bundle
+from cortex_tui.kube.render import RenderContext, namespace_manifest, render_hpa, render_project
+from cortex_tui.kube.status import (
+    ApiObjects,
+    api_config,
+    api_state,
+    bounds,
+    current_pods,
+    hpa_cpu,
+    is_ready,
+)
+from cortex_tui.settings import Environment
+
+SCRAPE_TIMEOUT = 5.0
+# Kubernetes event reasons, as the event kinds the TUI shows.
+EVENT_KINDS: dict[str, EventKind] = {
+    "ScalingReplicaSet": "scaled", "SuccessfulRescale": "scaled",
+    "FailedScheduling": "pending", "BackOff": "failed", "Failed": "failed",
+    "FailedCreate": "failed", "OOMKilling": "failed", "Unhealthy": "failed",
+}
+STATUS_EVENTS: dict[Status, EventKind] = {
+    Status.LIVE: "ready", Status.ERROR: "failed", Status.OUT_OF_MEMORY: "failed",
+    Status.COMPUTE_UNAVAILABLE: "pending", Status.UPDATING: "updated",
+    Status.STOPPING: "deleted",
+}
+
+
+class KubernetesBackend(Backend):
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        self._conn: Connection | None = None
+        self._series = Series()
+        self._events: list[Event] = []
+        self._last_status: dict[str, Status] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            self._conn = connect(self.environment)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.api_client.close()
+            self._conn = None
+
+    # ------------------------------------------------------------------ target
+    def target_info(self) -> TargetInfo:
+        nodes = call("list nodes", self.conn.core.list_node).items or []
+        cpu, memory, gpu = 0.0, 0, 0
+        for node in nodes:
+            allocatable = (node.status.allocatable if node.status else None) or {}
+            cpu += float(parse_quantity(allocatable.get("cpu", "0")))
+            memory += int(parse_quantity(allocatable.get("memory", "0")))
+            gpu += int(parse_quantity(allocatable.get(L.GPU_RESOURCE, "0")))
+        return TargetInfo(kind="kubernetes", name=self.environment.name,
+                          namespace=self.conn.namespace, nodes=len(nodes), cpu=cpu,
+                          memory=memory, gpu=gpu)
+
+    # ------------------------------------------------------------------ deploy
+    def deploy(self, project: Project, force: bool = False) -> DeployResult:
+        conn = self.conn
+        bundle = bundle_project(project.root)
+        bundle_uri = None
+        if self.environment.project_store:
+            location = S3Location.parse(self.environment.project_store)
+            bundle_uri, _ = upload_bundle(bundle, location, project.deployment_name,
+                                          self.environment.aws)
+        ctx = RenderContext(namespace=conn.namespace, image=self.environment.image or
+                            L.DEFAULT_IMAGE, bundle_uri=bundle_uri, aws=self.environment.aws)
+        manifests = render_project(project, ctx, bundle)  # refuses oversized projects: no write
+        kube_apply.ensure_namespace(conn, namespace_manifest(conn.namespace))
+        changes = [kube_apply.apply_api(conn, api, force) for api in manifests]
+        removed = kube_apply.managed_apis(conn, project.deployment_name) - set(project.api_names)
+        for api in sorted(removed):
+            kube_apply.delete_api(conn, api)
+            self._series.forget(api)
+            changes.append(DeployChange(api, "deleted"))
+        for change in changes:
+            if change.action in ("created", "updated", "deleted"):
+                kind: EventKind = "deployed" if change.action == "created" else change.action
+                self._record(change.api, kind, change.message or change.action)
+        return DeployResult(tuple(changes))
+
+    # ------------------------------------------------------------------ get
+    def _gather(self) -> dict[str, ApiObjects]:
+        conn, selector = self.conn, L.MANAGED_SELECTOR
+        found: dict[str, ApiObjects] = {}
+
+        def slot(obj: dict[str, Any]) -> ApiObjects | None:
+            name = (obj["metadata"].get("labels") or {}).get(L.NAME)
+            return found.setdefault(name, ApiObjects(name)) if name else None
+
+        for deployment in objects.list_objects(conn, "Deployment", selector):
+            if entry := slot(deployment):
+                entry.deployment = deployment
+        for hpa in objects.list_objects(conn, "HorizontalPodAutoscaler", selector):
+            if (entry := slot(hpa)) and entry.deployment is not None:
+                entry.hpa = hpa
+        replicasets = call("list replicasets", conn.apps.list_namespaced_replica_set,
+                           conn.namespace, label_selector=selector)
+        for item in replicasets.items or []:
+            replicaset = objects.to_dict(conn, item)
+            if (entry := slot(replicaset)) and entry.deployment is not None:
+                entry.replicasets.append(replicaset)
+        pods = call("list pods", conn.core.list_namespaced_pod, conn.namespace,
+                    label_selector=selector)
+        for item in pods.items or []:
+            pod = objects.to_dict(conn, item)
+            if entry := slot(pod):
+                entry.pods.append(pod)
+        # Pods whose Deployment is gone are an API still stopping; HPAs alone are leftovers.
+        return {n: e for n, e in found.items() if e.deployment is not None or e.pods}
+
+    def get(self, api: str | None = None) -> list[ApiState]:
+        found = self._gather()
+        if api is not None and api not in found:
+            raise ApiNotFound(api)
+        names = [api] if api is not None else sorted(found)
+        states = []
+        for name in names:
+            state = api_state(found[name], proxy.endpoint_url(self.conn, name))
+            if api is not None and state.status is not Status.STOPPING:
+                stats = self._scrape(found[name])
+                model_type = (api_config(found[name].deployment or {}).get("tracker") or {}).get(
+                    "model_type")
+                state = replace(state, network=merge_network(list(stats.values())),
+                                tracker=merge_tracker(list(stats.values()), model_type))
+            self._note_status(state)
+            states.append(state)
+        return states
+
+    def _note_status(self, state: ApiState) -> None:
+        with self._lock:
+            before = self._last_status.get(state.name)
+            self._last_status[state.name] = state.status
+        if before is not None and before != state.status:
+            message = f"{before} -> {state.status}" + (f": {state.message}" if state.message
+                                                       else "")
+            self._record(state.name, STATUS_EVENTS.get(state.status, "updated"), message)
+
+    def _record(self, api: str, kind: EventKind, message: str) -> None:
+        with self._lock:
+            self._events.append(Event(time.time(), api, kind, message))
+
+    # ------------------------------------------------------------------ delete
+    def delete(self, api: str | None = None) -> list[str]:
+        conn = self.conn
+        names = [api] if api is not None else sorted(kube_apply.managed_apis(conn))
+        deleted = []
+        for name in names:
+            if not kube_apply.delete_api(conn, name):
+                if api is not None:
+                    raise ApiNotFound(api)
+                continue
+            self._series.forget(name)
+            self._record(name, "deleted", "deleted")
+            deleted.append(name)
+        return deleted
+
+    # ------------------------------------------------------------------ logs
+    def _require(self, api: str) -> dict[str, Any]:
+        deployment = objects.read(self.conn, "Deployment", api)
+        if deployment is None or (deployment["metadata"].get("labels") or {}).get(
+            L.MANAGED_BY
+        ) != L.MANAGER:
+            raise ApiNotFound(api)
+        return deployment
+
+    def logs(self, api: str, follow: bool = False, tail: int | None = None) -> Iterator[LogLine]:
+        self._require(api)
+        if follow:
+            return kube_logs.follow_logs(self.conn, api, tail)
+        return kube_logs.read_logs(self.conn, api, tail)
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, api: str, sample: Any, debug: bool = False) -> PredictResult:
+        path = proxy.service_path(self.conn.namespace, api, f"/{api}")
+        started = time.perf_counter()
+        reply = proxy.request(self.conn, "POST", path, body=sample,
+                              query=[("debug", "true")] if debug else None)
+        elapsed = (time.perf_counter() - started) * 1000
+        if reply.from_api_server:
+            message = reply.body.get("message") or reply.body.get("reason") or "refused"
+            if reply.status == 404:
+                raise ApiNotFound(api)
+            if reply.status == 503:
+                raise BackendError(f'api "{api}" has no ready replica to answer: {message}')
+            raise BackendError(f'api "{api}": the cluster refused the request: {message}')
+        return PredictResult(status=reply.status, body=reply.body, elapsed_ms=elapsed)
+
+    # ------------------------------------------------------------------ scale
+    def scale(self, api: str, request: ScaleRequest) -> ApiState:
+        conn = self.conn
+        deployment = self._require(api)
+        hpa = objects.read(conn, "HorizontalPodAutoscaler", api)
+        current = bounds(ApiObjects(api, deployment, hpa))
+        replicas = deployment["spec"].get("replicas", current.min_replicas)
+        current = replace(current, init_replicas=min(max(replicas, current.min_replicas),
+                                                     current.max_replicas))
+        try:
+            wanted = apply_scale(current, request.min_replicas, request.max_replicas,
+                                 request.init_replicas, request.target_cpu_utilization)
+        except ScaleError as exc:
+            raise BackendError(f'api "{api}": {exc}') from None
+        group = deployment["metadata"]["labels"].get(L.PART_OF, api)
+        kube_apply.apply_object(conn, render_hpa(api, conn.namespace, group, wanted))
+        target = wanted.init_replicas if request.init_replicas is not None else min(
+            max(replicas, wanted.min_replicas), wanted.max_replicas)
+        if target != replicas:
+            call(f"scale Deployment {api}", conn.apps.patch_namespaced_deployment_scale, api,
+                 conn.namespace, {"spec": {"replicas": target}})
+        self._record(api, "scaled", f"min {wanted.min_replicas}, max {wanted.max_replicas}, "
+                     f"target cpu {wanted.target_cpu_utilization}%")
+        return self.get(api)[0]
+
+    # ------------------------------------------------------------------ metrics
+    def _scrape(self, objs: ApiObjects) -> dict[str, dict[str, Any]]:
+        stats: dict[str, dict[str, Any]] = {}
+        for pod in objs.pods:
+            name = pod["metadata"]["name"]
+            if not is_ready(pod) or pod["metadata"].get("deletionTimestamp"):
+                continue
+            try:
+                reply = proxy.request(self.conn, "GET", proxy.pod_path(self.conn.namespace, name,
+                                      "/stats"), timeout=SCRAPE_TIMEOUT)
+            except BackendError:
+                continue
+            if reply.status == 200 and isinstance(reply.body, dict):
+                stats[name] = reply.body
+        return stats
+
+    def metrics(self, api: str, since: float | None = None) -> Metrics:
+        objs = self._gather().get(api)
+        if objs is None or objs.deployment is None:
+            raise ApiNotFound(api)
+        stats = self._scrape(objs)
+        ready = sum(1 for p in current_pods(objs) if is_ready(p))
+        self._series.observe(api, time.time(), stats, objs.deployment["spec"].get("replicas", 0),
+                             ready, hpa_cpu(objs.hpa))
+        model_type = (api_config(objs.deployment).get("tracker") or {}).get("model_type")
+        values = list(stats.values())
+        return Metrics(api=api, points=self._series.points(api, since),
+                       network=merge_network(values), tracker=merge_tracker(values, model_type))
+
+    # ------------------------------------------------------------------ events
+    def events(self, api: str | None = None, since: float | None = None) -> list[Event]:
+        conn = self.conn
+        names = [api] if api is not None else sorted(kube_apply.managed_apis(conn))
+        patterns = [(n, re.compile(rf"^{re.escape(n)}(-[a-z0-9]{{5,10}}(-[a-z0-9]{{5}})?)?$"))
+                    for n in names]
+        try:
+            items = call("list events", conn.core.list_namespaced_event, conn.namespace).items
+        except ApiException as exc:
+            raise BackendError(f"cannot list events: {objects.status_reason(exc)}") from None
+        found: list[Event] = []
+        for item in items or []:
+            kind = EVENT_KINDS.get(item.reason or "")
+            involved = item.involved_object.name if item.involved_object else ""
+            owner = next((n for n, pattern in patterns if pattern.match(involved or "")), None)
+            stamp = item.last_timestamp or item.event_time or item.first_timestamp
+            if kind is None or owner is None or stamp is None:
+                continue
+            found.append(Event(stamp.timestamp(), owner, kind,
+                               f"{involved}: {item.reason}: {item.message or ''}".strip()))
+        with self._lock:
+            found += [e for e in self._events if api is None or e.api == api]
+        return sorted((e for e in found if since is None or e.t >= since), key=lambda e: e.t)

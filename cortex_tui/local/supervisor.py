@@ -28,7 +28,7 @@ from cortex_tui.backends.base import (
 )
 from cortex_tui.config.model import Compute
 from cortex_tui.config.scaling import ScaleError, apply_scale
-from cortex_tui.local import snapshot
+from cortex_tui.local import hpa, snapshot
 from cortex_tui.local.capacity import Resources, describe_shortfall, node_capacity
 from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.options import OperatorOptions
@@ -449,9 +449,11 @@ class Supervisor:
 
     def _autoscale(self, record: ApiRecord, rt: Runtime, now: float) -> None:
         c = record.compute
-        ready = [r for r in rt.replicas if r.version == record.version and r.state == "ready"]
-        utils = [rt.utilization[r.name] for r in ready if r.name in rt.utilization]
-        utilization = sum(utils) / len(utils) if utils else None
+        current = [r for r in rt.replicas if r.version == record.version and r.state != "stopping"]
+        utils = [rt.utilization[r.name] for r in current
+                 if r.state == "ready" and r.name in rt.utilization]
+        utilization = hpa.utilization_with_missing(
+            utils, len(current) - len(utils), c["target_cpu_utilization"])
         desired = rt.autoscaler.decide(now, record.requested, utilization, c["min_replicas"],
                                        c["max_replicas"], c["target_cpu_utilization"])
         if desired != record.requested:

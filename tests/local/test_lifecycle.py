@@ -1,0 +1,105 @@
+"""Deploy the iris example on the local target and use it like a user would, through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+from cortex_tui.backends.local import post_json
+from cortex_tui.config import load_project
+from tests.local.conftest import Local, processes_of, wait_for
+
+API = "iris-classifier"
+
+
+def test_deploy_predict_scale_heal_delete(local: Local, iris: Path) -> None:
+    out = local.cli("deploy", "-p", str(iris))
+    assert out.returncode == 0, out.stderr
+    assert f"creating {API} api" in out.stdout
+    local.wait_status(API, "live", available=1)
+
+    answer = local.cli("predict", API, str(iris / "sample.json"))
+    assert answer.returncode == 0, answer.stderr
+    assert json.loads(answer.stdout)["label"] == "setosa"
+
+    # the tracker and the network totals reach `get -o json` after a scrape
+    def scraped() -> dict | None:
+        data = json.loads(local.cli("get", API, "-o", "json").stdout)
+        return data if data["network_stats"]["code_2xx"] >= 1 else None
+
+    data = wait_for(scraped, 15, "scraped stats")
+    assert data["status"] == "live" and data["available"] == 1 and data["requested"] == 1
+    assert data["class_distribution"] == {"setosa": 1}
+    assert data["endpoint"].startswith("http://127.0.0.1:")
+    assert (data["min_replicas"], data["max_replicas"]) == (1, 4)
+
+    table = local.cli("get").stdout.splitlines()
+    assert table[0].split() == ["api", "status", "up-to-date", "available", "requested",
+                                "last", "update"]
+    assert table[1].split()[:5] == [API, "live", "1", "1", "1"]
+    detail = local.cli("get", API).stdout
+    assert "avg latency" in detail and "setosa" in detail and data["endpoint"] in detail
+
+    again = local.cli("deploy", "-p", str(iris))
+    assert f"{API} api is up to date" in again.stdout
+
+    # a user error names the rule and changes nothing
+    bad = local.cli("scale", API, "--min", "5")
+    assert bad.returncode == 1 and "min_replicas (5)" in bad.stderr
+    assert local.cli("scale", API, "--min", "3").returncode == 0
+    local.wait_status(API, "live", available=3, requested=3)
+    pids = local.replica_pids(API)
+    assert len(pids) == 3, local.backend.events(API)
+
+    # kill -9 one replica: the operator starts a replacement
+    victim = sorted(pids)[0]
+    os.kill(victim, signal.SIGKILL)
+    wait_for(lambda: victim not in local.replica_pids(API) and
+             len(local.replica_pids(API)) == 3 and local.state_of(API).available == 3,
+             30, "a replacement replica")
+    kinds = [e.kind for e in local.backend.events(API)]
+    assert "failed" in kinds and "restarted" in kinds
+
+    logs = local.cli("logs", API)
+    assert logs.returncode == 0
+    prefixes = {line.split("]")[0] + "]" for line in logs.stdout.splitlines()}
+    assert len(prefixes) >= 3 and all(p.startswith(f"[{API}-") for p in prefixes)
+
+    deleted = local.cli("delete", API)
+    assert deleted.returncode == 0 and f"deleting {API} api" in deleted.stdout
+    wait_for(lambda: not local.replica_pids(API), 20, "replicas gone after delete")
+    assert local.cli("get").stdout.strip() == "no apis are deployed"
+    missing = local.cli("get", API)
+    assert missing.returncode == 1 and "not deployed" in missing.stderr
+
+    stop = local.cli("local", "stop")
+    assert stop.returncode == 0
+    assert processes_of(local.home) == []
+
+
+def test_operator_crash_keeps_replicas_and_get_restores(local: Local, iris: Path) -> None:
+    local.backend.deploy(load_project(iris))
+    before = local.wait_status(API, "live", available=1)
+    replicas = local.replica_pids(API)
+    operator = local.operator_pid()
+    assert operator is not None
+    os.kill(operator, signal.SIGKILL)
+    wait_for(lambda: local.operator_pid() is None, 10, "operator gone")
+
+    # the endpoint keeps answering while no operator runs (post_json does not start one)
+    sample = json.loads((iris / "sample.json").read_text())
+    assert post_json(before.endpoint, sample, debug=False).status == 200
+    assert local.operator_pid() is None
+
+    out = local.cli("get")
+    assert out.returncode == 0 and API in out.stdout
+    after = local.wait_status(API, "live", available=1)
+    assert local.operator_pid() not in (None, operator)
+    assert after.endpoint == before.endpoint
+    assert local.replica_pids(API) == replicas  # re-adopted, not restarted
+
+    # a second client finds and reuses the same operator
+    second = local.cli("local", "status")
+    assert f"pid {local.operator_pid()}" in second.stdout

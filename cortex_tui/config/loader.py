@@ -43,17 +43,17 @@ def load_project(path: str | Path) -> Project:
 def validate_project(path: str | Path) -> Result:
     """Validate a project folder (or its cortex.yaml file) on disk."""
     given = Path(path)
-    config_file = given if given.suffix in (".yaml", ".yml") or given.is_file() else (
-        given / CONFIG_FILENAME
-    )
-    root = config_file.parent
     try:
+        config_file = given / CONFIG_FILENAME if given.is_dir() else given
+        if config_file is given and given.suffix not in (".yaml", ".yml") and not given.exists():
+            config_file = given / CONFIG_FILENAME  # a folder that does not exist
+        root = config_file.parent
         raw = config_file.read_bytes()
     except FileNotFoundError:
-        where = "folder not found" if not root.exists() else "file not found"
+        where = "folder not found" if not config_file.parent.exists() else "file not found"
         return None, [Problem(str(config_file), 1, 1, None, "", f"{where}: {config_file}")]
-    except OSError as exc:
-        return None, [Problem(str(config_file), 1, 1, None, "", f"cannot be read: {exc}")]
+    except (OSError, ValueError) as exc:
+        return None, [Problem(str(given), 1, 1, None, "", f"cannot be read: {exc}")]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -93,6 +93,7 @@ class _Validator:
     filename: str
     problems: list[Problem] = field(default_factory=list)
     doc: YamlDoc = field(default_factory=YamlDoc)
+    checked: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -300,16 +301,19 @@ class _Validator:
             self.report(path, resolved.message, api)
             return None
         relative, file = resolved
-        try:
-            source = file.read_bytes()
-        except OSError as exc:
-            self.report(path, f"cannot be read: {exc}", api)
-            return None
-        lines = source.decode("utf-8", "replace")
-        found = check_source(source)
-        for problem in found:
-            line, column = _clamp(lines, problem.line, problem.column)
-            self.problems.append(Problem(relative, line, column, api, "", problem.message))
+        if relative not in self.checked:  # APIs often share one inference file
+            try:
+                source = file.read_bytes()
+            except OSError as exc:
+                self.report(path, f"cannot be read: {exc}", api)
+                return None
+            lines = source.decode("utf-8", "replace")
+            self.checked[relative] = [
+                (*_clamp(lines, p.line, p.column), p.message) for p in check_source(source)
+            ]
+        found = self.checked[relative]
+        for line, column, message in found:
+            self.problems.append(Problem(relative, line, column, api, "", message))
         return None if found else relative
 
     def build_api(self, valid: dict[Any, Any], inference: str, line: int) -> ApiSpec:

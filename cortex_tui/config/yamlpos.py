@@ -164,7 +164,7 @@ class _Builder:
                 message = f"unsupported YAML tag {short_tag(node.tag)}"
             self.problem(pos, path, message)
         except (ValueError, OverflowError, TypeError) as exc:
-            if node.tag == "tag:yaml.org,2002:int":
+            if "Exceeds the limit" in str(exc):
                 self.problem(pos, path, "this number has too many digits")
             else:
                 self.problem(pos, path, f"cannot read this value: {exc}")
@@ -210,20 +210,26 @@ class _Builder:
         pairs: list[tuple[Node, Node]] = []
         for source in sources:
             if not isinstance(source, MappingNode) or id(source) in stack:
-                self.problem(_pos(source.start_mark), path, "a merge key (<<) needs a map")
+                self.problem(
+                    _pos(source.start_mark), path, "a merge key (<<) needs a map", broken=False
+                )
                 continue
             pairs.extend(p for p in source.value if p[0].tag != MERGE_TAG)
         return pairs
 
     def key(self, node: Node, path: Path) -> Any:
         if not isinstance(node, ScalarNode):
-            self.problem(_pos(node.start_mark), path, "keys must be plain values, not maps")
+            self.problem(
+                _pos(node.start_mark), path, "keys must be plain values, not maps", broken=False
+            )
             return _BAD_KEY
         value = self.scalar(node, path, _pos(node.start_mark))
         try:
             hash(value)
         except TypeError:
-            self.problem(_pos(node.start_mark), path, "this key cannot be used as a map key")
+            self.problem(
+                _pos(node.start_mark), path, "this key cannot be used as a map key", broken=False
+            )
             return _BAD_KEY
         return value
 

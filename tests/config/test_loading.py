@@ -180,3 +180,11 @@ def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     (tmp_path / "inference.py").write_text("def predict(sample, metadata):\n    return 1\n")
     (tmp_path / "cortex.yaml").write_bytes(b"\xef\xbb\xbf" + BASE.encode())
     assert load_project(tmp_path).api_names == ("classifier",)
+
+
+def test_unusable_paths_are_problems(tmp_path: Path) -> None:
+    _, problems = validate_project(str(tmp_path) + "/a\x00b")
+    assert "cannot be read" in problems[0].message
+    (tmp_path / "dir.yaml").mkdir()
+    _, problems = validate_project(tmp_path / "dir.yaml")
+    assert "file not found" in problems[0].message

@@ -199,6 +199,11 @@ CASES: list[tuple[str, str, dict[str, str], list[Expect]]] = [
      [E(5, 17, "metadata.a", "unsupported YAML tag !secret")]),
     ("huge-int", compute("min_replicas: " + "9" * 5000), {},
      [E(6, 19, "compute.min_replicas", "too many digits")]),
+    ("int-tag-on-text", compute("gpu: !!int many"), {},
+     [E(6, 10, "compute.gpu", "cannot read this value")]),
+    ("merge-of-a-scalar", api("  compute: {<<: 1, min_replicas: 0}\n"), {},
+     [E(5, 17, "compute", "a merge key (<<) needs a map"),
+      E(5, 34, "compute.min_replicas", f"{GT0} (got 0)")]),
     ("nul-character", api("  metadata: {a: b\x00}\n"), {},
      [E(5, 18, "", "U+0000 is not allowed", api=None)]),
     # -- kind: deployment ----------------------------------------------------------------

@@ -60,7 +60,7 @@ async def start(app: Sanic, sock: socket.socket, replica_name: str) -> AsyncioSe
         )
     if not app.state.is_started:
         await app._startup()
-    server = await app.create_server(sock=sock, return_asyncio_server=True)
+    server = await app.create_server(sock=sock, backlog=BACKLOG, return_asyncio_server=True)
     assert server is not None
     setup_logging(replica_name)  # Sanic reconfigures its loggers while creating a server
     return server

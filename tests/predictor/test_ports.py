@@ -13,6 +13,7 @@ from tests.predictor.harness import Predictor, request, wait_until
 
 GATED_INIT = """
 import os
+import time
 
 
 def init(metadata):

@@ -188,3 +188,13 @@ def test_unusable_paths_are_problems(tmp_path: Path) -> None:
     (tmp_path / "dir.yaml").mkdir()
     _, problems = validate_project(tmp_path / "dir.yaml")
     assert "file not found" in problems[0].message
+
+
+def test_project_root_is_absolute(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(BASE)
+    monkeypatch.chdir(root)
+    project = load_project(".")
+    assert project.root == root and project.root.is_absolute()
+    assert project.config_file == root / "cortex.yaml"

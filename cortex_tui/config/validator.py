@@ -1,0 +1,305 @@
+"""Walks one cortex.yaml (already parsed with positions) and collects every problem."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from voluptuous import Invalid, MultipleInvalid, RequiredFieldInvalid, Schema
+
+from cortex_tui.config import schema
+from cortex_tui.config.inference_check import PathProblem, check_source, resolve_inference
+from cortex_tui.config.model import ApiSpec, Compute, Problem, Project, Tracker, freeze
+from cortex_tui.config.quantity import describe
+from cortex_tui.config.yamlpos import Marks, Pos, YamlDoc, load_yaml
+
+
+@dataclass
+class Validator:
+    """One validation run: `run()` returns the Project, or None with `problems` filled."""
+
+    text: str
+    root: Path
+    filename: str
+    problems: list[Problem] = field(default_factory=list)
+    doc: YamlDoc = field(default_factory=YamlDoc)
+    checked: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def report(self, path: tuple[Any, ...], message: str, api: str | None = None,
+               at: str = "value") -> None:
+        """A problem at `path` (index-first), pointing at its value, key or parent map."""
+        if any(path[:n] in self.doc.broken for n in range(len(path) + 1)):
+            return  # the value could not be read; that problem is already reported
+        pos = self.position(path, at)
+        self.problems.append(Problem(
+            self.filename, *self.clamp(pos), api, _dotted(path[1:]), message,
+        ))
+
+    def position(self, path: tuple[Any, ...], at: str) -> Pos:
+        marks = self.doc.marks
+        if at == "parent" or path not in marks:
+            while path and path not in marks:
+                path = path[:-1]
+            return marks[path].value if path in marks else Pos(1, 1)
+        found: Marks = marks[path]
+        return found.key if at == "key" and found.key is not None else found.value
+
+    def clamp(self, pos: Pos) -> tuple[int, int]:
+        """Keep positions on lines that exist (errors at end of file point past the end)."""
+        return _clamp(self.text, pos.line, pos.column)
+
+    # -- the whole file --------------------------------------------------------------------
+
+    def run(self) -> Project | None:
+        self.doc = load_yaml(self.text)
+        for problem in self.doc.problems:
+            api = self.api_at(problem.path)
+            self.problems.append(Problem(
+                self.filename, *self.clamp(problem.pos), api, _dotted(problem.path[1:]),
+                problem.message,
+            ))
+        if not self.doc.syntax_ok:
+            return None
+        data = self.doc.data
+        if not isinstance(data, list):
+            got = "an empty file" if data is None else describe(data)
+            self.report((), "must be a YAML list of resources, each starting with "
+                            f"'- kind: api' (got {got})")
+            return None
+        apis: list[ApiSpec] = []
+        deployment: str | None = None
+        seen_deployment: int | None = None
+        names: dict[str, int] = {}
+        for index, item in enumerate(data):
+            kind = self.kind_of(index, item)
+            if kind == "api":
+                spec = self.api(index, item, names)
+                if spec is not None:
+                    apis.append(spec)
+            elif kind == "deployment":
+                line = self.doc.marks[(index,)].value.line
+                if seen_deployment is not None:
+                    self.report((index, "kind"), "only one 'kind: deployment' entry is allowed "
+                                f"(first at line {seen_deployment})")
+                seen_deployment = seen_deployment or line
+                deployment = self.deployment(index, item) or deployment
+        if not self.problems and not apis:
+            self.report((), "must contain at least one 'kind: api' entry")
+        if self.problems:
+            return None
+        return Project(
+            root=self.root,
+            config_file=self.root / self.filename,
+            deployment_name=deployment or default_deployment_name(self.root),
+            apis=tuple(apis),
+        )
+
+    def api_at(self, path: tuple[Any, ...]) -> str | None:
+        data = self.doc.data
+        if path and isinstance(data, list) and isinstance(path[0], int) and path[0] < len(data):
+            item = data[path[0]]
+            if isinstance(item, dict) and item.get("kind") == "api":
+                return shown_name(item.get("name"))
+        return None
+
+    def kind_of(self, index: int, item: Any) -> str | None:
+        if not isinstance(item, dict):
+            self.report((index,), "each resource must be a map starting with 'kind: api' "
+                                  f"(got {describe(item)})")
+            return None
+        if "kind" not in item:
+            self.report((index, "kind"), 'is required: "api" or "deployment"', at="parent",
+                        api=self.api_at((index,)))
+            return None
+        kind = item["kind"]
+        if kind not in schema.KINDS or not isinstance(kind, str):
+            self.report((index, "kind"), f'must be "api" or "deployment" (got {describe(kind)})')
+            return None
+        return kind
+
+    # -- one entry -------------------------------------------------------------------------
+
+    def api(self, index: int, item: dict[Any, Any], names: dict[str, int]) -> ApiSpec | None:
+        name = item.get("name") if isinstance(item.get("name"), str) else None
+        api = shown_name(name)
+        data = dict(item)
+        for key in ("compute", "metadata"):
+            if data.get(key) is None:
+                data[key] = {}
+        if "tracker" in data and data["tracker"] is None:
+            del data["tracker"]
+        valid = self.apply(schema.API, index, data, api, "api")
+        line = self.doc.marks[(index,)].value.line
+        if name is not None and schema.DNS_1035.fullmatch(name):
+            if name in names:
+                self.report((index, "name"), f"duplicate API name (first at line {names[name]})",
+                            api)
+            else:
+                names[name] = self.doc.marks[(index, "name")].value.line
+        compute_raw = data["compute"] if isinstance(data["compute"], dict) else {}
+        self.replica_rules(index, compute_raw, api)
+        inference = self.inference(index, data, api)
+        if valid is None or inference is None:
+            return None
+        return self.build_api(valid, inference, line)
+
+    def deployment(self, index: int, item: dict[Any, Any]) -> str | None:
+        valid = self.apply(schema.DEPLOYMENT, index, item, None, "deployment")
+        return None if valid is None else valid.get("name")
+
+    def apply(self, validator: Schema, index: int, data: dict[Any, Any], api: str | None,
+              kind: str) -> dict[Any, Any] | None:
+        try:
+            return validator(data)
+        except MultipleInvalid as exc:
+            for error in exc.errors:
+                self.voluptuous_problem(index, error, api, kind)
+        except Invalid as exc:
+            self.voluptuous_problem(index, exc, api, kind)
+        return None
+
+    def voluptuous_problem(self, index: int, error: Invalid, api: str | None, kind: str) -> None:
+        path = (index, *error.path)
+        message = error.msg
+        if isinstance(error, RequiredFieldInvalid):
+            self.report(path, "is required", api, at="parent")
+        elif message == "extra keys not allowed":
+            self.report(path, self.unknown_key_message(kind, error.path), api, at="key")
+        elif message.startswith("expected a dictionary"):
+            self.report(path, f"must be a map (got {describe(self.raw(path))})", api)
+        elif message.startswith("not a valid value"):
+            self.report(path, f"must be {describe(kind)}", api)
+        else:
+            self.report(path, message, api,
+                        at="key" if message.startswith("keys must be strings") else "value")
+
+    def unknown_key_message(self, kind: str, path: list[Any]) -> str:
+        where = tuple(p for p in path[:-1] if isinstance(p, str))
+        known = schema.KNOWN_KEYS.get((kind, *where), ())
+        key = path[-1]
+        hint = ""
+        if isinstance(key, str):
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f'; did you mean "{close[0]}"?' if close else ""
+        choices = ", ".join(known)
+        return f"unknown key {describe(key)}{hint} (known keys: {choices})"
+
+    def raw(self, path: tuple[Any, ...]) -> Any:
+        value: Any = self.doc.data
+        for part in path:
+            try:
+                value = value[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return value
+
+    def replica_rules(self, index: int, compute: dict[Any, Any], api: str | None) -> None:
+        """min_replicas <= init_replicas <= max_replicas, checked on the values that are ints."""
+        def value(key: str, default: int | None) -> int | None:
+            raw = compute.get(key, default)
+            if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+                return None
+            return raw
+
+        low = value("min_replicas", 1)
+        high = value("max_replicas", 100)
+        init = value("init_replicas", None)
+        base = (index, "compute")
+        if low is not None and high is not None and low > high:
+            if "min_replicas" in compute:
+                self.report((*base, "min_replicas"), "must be less than or equal to "
+                            f"max_replicas ({high}) (got {low})", api)
+            else:
+                self.report((*base, "max_replicas"), "must be greater than or equal to "
+                            f"min_replicas ({low}) (got {high})", api)
+        elif init is not None and low is not None and high is not None and not (
+            low <= init <= high
+        ):
+            self.report((*base, "init_replicas"), f"must be between min_replicas ({low}) and "
+                        f"max_replicas ({high}) (got {init})", api)
+
+    def inference(self, index: int, data: dict[Any, Any], api: str | None) -> str | None:
+        python = data.get("python")
+        value = python.get("inference") if isinstance(python, dict) else None
+        if not isinstance(value, str) or not value.strip():
+            return None  # the schema reported it
+        path = (index, "python", "inference")
+        resolved = resolve_inference(self.root, value)
+        if isinstance(resolved, PathProblem):
+            self.report(path, resolved.message, api)
+            return None
+        relative, file = resolved
+        if relative not in self.checked:  # APIs often share one inference file
+            try:
+                source = file.read_bytes()
+            except OSError as exc:
+                self.report(path, f"cannot be read: {exc}", api)
+                return None
+            lines = source.decode("utf-8", "replace")
+            self.checked[relative] = [
+                (*_clamp(lines, p.line, p.column), p.message) for p in check_source(source)
+            ]
+        found = self.checked[relative]
+        for line, column, message in found:
+            self.problems.append(Problem(relative, line, column, api, "", message))
+        return None if found else relative
+
+    def build_api(self, valid: dict[Any, Any], inference: str, line: int) -> ApiSpec:
+        c = valid["compute"]
+        compute = Compute(
+            min_replicas=c["min_replicas"],
+            max_replicas=c["max_replicas"],
+            init_replicas=c.get("init_replicas", c["min_replicas"]),
+            target_cpu_utilization=c["target_cpu_utilization"],
+            cpu=c["cpu"],
+            gpu=c["gpu"],
+            mem=c["mem"],
+            threads_per_replica=c["threads_per_replica"],
+            queue_size=c["queue_size"],
+            max_body_size=c["max_body_size"],
+        )
+        tracker = None
+        if "tracker" in valid:
+            tracker = Tracker(model_type=valid["tracker"]["model_type"],
+                              key=valid["tracker"].get("key"))
+        return ApiSpec(
+            name=valid["name"],
+            inference=inference,
+            compute=compute,
+            tracker=tracker,
+            metadata=freeze(valid["metadata"]),
+            line=line,
+        )
+
+
+def shown_name(name: Any) -> str | None:
+    """An API's name as problems label it: only when it is a short printable string."""
+    if isinstance(name, str) and name and len(name) <= 100 and name.isprintable():
+        return name
+    return None
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    return ".".join(f"[{p}]" if isinstance(p, int) and not isinstance(p, bool) else str(p)
+                    for p in path).replace(".[", "[")
+
+
+def _clamp(text: str, line: int, column: int) -> tuple[int, int]:
+    lines = text.splitlines() or [""]
+    if line < 1:
+        return 1, 1
+    if line > len(lines):
+        return len(lines), len(lines[-1]) + 1
+    return line, max(1, min(column, len(lines[line - 1]) + 1))
+
+
+def default_deployment_name(root: Path) -> str:
+    """The project folder's name as a DNS-1123 label ("My Project_2" -> "my-project-2")."""
+    name = re.sub(r"[^a-z0-9-]+", "-", root.resolve().name.lower())
+    name = re.sub(r"-{2,}", "-", name).strip("-")[:63].strip("-")
+    return name or "cortex"

@@ -115,7 +115,7 @@ class CloudWatchPublisher:
         self._clock = clock
         self._lock = threading.Lock()
         self._buffer: dict[Key, _Stat] = {}
-        self._sending: list[_Stat] = []  # taken from the buffer by the flush in progress
+        self._sending: dict[int, list[_Stat]] = {}  # taken from the buffer by flushes under way
         self._classes: set[str] = set()
         self._client: Any = None
         self._thread: threading.Thread | None = None
@@ -192,14 +192,15 @@ class CloudWatchPublisher:
         """Send everything buffered now; True when nothing is left unsent."""
         with self._lock:
             pending, self._buffer = self._buffer, {}
-            self._sending = list(pending.values())
+            sending = list(pending.values())
+            self._sending[id(sending)] = sending
         if not pending:
             return True
         try:
             return self._send(sorted(pending.items()))
         finally:
             with self._lock:
-                self._sending = []
+                del self._sending[id(sending)]
 
     def _send(self, items: list[tuple[Key, _Stat]]) -> bool:
         failed: list[tuple[Key, _Stat]] = []
@@ -230,7 +231,7 @@ class CloudWatchPublisher:
         sender.start()
         sender.join(max(deadline - time.monotonic(), 0.1))
         with self._lock:  # still buffered, or still on its way when time ran out
-            lost = [*self._buffer.values(), *self._sending]
+            lost = [*self._buffer.values(), *(s for batch in self._sending.values() for s in batch)]
             self._buffer = {}
         if lost:
             items, requests = len(lost), _requests(lost)

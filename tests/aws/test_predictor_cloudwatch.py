@@ -153,3 +153,22 @@ def test_cloudwatch_down_predictions_succeed_and_loss_is_logged(
     assert replica.process.returncode == 0, output
     assert "PutMetricData to namespace cortex-down failed" in output
     assert "covering 7 requests) were never sent to namespace cortex-down" in output
+
+
+def test_cloudwatch_that_never_answers_does_not_hold_predictions(
+    aws_env: str, start_replica: Callable[[str, str], Replica]
+) -> None:
+    with socket.socket() as black_hole:  # accepts connections, never answers
+        black_hole.bind(("127.0.0.1", 0))
+        black_hole.listen(64)
+        port = black_hole.getsockname()[1]
+        black_hole.settimeout(20)
+        replica = start_replica(f"http://127.0.0.1:{port}", "cortex-slow")
+        _predict_all(replica)
+        connection, _ = black_hole.accept()  # the publisher now waits for an answer
+        with connection:
+            for _ in range(2):
+                assert len(_predict_all(replica)) == 6
+            output = replica.stop()
+    assert replica.process.returncode == 0, output
+    assert "covering 21 requests) were never sent to namespace cortex-slow" in output

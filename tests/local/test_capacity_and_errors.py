@@ -1,0 +1,78 @@
+"""The machine as the one node, init failures, and the operator's own safety."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import stat
+import threading
+from pathlib import Path
+
+from cortex_tui.config import load_project
+from tests.local.conftest import Local, make_project, wait_for
+
+OK = "def predict(sample, metadata):\n    return sample\n"
+
+
+def test_requests_beyond_the_machine_stay_pending(local: Local, tmp_path: Path) -> None:
+    root = make_project(tmp_path / "big", OK, name="big", compute="cpu: 64\n")
+    local.backend.deploy(load_project(root))
+    state = local.wait_status("big", "compute unavailable", timeout=15)
+    assert "cpu 64000m requested" in state.message and state.available == 0
+    assert local.replica_pids("big") == set()
+    out = local.cli("get")
+    assert "compute unavailable" in out.stdout
+    assert any(e.kind == "pending" for e in local.backend.events("big"))
+
+
+def test_failing_init_shows_error_with_its_message(local: Local, tmp_path: Path) -> None:
+    root = make_project(tmp_path / "bad", """
+        def init(metadata):
+            raise RuntimeError("weights file missing: model.bin")
+
+        def predict(sample, metadata):
+            return 1
+    """, name="broken")
+    local.backend.deploy(load_project(root))
+    state = local.wait_status("broken", "error", timeout=40)
+    assert "weights file missing: model.bin" in state.message
+    assert state.failed >= 3
+    out = local.cli("get")
+    assert "failed" in out.stdout.splitlines()[0]
+    detail = local.cli("get", "broken").stdout
+    assert "weights file missing" in detail
+
+
+def test_operator_is_private_shared_and_survives_stale_files(local: Local, tmp_path: Path) -> None:
+    # a stale address from a crashed operator does not block the start
+    local.state.ensure()
+    local.state.address.write_text(json.dumps({"pid": 999999, "port": 1}))
+    local.state.token.write_text("stale")
+
+    pids: list[int | None] = []
+
+    def client() -> None:
+        pids.append(local.operator_pid() or _start_and_pid(local))
+
+    threads = [threading.Thread(target=client) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(set(pids)) == 1 and pids[0] is not None  # one operator, reused by everyone
+
+    mode = stat.S_IMODE(os.stat(local.state.token).st_mode)
+    assert mode == 0o600
+    port = json.loads(local.state.address.read_text())["port"]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("GET", "/v1/apis")
+    assert conn.getresponse().status == 401  # no token, no answer
+    conn.close()
+    wait_for(lambda: local.cli("local", "status").stdout.strip().endswith(f"(pid {pids[0]})"),
+             10, "status names the operator")
+
+
+def _start_and_pid(local: Local) -> int | None:
+    local.backend.get()
+    return local.operator_pid()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -74,7 +75,9 @@ def check_source(source: bytes) -> list[SourceProblem]:
         return [SourceProblem(source.count(b"\n", 0, index) + 1, index - line_start + 1,
                               "syntax error: a null byte is not allowed in Python source")]
     try:
-        tree = ast.parse(source)
+        with warnings.catch_warnings():  # e.g. "invalid escape sequence": not our business
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
     except SyntaxError as exc:
         line = exc.lineno or 1
         column = exc.offset or 1

@@ -109,3 +109,15 @@ def test_usage_errors_exit_2() -> None:
     assert validate("-o", "xml").returncode == 2
     assert validate("--frobnicate").returncode == 2
     assert validate("extra-argument").returncode == 2
+
+
+def test_python_warnings_in_the_inference_file_stay_quiet(tmp_path: Path) -> None:
+    (tmp_path / "cortex.yaml").write_text(
+        "- kind: api\n  name: a\n  python:\n    inference: inference.py\n"
+    )
+    (tmp_path / "inference.py").write_text(
+        'PATTERN = "\\d+"\nx = 1if 1 else 0\ndef predict(sample, metadata):\n    return 1\n'
+    )
+    result = validate("-p", str(tmp_path))
+    assert result.returncode == 0
+    assert result.stderr == ""

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cortex_tui.config import validate_text
+from cortex_tui.config.inference_check import check_source
 from cortex_tui.config.model import Problem
 from tests.config.conftest import EXAMPLES
 
@@ -150,3 +151,31 @@ def test_a_bad_value_is_reported_at_its_key(case: tuple[str, tuple[Any, ...]]) -
     allowed = {f"{section}.{key}", "compute.min_replicas", "compute.max_replicas",
                "compute.init_replicas"}
     assert paths <= allowed, problems
+
+
+PY_BITS = [
+    "def ", "async ", "predict", "init", "(", ")", ":", "sample", "metadata", ", ", "*", "**",
+    "=None", "/", "\n", "    ", "pass", "return 1", "import x", "from x import predict",
+    "class ", "if 1:\n", "\x00", "\xff", "lambda", "# -*- coding: latin-1 -*-\n", "'''",
+]
+
+
+@SETTINGS
+@given(st.one_of(
+    st.lists(st.sampled_from(PY_BITS), max_size=30).map("".join).map(str.encode),
+    st.binary(max_size=200),
+))
+def test_any_inference_file(tmp_path: Path, source: bytes) -> None:
+    lines = source.decode("utf-8", "replace").splitlines() or [""]
+    for problem in check_source(source):
+        assert problem.line >= 1, problem
+        assert problem.message
+    (tmp_path / "inference.py").write_bytes(source)  # tmp_path is shared by the examples
+    _, problems = validate_text(
+        "- kind: api\n  name: a\n  python:\n    inference: inference.py\n", tmp_path
+    )
+    for problem in problems:
+        if problem.file == "inference.py":
+            assert 1 <= problem.line <= len(lines), (problem, lines)
+            assert 1 <= problem.column <= len(lines[problem.line - 1]) + 1, (problem, lines)
+

@@ -41,7 +41,7 @@ from cortex_tui.kube import objects, proxy
 from cortex_tui.kube.client import Connection, connect
 from cortex_tui.kube.metrics import Series, merge_network, merge_tracker
 from cortex_tui.kube.objects import call
-from cortex_tui.kube.project import S3Location, bundle_project, upload_bundle
+from cortex_tui.kube.project import S3Location, bundle_for, upload_bundle
 from cortex_tui.kube.render import RenderContext, namespace_manifest, render_hpa, render_project
 from cortex_tui.kube.status import (
     ApiObjects,
@@ -104,7 +104,7 @@ class KubernetesBackend(Backend):
     # ------------------------------------------------------------------ deploy
     def deploy(self, project: Project, force: bool = False) -> DeployResult:
         conn = self.conn
-        bundle = bundle_project(project.root)
+        bundle = bundle_for(project)
         bundle_uri = None
         if self.environment.project_store:
             location = S3Location.parse(self.environment.project_store)

@@ -8,7 +8,7 @@ from typing import Any
 
 from cortex_tui.config.model import Project
 from cortex_tui.kube import labels as L
-from cortex_tui.kube.project import ProjectBundle, S3Location, bundle_project
+from cortex_tui.kube.project import ProjectBundle, S3Location, bundle_for
 from cortex_tui.kube.render import (
     ApiManifests,
     RenderContext,
@@ -59,7 +59,7 @@ def render_for_environment(
             namespace = namespace_for(environment)
         except BackendError:
             namespace = None  # rendering needs no cluster: an unknown context is fine
-    bundle = bundle_project(project.root)
+    bundle = bundle_for(project)
     bundle_uri = None
     if environment.project_store:
         location = S3Location.parse(environment.project_store)

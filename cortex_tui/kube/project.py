@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cortex_tui.backends.base import BackendError
+from cortex_tui.config.model import Project
 from cortex_tui.settings import AwsSettings
 
 # Folders and files never shipped: caches, virtualenvs, version control.
@@ -37,7 +38,7 @@ class ProjectBundle:
         return self.sha256[:16]
 
 
-def _shipped_files(root: Path) -> list[Path]:
+def _shipped_files(root: Path, exclude: frozenset[str]) -> list[Path]:
     files: list[Path] = []
     real_root = root.resolve()
     for folder, dirs, names in os.walk(root):
@@ -46,16 +47,19 @@ def _shipped_files(root: Path) -> list[Path]:
             path = Path(folder) / name
             if name in EXCLUDED_DIRS or name.endswith(EXCLUDED_SUFFIXES):
                 continue
+            if path.relative_to(root).as_posix() in exclude:
+                continue
             if not path.resolve().is_relative_to(real_root) or not path.is_file():
                 continue  # a symlink out of the project, a socket, a broken link
             files.append(path)
     return files
 
 
-def bundle_project(root: Path) -> ProjectBundle:
-    """Zip the project folder (minus caches and VCS folders) byte-for-byte reproducibly."""
+def bundle_project(root: Path, exclude: tuple[str, ...] = ()) -> ProjectBundle:
+    """Zip the project folder (minus caches, VCS folders and `exclude`d relative paths)
+    byte-for-byte reproducibly."""
     buffer = io.BytesIO()
-    files = _shipped_files(root)
+    files = _shipped_files(root, frozenset(exclude))
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in files:
             info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=_FIXED_TIME)
@@ -78,6 +82,15 @@ def check_configmap_size(bundle: ProjectBundle, manifest_bytes: int) -> None:
         "for this environment in settings.yaml to ship it through S3, or remove large files "
         "from the project folder"
     )
+
+
+def bundle_for(project: Project) -> ProjectBundle:
+    """The project's files without its cortex.yaml: each API ships its own config, so editing
+    one API's entry changes nothing for the others."""
+    config = project.config_file
+    exclude = (config.relative_to(project.root).as_posix(),) if config.is_relative_to(
+        project.root) else ()
+    return bundle_project(project.root, exclude)
 
 
 @dataclass(frozen=True)

@@ -120,10 +120,18 @@ def _init_containers(ctx: RenderContext, values: dict[str, Any]) -> list[dict[st
     return containers
 
 
-def _bundle_volume(api: str, ctx: RenderContext) -> dict[str, Any]:
-    if ctx.bundle_uri:
-        return {"name": "bundle", "emptyDir": {}}
-    return {"name": "bundle", "configMap": {"name": f"{api}-project"}}
+def api_config_yaml(project: Project, spec: ApiSpec) -> str:
+    """cortex.yaml holding only this API (defaults filled), as its replicas read it."""
+    def prune(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: prune(v) for k, v in value.items() if v is not None}
+        return value
+
+    entries = [
+        {"kind": "deployment", "name": project.deployment_name},
+        {"kind": "api", **prune(spec.to_dict())},
+    ]
+    return yaml.safe_dump(entries, sort_keys=False)
 
 
 # Autoscaling settings live in the HPA: changing them must not roll the pods.
@@ -160,11 +168,16 @@ def api_values(
         "max_replicas": spec.compute.max_replicas,
         "target_cpu_utilization": spec.compute.target_cpu_utilization,
         "resources": resources_for(spec),
-        "bundle_volume": _bundle_volume(spec.name, ctx),
+        "bundle_volume": {"name": "bundle", "emptyDir": {}} if ctx.bundle_uri else None,
+        "bundle_mount": {"name": "bundle", "mountPath": "/bundle"} if ctx.bundle_uri else None,
+        "bundle_zip": "/bundle/project.zip" if ctx.bundle_uri else "/config/project.zip",
         "bundle_uri": ctx.bundle_uri,
+        "api_config_yaml": api_config_yaml(project, spec),
         "aws_cli_image": L.AWS_CLI_IMAGE,
         "ingress_class": ctx.ingress_class,
-        "project_zip": base64.b64encode(bundle.data).decode("ascii"),
+        "binary_data": None if ctx.bundle_uri else {
+            "project.zip": base64.b64encode(bundle.data).decode("ascii")
+        },
     }
     values["init_containers"] = _init_containers(ctx, values)
     return values
@@ -174,12 +187,10 @@ def render_api(
     project: Project, spec: ApiSpec, ctx: RenderContext, bundle: ProjectBundle
 ) -> ApiManifests:
     values = api_values(project, spec, ctx, bundle)
-    objects: list[dict[str, Any]] = []
-    if not ctx.bundle_uri:
-        configmap = fill(template("configmap.yaml"), values)
-        configmap["metadata"]["annotations"][L.PROJECT_HASH] = bundle.sha256
-        check_configmap_size(bundle, len(json.dumps(configmap)))
-        objects.append(configmap)
+    configmap = fill(template("configmap.yaml"), values)
+    configmap["metadata"]["annotations"][L.PROJECT_HASH] = bundle.sha256
+    check_configmap_size(bundle, len(json.dumps(configmap)))
+    objects: list[dict[str, Any]] = [configmap]
     deployment = fill(template("deployment.yaml"), values)
     deployment["metadata"]["annotations"].update(
         {

@@ -28,6 +28,7 @@ class FakeHTTPServer(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server: FakeHTTPServer
 
     def log_message(self, format: str, *args: object) -> None:

@@ -30,8 +30,9 @@ def validate_project(path: str | Path) -> Result:
         root = config_file.parent
         raw = config_file.read_bytes()
     except FileNotFoundError:
-        where = "folder not found" if not config_file.parent.exists() else "file not found"
-        return None, [Problem(str(config_file), 1, 1, None, "", f"{where}: {config_file}")]
+        folder = config_file.parent
+        message = "file not found" if folder.is_dir() else f"folder not found: {folder}"
+        return None, [Problem(str(config_file), 1, 1, None, "", message)]
     except (OSError, ValueError) as exc:
         return None, [Problem(str(given), 1, 1, None, "", f"cannot be read: {exc}")]
     try:

@@ -42,6 +42,7 @@ STATUS_CYCLE = (
 )
 ERROR_MESSAGE = "init failed: ModuleNotFoundError: No module named 'torch'"
 PENDING_MESSAGE = "1 replica pending: needs 4 cpu, 2 free"
+FOLLOW_LIMIT = 120.0  # seconds a follow iterator lives at most (tests never wait that long)
 CLASSES = ("setosa", "versicolor", "virginica")
 
 
@@ -91,6 +92,7 @@ class FakeBackend(Backend):
         self._apis: dict[str, _Api] = {}
         self._events: list[Event] = []
         self._log_extra: dict[str, list[str]] = {}
+        self.closed = threading.Event()  # ends `logs(follow=True)` iterators
         names = ["iris-classifier", "housing-regressor", "sentiment-analyzer", "fraud-detector"]
         names += [f"api-{i:03d}" for i in range(len(names), n_apis)]
         for index, name in enumerate(names[:n_apis]):
@@ -195,14 +197,26 @@ class FakeBackend(Backend):
         lines = [f"replica ready on 127.0.0.1:{8890 + i % 3}" for i in range(2)]
         lines += [f"POST /predict 200 {1.5 + i % 4:.1f}ms" for i in range(18)]
         lines.insert(7, "WARNING tracker: value 'x' is not a number")
-        lines += self._log_extra.get(api, [])
+        extra = self._log_extra.setdefault(api, [])
+        lines += extra
         if tail is not None:
             lines = lines[-tail:]
         for i, text in enumerate(lines):
             yield LogLine(f"{api}-{i % 2}", text)
+        seen = len(extra)
+        deadline = time.monotonic() + FOLLOW_LIMIT
+        while follow and not self.closed.is_set() and time.monotonic() < deadline:
+            if len(extra) > seen:
+                seen += 1
+                yield LogLine(f"{api}-0", extra[seen - 1])
+            else:
+                self.closed.wait(0.02)
 
     def add_log(self, api: str, text: str) -> None:
         self._log_extra.setdefault(api, []).append(text)
+
+    def close(self) -> None:
+        self.closed.set()
 
     def predict(self, api: str, sample: Any, debug: bool = False) -> PredictResult:
         self._record("predict", api, sample, debug)

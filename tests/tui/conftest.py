@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +11,11 @@ import pytest
 
 from cortex_tui.tui.app import CortexApp
 from tests.helpers.fake_backend import FakeBackend
+from tests.tui.scenes import SIZE, settle
+
+__all__ = ["SIZE", "settle"]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-SIZE = (120, 36)
 
 
 @pytest.fixture(autouse=True)
@@ -33,8 +35,10 @@ def iris(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fake() -> FakeBackend:
-    return FakeBackend()
+def fake() -> Iterator[FakeBackend]:
+    backend = FakeBackend()
+    yield backend
+    backend.close()
 
 
 @pytest.fixture
@@ -46,10 +50,3 @@ def make_app(fake: FakeBackend, iris: Path) -> Callable[..., CortexApp]:
         return CortexApp(fake, **kwargs)
 
     return make
-
-
-async def settle(pilot: Any, rounds: int = 3) -> None:
-    """Let thread workers finish and their result messages be handled."""
-    for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()

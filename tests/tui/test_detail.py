@@ -65,7 +65,7 @@ async def test_plots_redraw_only_when_data_changed(make_app, fake) -> None:
         assert tracker.draws == 1  # totals unchanged
 
 
-async def test_logs_follow_filter_with_highlight_and_wrap(make_app) -> None:
+async def test_logs_follow_filter_with_highlight_and_wrap(make_app, fake) -> None:
     async with make_app().run_test(size=SIZE) as pilot:
         screen = await open_detail(pilot, tab="logs")
         assert len(log_lines(screen)) == 21
@@ -79,6 +79,9 @@ async def test_logs_follow_filter_with_highlight_and_wrap(make_app) -> None:
         assert not panel.follow
         await pilot.press("escape")  # clears the filter
         assert len(log_lines(screen)) == 21 and panel.needle == ""
+        fake.add_log("iris-classifier", "POST /predict 500 prediction failed")
+        await pilot.pause(0.5)
+        assert log_lines(screen)[-1].endswith("POST /predict 500 prediction failed")
         await pilot.press("escape")  # then leaves
         assert not isinstance(pilot.app.screen, DetailScreen)
 

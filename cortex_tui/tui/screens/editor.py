@@ -39,7 +39,8 @@ def save_and_deploy(text: str, config_path: Path, backend: Backend) -> DeployRes
 def problems_text(problems: list[Problem]) -> Text:
     if not problems:
         return Text("✓ no problems", style="green")
-    text = Text(f"{len(problems)} problem{'s' if len(problems) > 1 else ''}\n", style="bold red")
+    text = Text()
+    text.append(f"{len(problems)} problem{'s' if len(problems) > 1 else ''}\n", style="bold red")
     for problem in problems:
         text.append(f"{problem.file}:{problem.line}:{problem.column} ", style="bold")
         who = f'api "{problem.api}": ' if problem.api else ""

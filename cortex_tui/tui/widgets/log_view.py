@@ -68,7 +68,8 @@ class LogFollower:
 
 
 def render_line(line: LogLine, needle: str) -> Text:
-    text = Text(f"{line.replica} ", style="dim cyan")
+    text = Text()
+    text.append(f"{line.replica} ", style="dim cyan")
     text.append(line.text)
     if needle:
         text.highlight_words([needle], style="bold black on yellow", case_sensitive=False)

@@ -69,8 +69,8 @@ def draw_replicas(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:
     def draw(plt: Any) -> None:
         plt.title("replicas: requested vs ready")
         if xs:
-            plt.plot(xs, ready, label="ready", marker="braille", color="green", fillx=True)
             plt.plot(xs, requested, label="requested", marker="braille", color="cyan")
+            plt.plot(xs, ready, label="ready", marker="braille", color="green")
             plt.ylim(0, max(requested + ready) + 1)
             _seconds_ago_ticks(plt, xs[0])
 

@@ -1,0 +1,99 @@
+"""Every screen of the TUI in a fixed state, built on the fake backend.
+
+Shared by the snapshot tests and `screenshots/make.py`, so the pictures in the README are the
+snapshots that the tests check. Run from a folder holding a copy of examples/iris at `iris/`
+(the header and the editor show the relative path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from cortex_tui.tui.app import CortexApp
+from tests.helpers.fake_backend import FakeBackend
+
+SIZE = (120, 36)
+CONFIG = Path("iris/cortex.yaml")
+
+
+async def settle(pilot: Any, rounds: int = 3) -> None:
+    """Let thread workers finish and their result messages be handled."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+@dataclass(frozen=True)
+class Scene:
+    name: str
+    title: str  # caption in the README
+    steps: Callable[[Pilot], Awaitable[None]]
+    app_options: dict[str, Any] = field(default_factory=dict)
+
+    def app(self, config: Path = CONFIG) -> CortexApp:
+        fake = FakeBackend()
+        return CortexApp(fake, config_path=config, clock=fake.clock, refresh_interval=None,
+                         **self.app_options)
+
+
+async def _home(pilot: Pilot) -> None:
+    await settle(pilot)
+
+
+async def _press(pilot: Pilot, *keys: str, wait: float = 0.0) -> None:
+    await settle(pilot)
+    await pilot.press(*keys)
+    if wait:
+        await pilot.pause(wait)
+    await settle(pilot)
+
+
+def _detail(api: str, tab: str, *keys: str, wait: float = 0.0) -> Callable[[Pilot], Awaitable[None]]:
+    async def steps(pilot: Pilot) -> None:
+        await settle(pilot)
+        pilot.app.open_api(api, tab=tab)  # type: ignore[attr-defined]
+        await settle(pilot)
+        await pilot.pause(0.35)  # log drain timer
+        await _press(pilot, *keys, wait=wait)
+
+    return steps
+
+
+async def _editor_with_problem(pilot: Pilot) -> None:
+    await _press(pilot, "e")
+    editor = pilot.app.screen.query_one("#editor")
+    editor.move_cursor((11, len(editor.document.get_line(11))))  # type: ignore[attr-defined]
+    await _press(pilot, "backspace", "0", wait=0.5)
+
+
+async def _scale(pilot: Pilot) -> None:
+    await _press(pilot, "down", "down", "s", "down", "right", "right", "right", "up", "9")
+    await _press(pilot, "enter")  # refused: min 9 > max 8
+
+
+SCENES: tuple[Scene, ...] = (
+    Scene("apis", "APIs view: live table, target header, counts by status", _home),
+    Scene("apis-filter", "APIs view filtered with /", lambda p: _press(p, "slash", "r", "e")),
+    Scene("detail-overview", "API detail: overview with status message and events",
+          _detail("sentiment-analyzer", "overview")),
+    Scene("detail-metrics", "API detail: replicas, traffic and class distribution",
+          _detail("iris-classifier", "metrics")),
+    Scene("detail-metrics-regression", "API detail: regression histogram with min/max/avg",
+          _detail("housing-regressor", "metrics")),
+    Scene("detail-logs", "API detail: logs filtered with / (matches highlighted)",
+          _detail("iris-classifier", "logs", "slash", "2", "0", "0", "enter")),
+    Scene("detail-predict", "API detail: predict panel after ctrl+r",
+          _detail("iris-classifier", "predict", "ctrl+r")),
+    Scene("scale", "Scale dialog (s) refusing values outside the rules", _scale),
+    Scene("editor", "Editor (e) with live validation: problem listed and line marked",
+          _editor_with_problem),
+    Scene("delete", "ctrl+d asks first; Cancel is the default", lambda p: _press(p, "ctrl+d")),
+    Scene("help", "? lists the active keys with their keymap ids",
+          lambda p: _press(p, "question_mark")),
+    Scene("readonly", "--readonly: no mutating action is offered", _home, {"readonly": True}),
+)

@@ -43,8 +43,8 @@ def main() -> int:
                 svg_path = HERE / f"{scene.name}.svg"
                 svg_path.write_text(preserve_spaces(svg), encoding="utf-8")
                 if converter:
-                    subprocess.run([converter, str(svg_path), "-o", str(svg_path.with_suffix(".png"))],
-                                   check=True)
+                    png = svg_path.with_suffix(".png")
+                    subprocess.run([converter, str(svg_path), "-o", str(png)], check=True)
                 print(f"{svg_path.relative_to(ROOT)}  {scene.title}")
         finally:
             os.chdir(cwd)

@@ -53,7 +53,10 @@ async def _press(pilot: Pilot, *keys: str, wait: float = 0.0) -> None:
     await settle(pilot)
 
 
-def _detail(api: str, tab: str, *keys: str, wait: float = 0.0) -> Callable[[Pilot], Awaitable[None]]:
+Steps = Callable[[Pilot], Awaitable[None]]
+
+
+def _detail(api: str, tab: str, *keys: str, wait: float = 0.0) -> Steps:
     async def steps(pilot: Pilot) -> None:
         await settle(pilot)
         pilot.app.open_api(api, tab=tab)  # type: ignore[attr-defined]

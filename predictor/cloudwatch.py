@@ -4,10 +4,11 @@ On when the replica's environment has `CORTEX_CLOUDWATCH_NAMESPACE` (region from
 or `AWS_DEFAULT_REGION`, endpoint from `CORTEX_CLOUDWATCH_ENDPOINT` for tests, flush period
 from `CORTEX_CLOUDWATCH_FLUSH_SECONDS`, default 5). Credentials: boto3's usual chain.
 
-`observe()` (called once per finished request) only adds to in-memory statistic sets under a
-lock. A background thread sends them with PutMetricData at most every flush period, in batches
-within the service's limits. When CloudWatch fails or is slow, predictions do not notice: the
-data is kept and retried, and whatever finally cannot be sent is logged with counts.
+`observe()` (called once per finished request) only appends to a deque (no lock). A background
+thread folds those into per-minute statistic sets every second, in bulk, and sends them with
+PutMetricData at most every flush period, in batches within the service's limits. When
+CloudWatch fails or is slow, predictions do not notice: the data is kept and retried, and
+whatever finally cannot be sent is logged with counts.
 
 The metric schema below is shared with `cortex_tui.aws.cloudwatch_reader`, which reads it back.
 """
@@ -19,8 +20,10 @@ import math
 import os
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 # A child of the replica's logger (predictor.logs), so lines carry the replica name.
@@ -58,10 +61,31 @@ MAX_RETRY_AGE_S = 3600.0
 MAX_PENDING_ITEMS = 20_000
 BUCKET_S = 60  # CloudWatch's standard resolution
 
+# Raw observations wait at most this long before being folded into statistic sets, and at
+# most this many (a send stuck on a slow CloudWatch makes the request path fold them).
+DRAIN_S = 1.0
+MAX_RAW = 50_000
+
 Key = tuple[int, str, tuple[tuple[str, str], ...], str]  # (bucket start, metric, dims, unit)
+Observation = tuple[float, Any, Any, Any]  # (time, status, latency_ms, tracked)
 
 
-@dataclass
+def _minute(observation: Observation) -> int:
+    return int(observation[0]) // BUCKET_S * BUCKET_S
+
+
+def _number(value: Any) -> float | None:
+    """A regression value, or None when it is not a finite number (bools are not numbers)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclass(slots=True)
 class _Stat:
     count: float = 0.0
     total: float = 0.0
@@ -69,11 +93,13 @@ class _Stat:
     high: float = -math.inf
     requests: int = 0  # requests this datum accounts for (for loss reports)
 
-    def add(self, value: float, weight: float = 1.0) -> None:
-        self.count += weight
-        self.total += value * weight
-        self.low = min(self.low, value)
-        self.high = max(self.high, value)
+    def add_many(self, count: float, total: float, low: float, high: float) -> None:
+        self.count += count
+        self.total += total
+        if low < self.low:
+            self.low = low
+        if high > self.high:
+            self.high = high
 
     def merge(self, other: _Stat) -> None:
         self.count += other.count
@@ -83,8 +109,14 @@ class _Stat:
         self.requests += other.requests
 
 
+_STATUS_METRICS = {c: status_metric(c) for c in STATUS_CLASSES}
+_CLASS_OF_CODE = {code: f"{code // 100}XX" for code in range(100, 600)}
+
+
 def status_class(status: int | str) -> str:
     """200 -> "2XX"; "5xx" -> "5XX"."""
+    if isinstance(status, int) and status in _CLASS_OF_CODE:
+        return _CLASS_OF_CODE[status]
     text = str(status).upper()
     return f"{text[0]}XX" if text[:1].isdigit() else text
 
@@ -115,6 +147,7 @@ class CloudWatchPublisher:
         self._clock = clock
         self._lock = threading.Lock()
         self._buffer: dict[Key, _Stat] = {}
+        self._raw: deque[Observation] = deque()  # appended per request, drained in bulk
         self._sending: dict[int, list[_Stat]] = {}  # taken from the buffer by flushes under way
         self._classes: set[str] = set()
         self._client: Any = None
@@ -126,49 +159,80 @@ class CloudWatchPublisher:
         self.sent_items = 0  # data items accepted by CloudWatch (for tests and /stats)
         self.sent_calls = 0
 
-    # --- the request path: must stay cheap and never raise ---
+    # --- the request path: one append, no lock, never raises ---
 
     def observe(self, status: int | str, latency_ms: float | None, tracked: Any = None) -> None:
-        """Record one finished request: its status (code or class), latency and tracked value."""
-        try:
-            self._observe(status_class(status), latency_ms, tracked)
-        except Exception:  # a metrics bug must never fail a prediction
-            log.exception("cloudwatch: could not record a request")
-
-    def _observe(self, klass: str, latency_ms: float | None, tracked: Any) -> None:
-        bucket = int(self._clock()) // BUCKET_S * BUCKET_S
-        with self._lock:
-            self._add(bucket, status_metric(klass), (), "Count", 1.0)
-            if latency_ms is not None:
-                self._add(bucket, METRIC_LATENCY, (), "Milliseconds", float(latency_ms))
-            if tracked is not None and klass == "2XX":
-                self._track(bucket, tracked)
+        """Record one finished request: its status (code or class), latency and tracked value.
+        Aggregation happens later, in bulk, on the publisher's thread."""
+        self._raw.append((self._clock(), status, latency_ms, tracked))  # deque: thread-safe
+        if len(self._raw) >= MAX_RAW:  # the thread is stuck in a slow send: keep memory flat
+            self._drain()
         if self._thread is None:
             self.start()
 
-    def _track(self, bucket: int, value: Any) -> None:
-        if self.model_type == "classification":
-            name = str(value) or "(empty)"
-            if name not in self._classes:
-                if len(self._classes) >= MAX_CLASSES:
-                    name = OTHER_CLASS
-                self._classes.add(name)
-            self._add(bucket, METRIC_CLASS, ((DIM_CLASS, name[:1024]),), "Count", 1.0)
-        elif self.model_type == "regression":
-            number = float(value)
-            if math.isfinite(number):
-                self._add(bucket, METRIC_VALUE, (), "None", number)
+    def _drain(self) -> None:
+        """Fold the raw observations into per-minute statistic sets."""
+        with self._lock:
+            raw = self._raw
+            # popleft is atomic, so an append racing with this drain waits for the next one
+            items = [raw.popleft() for _ in range(len(raw))]
+            try:
+                if items and _minute(items[0]) == _minute(items[-1]):
+                    self._aggregate(_minute(items[0]), items)  # the usual case: one minute
+                else:
+                    for bucket, group in groupby(items, key=_minute):
+                        self._aggregate(bucket, list(group))
+            except Exception:  # a metrics bug must never reach a prediction
+                log.exception("cloudwatch: could not aggregate %d requests", len(items))
 
-    def _add(
-        self, bucket: int, metric: str, extra: tuple[tuple[str, str], ...], unit: str, value: float
-    ) -> None:
+    def _aggregate(self, bucket: int, items: list[Observation]) -> None:
+        """One minute of observations (lock held); per-item work stays in C builtins."""
+        _times, statuses, latencies, tracked = zip(*items, strict=True)
+        by_status = Counter(statuses)
+        by_class: Counter[str] = Counter()
+        for status, n in by_status.items():
+            by_class[status_class(status)] += n
+        for klass, n in by_class.items():
+            stat = self._stat(bucket, _STATUS_METRICS.get(klass) or status_metric(klass), (),
+                              "Count")
+            stat.add_many(n, float(n), 1.0, 1.0)
+            stat.requests += n
+        timed = [x for x in latencies if x is not None]
+        if timed:
+            self._stat(bucket, METRIC_LATENCY, (), "Milliseconds").add_many(
+                len(timed), float(math.fsum(timed)), float(min(timed)), float(max(timed))
+            )
+        if self.model_type is not None:
+            ok = {s for s in by_status if status_class(s) == "2XX"}
+            values = [v for s, v in zip(statuses, tracked, strict=True)
+                      if v is not None and s in ok]
+            if values:
+                self._track(bucket, values)
+
+    def _track(self, bucket: int, values: list[Any]) -> None:
+        if self.model_type == "classification":
+            for value, n in Counter(map(str, values)).items():
+                name = value or "(empty)"
+                if name not in self._classes:
+                    if len(self._classes) >= MAX_CLASSES:
+                        name = OTHER_CLASS
+                    self._classes.add(name)
+                extra = ((DIM_CLASS, name[:1024]),)
+                self._stat(bucket, METRIC_CLASS, extra, "Count").add_many(n, float(n), 1.0, 1.0)
+        elif self.model_type == "regression":
+            numbers = [f for f in map(_number, values) if f is not None]
+            if numbers:
+                self._stat(bucket, METRIC_VALUE, (), "None").add_many(
+                    len(numbers), math.fsum(numbers), min(numbers), max(numbers)
+                )
+
+    def _stat(self, bucket: int, metric: str, extra: tuple[tuple[str, str], ...],
+              unit: str) -> _Stat:
         key = (bucket, metric, self._dims + extra, unit)
         stat = self._buffer.get(key)
         if stat is None:
             stat = self._buffer[key] = _Stat()
-        stat.add(value)
-        if metric.startswith("StatusCode"):
-            stat.requests += 1
+        return stat
 
     # --- the background side ---
 
@@ -182,14 +246,21 @@ class CloudWatchPublisher:
         self._thread.start()
 
     def _run(self) -> None:
+        next_send = time.monotonic() + self.flush_seconds
         while not self._closed:
-            self._wake.wait(self.flush_seconds)
+            wait = min(DRAIN_S, next_send - time.monotonic())
+            self._wake.wait(max(wait, 0.01))
             if self._closed:
                 return
-            self.flush()
+            if time.monotonic() >= next_send:
+                self.flush()
+                next_send = time.monotonic() + self.flush_seconds
+            else:
+                self._drain()
 
     def flush(self) -> bool:
         """Send everything buffered now; True when nothing is left unsent."""
+        self._drain()
         with self._lock:
             pending, self._buffer = self._buffer, {}
             sending = list(pending.values())
@@ -230,8 +301,10 @@ class CloudWatchPublisher:
         sender = threading.Thread(target=self._final_flush, daemon=True)
         sender.start()
         sender.join(max(deadline - time.monotonic(), 0.1))
+        self._drain()
         with self._lock:  # still buffered, or still on its way when time ran out
-            lost = [*self._buffer.values(), *(s for batch in self._sending.values() for s in batch)]
+            in_flight = [stat for batch in self._sending.values() for stat in batch]
+            lost = [*self._buffer.values(), *in_flight]
             self._buffer = {}
         if lost:
             items, requests = len(lost), _requests(lost)

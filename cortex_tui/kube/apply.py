@@ -175,7 +175,7 @@ def apply_api(conn: Connection, manifests: ApiManifests, force: bool = False) ->
             desired = copy.deepcopy(manifest)
             template_meta = desired["spec"]["template"]["metadata"]
             template_meta["annotations"][RESTARTED_AT] = f"{time.time():.3f}"
-        action, before = apply_object(conn, desired, force=force)
+        action, before = apply_object(conn, desired)
         actions[manifest["kind"]] = action
         if action == "updated" and manifest["kind"] == "Deployment":
             reasons += _config_diff(before, manifest)

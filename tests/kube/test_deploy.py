@@ -1,0 +1,193 @@
+"""Deploy on Kubernetes: conflicts, size limits, S3 shipping, force, partial changes, errors."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import os
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+from moto.server import ThreadedMotoServer
+
+from cortex_tui.backends.base import BackendError, Status, TargetUnavailable
+from cortex_tui.backends.kubernetes import KubernetesBackend
+from cortex_tui.config import load_project
+from cortex_tui.kube import objects
+from cortex_tui.settings import AwsSettings, Environment
+from tests.helpers.fakekube import FakeKube
+from tests.helpers.fakekube.resources import by_kind
+from tests.kube.conftest import IRIS, copy_example, edit_config
+
+
+def test_conflicting_writers_are_retried(fake: FakeKube, backend: KubernetesBackend,
+                                         iris: Path) -> None:
+    backend.deploy(load_project(iris))
+    fake.store.force_conflicts("deployments", 2)
+    fake.clear_requests()
+    result = backend.deploy(edit_config(iris, "cpu: 200m", "cpu: 300m"))
+    assert result.changes[0].action == "updated"
+    deployment_puts = [s for m, p, s in fake.writes if m == "PUT" and "/deployments/" in p]
+    assert deployment_puts == [409, 409, 200]
+    live = objects.read(backend.conn, "Deployment", IRIS)
+    assert live["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == (
+        "300m")
+
+
+def test_endless_conflicts_give_up_with_a_clear_error(fake: FakeKube, backend: KubernetesBackend,
+                                                      iris: Path) -> None:
+    backend.deploy(load_project(iris))
+    fake.store.force_conflicts("deployments", 100)
+    with pytest.raises(BackendError, match="still conflicting"):
+        backend.deploy(edit_config(iris, "cpu: 200m", "cpu: 300m"))
+
+
+def test_a_project_too_large_for_a_configmap_is_refused_before_any_write(
+    fake: FakeKube, backend: KubernetesBackend, iris: Path
+) -> None:
+    (iris / "weights.bin").write_bytes(os.urandom(900_000))
+    fake.clear_requests()
+    with pytest.raises(BackendError, match=r"too large to ship in a ConfigMap.*project_store"):
+        backend.deploy(load_project(iris))
+    assert fake.writes == []
+
+
+def test_caches_and_vcs_folders_are_not_shipped(backend: KubernetesBackend, iris: Path) -> None:
+    for junk in (".git/objects/big", "__pycache__/inference.cpython-311.pyc", ".venv/lib/x.py"):
+        (iris / junk).parent.mkdir(parents=True, exist_ok=True)
+        (iris / junk).write_bytes(b"junk")
+    (iris / "helpers").mkdir()
+    (iris / "helpers" / "util.py").write_text("X = 1\n")
+    backend.deploy(load_project(iris))
+    configmap = objects.read(backend.conn, "ConfigMap", f"{IRIS}-project")
+    bundle = zipfile.ZipFile(io.BytesIO(base64.b64decode(configmap["binaryData"]["project.zip"])))
+    assert sorted(bundle.namelist()) == [
+        "README.md", "helpers/util.py", "inference.py", "iris.csv", "sample.json",
+    ]
+    shipped = yaml.safe_load(configmap["data"]["cortex.yaml"])
+    assert [e["kind"] for e in shipped] == ["deployment", "api"]
+    assert shipped[1]["name"] == IRIS
+
+
+def test_editing_one_api_leaves_the_others_untouched(fake: FakeKube, backend: KubernetesBackend,
+                                                     iris: Path) -> None:
+    config = iris / "cortex.yaml"
+    entries = yaml.safe_load(config.read_text())
+    twin = dict(copy.deepcopy(entries[0]), name="iris-twin")
+    config.write_text(yaml.safe_dump([*entries, twin], sort_keys=False))
+    backend.deploy(load_project(iris))
+    result = backend.deploy(edit_config(iris, "max_replicas: 4", "max_replicas: 6"))
+    assert [(c.api, c.action, c.message) for c in result.changes] == [
+        (IRIS, "updated", "compute.max_replicas changed"),
+        ("iris-twin", "unchanged", ""),
+    ]
+
+
+def test_force_restarts_an_unchanged_api(fake: FakeKube, backend: KubernetesBackend,
+                                         iris: Path) -> None:
+    project = load_project(iris)
+    backend.deploy(project)
+    fake.wait_for(lambda: backend.get(IRIS)[0].status is Status.LIVE, message="live")
+    first = {p["metadata"]["name"] for p in fake.pods("cortex")}
+    result = backend.deploy(project, force=True)
+    assert [(c.action, c.message) for c in result.changes] == [("updated", "restarted")]
+
+    def replaced() -> bool:
+        names = {p["metadata"]["name"] for p in fake.pods("cortex")}
+        return bool(names) and not names & first and backend.get(IRIS)[0].status is Status.LIVE
+
+    fake.wait_for(replaced, message="new pods")
+
+
+def test_namespace_comes_from_the_context_and_is_created(
+    fake: FakeKube, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kubeconfig = fake.write_kubeconfig(tmp_path / "kc", context="team", namespace="team-a")
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    backend = KubernetesBackend(Environment(name="team", kind="kubernetes", context="team"))
+    backend.deploy(load_project(copy_example("iris", tmp_path)))
+    deployments, _ = fake.store.list(by_kind("Deployment"))
+    assert [d["metadata"]["namespace"] for d in deployments] == ["team-a"]
+    assert backend.target_info().namespace == "team-a"
+    backend.close()
+
+
+def test_an_unknown_context_or_unreachable_cluster_is_a_plain_error(
+    fake: FakeKube, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, iris: Path
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(fake.write_kubeconfig(tmp_path / "kc")))
+    with pytest.raises(TargetUnavailable, match='no context "nope"'):
+        KubernetesBackend(Environment(name="nope", kind="kubernetes", context="nope")).get()
+    fake.stop()
+    down = KubernetesBackend(Environment(name="fake", kind="kubernetes", context="fake"))
+    with pytest.raises(TargetUnavailable, match="cannot reach the cluster"):
+        down.get()
+
+
+# ---------------------------------------------------------------------------------- S3
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(moto_url: str, kube_env: Environment, monkeypatch: pytest.MonkeyPatch,
+           tmp_path: Path) -> Environment:
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_CONFIG_FILE": str(tmp_path / "none"),
+                       "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_url)
+    s3.create_bucket(Bucket="models")
+    return Environment(name="fake", kind="kubernetes", context="fake",
+                       project_store="s3://models/cortex",
+                       aws=AwsSettings(region="us-east-1", endpoint_url=moto_url))
+
+
+def test_project_store_uploads_the_project_to_s3_once(
+    fake: FakeKube, s3_env: Environment, iris: Path, moto_url: str
+) -> None:
+    (iris / "weights.bin").write_bytes(os.urandom(1_500_000))  # > a ConfigMap
+    backend = KubernetesBackend(s3_env)
+    project = load_project(iris)
+    backend.deploy(project)
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_url)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="models")["Contents"]]
+    assert len(keys) == 1 and keys[0].startswith("cortex/iris/") and keys[0].endswith(".zip")
+    body = s3.get_object(Bucket="models", Key=keys[0])["Body"].read()
+    assert "weights.bin" in zipfile.ZipFile(io.BytesIO(body)).namelist()
+
+    deployment = objects.read(backend.conn, "Deployment", IRIS)
+    fetch = deployment["spec"]["template"]["spec"]["initContainers"][0]
+    assert f"s3://models/{keys[0]}" in fetch["command"]
+    assert fetch["args"] == ["--endpoint-url", moto_url]
+    configmap = objects.read(backend.conn, "ConfigMap", f"{IRIS}-project")
+    assert "binaryData" not in configmap or not configmap["binaryData"]
+
+    fake.clear_requests()
+    assert backend.deploy(project).changes[0].action == "unchanged"
+    assert fake.writes == []
+    assert len(s3.list_objects_v2(Bucket="models")["Contents"]) == 1
+    fake.wait_for(lambda: backend.get(IRIS)[0].status is Status.LIVE, message="live")
+    backend.close()
+
+
+def test_an_unreachable_project_store_fails_before_any_cluster_write(
+    fake: FakeKube, s3_env: Environment, iris: Path
+) -> None:
+    broken = Environment(name="fake", kind="kubernetes", context="fake",
+                         project_store="s3://no-such-bucket/x", aws=s3_env.aws)
+    fake.clear_requests()
+    with pytest.raises(BackendError, match="cannot upload the project to s3://no-such-bucket"):
+        KubernetesBackend(broken).deploy(load_project(iris))
+    assert fake.writes == []

@@ -18,7 +18,7 @@ import psutil
 
 from cortex_tui.backends.base import ApiNotFound, BackendError, TargetUnavailable
 from cortex_tui.local.paths import StateDir
-from cortex_tui.local.replica import Replica
+from cortex_tui.local.replica import OWNER_ENV, Replica
 from cortex_tui.local.server import TOKEN_HEADER
 
 START_TIMEOUT = 30.0
@@ -77,6 +77,7 @@ class OperatorClient:
                 [sys.executable, "-m", "cortex_tui.local.daemon"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 cwd=self.state.root, start_new_session=True,
+                env=dict(os.environ, **{OWNER_ENV: str(self.state.root)}),
             )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -132,6 +133,10 @@ class OperatorClient:
                 self._call(address[1], address[2], "POST", "/v1/stop", {}, 10.0)
             _wait_gone(pid, STOP_TIMEOUT)
         self._kill_leftover_replicas()
+        for proc in owned_processes(self.state):  # a hung operator, unrecorded replicas
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+                proc.wait(5)
         return was_running
 
     def _kill_leftover_replicas(self) -> None:
@@ -146,6 +151,19 @@ class OperatorClient:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(replica.pid, signal.SIGKILL)
                 _wait_gone(replica.pid, 5.0)
+
+
+def owned_processes(state: StateDir) -> list[psutil.Process]:
+    """Every live process started by the operator of `state` (found by environment marker)."""
+    found = []
+    for proc in psutil.process_iter():
+        if proc.pid == os.getpid():
+            continue
+        with contextlib.suppress(psutil.Error):
+            if proc.environ().get(OWNER_ENV) == str(state.root) and \
+                    proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+    return found
 
 
 def _wait_gone(pid: int, timeout: float) -> None:

@@ -20,6 +20,9 @@ import psutil
 
 HOST = "127.0.0.1"
 PREDICTOR_MODULE_ENV = "CORTEX_TUI_PREDICTOR_MODULE"  # tests / development only
+# Set in the environment of the operator and of every replica it starts: the state directory
+# they belong to, so `local stop` can find every process of ours even without state files.
+OWNER_ENV = "CORTEX_TUI_OWNER"
 
 
 def free_port() -> int:
@@ -81,6 +84,7 @@ class Replica:
         ]
         env = dict(os.environ, PYTHONUNBUFFERED="1", CORTEX_TERMINATION_LOG=str(termination),
                    CORTEX_REPLICA=name)
+        env[OWNER_ENV] = str(log_dir.parent.parent)
         with open(log_path, "ab") as log:
             popen = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

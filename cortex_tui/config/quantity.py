@@ -6,6 +6,7 @@ decimal suffix (n, u, m, "", k, M, G, T, P, E) or a decimal exponent (e3, E-2).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from decimal import ROUND_CEILING, Decimal, localcontext
@@ -39,7 +40,7 @@ def describe(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         text = value if len(value) <= 60 else value[:57] + "..."
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return json.dumps(text, ensure_ascii=False)  # quoted, newlines and controls escaped
     if isinstance(value, int):
         text = str(value) if value.bit_length() < 200 else "a very large number"
         return text

@@ -285,8 +285,16 @@ def shown_name(name: Any) -> str | None:
 
 
 def _dotted(path: tuple[Any, ...]) -> str:
-    return ".".join(f"[{p}]" if isinstance(p, int) and not isinstance(p, bool) else str(p)
-                    for p in path).replace(".[", "[")
+    """`("compute", "cpu")` -> "compute.cpu"; list indices as `[0]`; odd keys quoted."""
+    parts = []
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            parts.append(f"[{part}]")
+        elif isinstance(part, str) and part.isprintable() and part and "." not in part:
+            parts.append(part)
+        else:
+            parts.append(describe(part) if isinstance(part, str) else str(part))
+    return ".".join(parts).replace(".[", "[")
 
 
 def _clamp(text: str, line: int, column: int) -> tuple[int, int]:

@@ -48,7 +48,7 @@ def check(text: str, root: Path = ROOT) -> list[Problem]:
         assert 1 <= problem.line <= len(lines), (problem, len(lines))
         assert 1 <= problem.column <= len(lines[problem.line - 1]) + 1, problem
         assert problem.message and "Traceback" not in problem.message
-        str(problem)
+        assert "\n" not in str(problem) and "\r" not in str(problem), problem  # one per line
         problem.to_dict()
     if project is not None:
         for spec in project.apis:

@@ -25,11 +25,15 @@ PREDICTOR_MODULE_ENV = "CORTEX_TUI_PREDICTOR_MODULE"  # tests / development only
 OWNER_ENV = "CORTEX_TUI_OWNER"
 
 
-def free_port() -> int:
-    """An ephemeral port nobody listens on right now (the replica binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+def free_port(avoid: set[int] | frozenset[int] = frozenset()) -> int:
+    """An ephemeral port nobody listens on right now and not in `avoid` (ports handed to
+    replicas that may not have bound them yet)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((HOST, 0))
+            port = int(sock.getsockname()[1])
+        if port not in avoid:
+            return port
 
 
 def replica_name(api: str, version: int) -> str:
@@ -70,11 +74,11 @@ class Replica:
     @classmethod
     def spawn(
         cls, *, api: str, version: int, project: Path, port: int, log_dir: Path,
-        cpu_millis: int, mem: int,
+        cpu_millis: int, mem: int, avoid_ports: set[int],
     ) -> Replica:
         log_dir.mkdir(parents=True, exist_ok=True)
         name = replica_name(api, version)
-        admin = free_port()
+        admin = free_port(avoid_ports)
         log_path = log_dir / f"{name}.log"
         termination = log_dir / f"{name}.termination"
         module = os.environ.get(PREDICTOR_MODULE_ENV, "predictor")

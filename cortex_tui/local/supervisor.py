@@ -8,6 +8,7 @@ handler threads call the public methods. Everything shared is guarded by `self.l
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import threading
 import time
@@ -156,11 +157,12 @@ class Supervisor:
         return DeployChange(name, "updated", message)
 
     def _new_port(self) -> int:
-        used = {r.port for r in self.apis.values()}
-        while True:
-            port = free_port()
-            if port not in used:
-                return port
+        return free_port(self._ports_in_use())
+
+    def _ports_in_use(self) -> set[int]:
+        ports = {r.port for r in self.apis.values()}
+        ports |= {rep.admin_port for rt in self.runtime.values() for rep in rt.replicas}
+        return ports | {rep.admin_port for rep in self._orphans}
 
     def _prune_snapshots(self) -> None:
         # Old-version replicas still run from their snapshot until they drain.
@@ -189,6 +191,7 @@ class Supervisor:
             del self.runtime[name]
         self.history.forget_api(name)
         self.history.event(name, "deleted", "deleted")
+        shutil.rmtree(self.dir.log_dir(name), ignore_errors=True)  # open files live on
 
     def scale(self, name: str, request: dict[str, Any]) -> ApiState:
         with self.lock:
@@ -399,7 +402,7 @@ class Supervisor:
         replica = Replica.spawn(
             api=record.name, version=record.version, project=Path(record.snapshot),
             port=record.port, log_dir=self.dir.log_dir(record.name),
-            cpu_millis=need.cpu_millis, mem=need.mem,
+            cpu_millis=need.cpu_millis, mem=need.mem, avoid_ports=self._ports_in_use(),
         )
         rt.replicas.append(replica)
         if rt.failures:

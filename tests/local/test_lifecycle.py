@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from cortex_tui.backends.local import post_json
@@ -79,9 +81,13 @@ def test_deploy_predict_scale_heal_delete(local: Local, iris: Path) -> None:
     assert processes_of(local.home) == []
 
 
-def test_operator_crash_keeps_replicas_and_get_restores(local: Local, iris: Path) -> None:
+def test_operator_crash_keeps_replicas_and_history(local: Local, iris: Path) -> None:
     local.backend.deploy(load_project(iris))
     before = local.wait_status(API, "live", available=1)
+    sample = json.loads((iris / "sample.json").read_text())
+    for _ in range(3):
+        assert local.backend.predict(API, sample).status == 200
+    wait_for(lambda: local.state_of(API).network.total == 3, 15, "3 requests scraped")
     replicas = local.replica_pids(API)
     operator = local.operator_pid()
     assert operator is not None
@@ -89,7 +95,6 @@ def test_operator_crash_keeps_replicas_and_get_restores(local: Local, iris: Path
     wait_for(lambda: local.operator_pid() is None, 10, "operator gone")
 
     # the endpoint keeps answering while no operator runs (post_json does not start one)
-    sample = json.loads((iris / "sample.json").read_text())
     assert post_json(before.endpoint, sample, debug=False).status == 200
     assert local.operator_pid() is None
 
@@ -99,7 +104,47 @@ def test_operator_crash_keeps_replicas_and_get_restores(local: Local, iris: Path
     assert local.operator_pid() not in (None, operator)
     assert after.endpoint == before.endpoint
     assert local.replica_pids(API) == replicas  # re-adopted, not restarted
+    assert after.tracker is not None and after.tracker.class_distribution["setosa"] >= 3
+    assert [e.kind for e in local.backend.events(API)][:2] == ["deployed", "ready"]
+    assert local.backend.metrics(API).points  # the time series was kept
+
+    # a replica restart keeps the API's totals too
+    os.kill(next(iter(replicas)), signal.SIGKILL)
+    local.wait_status(API, "live", available=1, failed=0)
+    wait_for(lambda: local.replica_pids(API) and local.replica_pids(API) != replicas, 20,
+             "replacement replica")
+    assert local.state_of(API).network.total >= 4
 
     # a second client finds and reuses the same operator
     second = local.cli("local", "status")
     assert f"pid {local.operator_pid()}" in second.stdout
+
+
+def test_logs_follow_and_debug_predict_and_watch(local: Local, iris: Path) -> None:
+    local.backend.deploy(load_project(iris))
+    local.wait_status(API, "live", available=1)
+    follow = subprocess.Popen([sys.executable, "-m", "cortex_tui", "logs", API, "-f"],
+                              env=local.env, stdout=subprocess.PIPE, text=True)
+    watch = subprocess.Popen([sys.executable, "-m", "cortex_tui", "get", "-w"],
+                             env=local.env, stdout=subprocess.PIPE, text=True)
+    try:
+        out = local.cli("predict", API, str(iris / "sample.json"), "--debug")
+        assert out.returncode == 0 and '"label": "setosa"' in out.stdout
+        assert follow.stdout is not None
+        seen = []
+        for line in follow.stdout:
+            seen.append(line)
+            if "debug: prediction" in line:
+                break
+        assert seen[-1].startswith(f"[{API}-v1-")
+        assert any("debug: sample" in line for line in seen)
+        assert watch.stdout is not None
+        refreshes = 0
+        for line in watch.stdout:
+            refreshes += line.startswith(API)
+            if refreshes == 2:  # it printed the table twice: it refreshes
+                break
+    finally:
+        for proc in (follow, watch):
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(10) == 0

@@ -79,6 +79,8 @@ def load_yaml(text: str) -> YamlDoc:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and (exc.problem or "").startswith(_AT_THE_START):
+            mark = exc.context_mark  # where the unclosed thing or the colon-less key began
         pos = _pos(mark) if mark is not None else Pos(1, 1)
         doc.problems.append(YamlProblem(pos, (), _syntax_message(exc)))
         doc.syntax_ok = False
@@ -112,8 +114,32 @@ def load_yaml(text: str) -> YamlDoc:
     return doc
 
 
+# PyYAML's wording of the usual mistakes, in plain words.
+_PLAIN: tuple[tuple[str, str], ...] = (
+    ("expected <block end>, but found", "bad indentation: this line does not line up with "
+     "the lines above it"),
+    ("mapping values are not allowed here", "unexpected ':' (quote a value that contains ': ')"),
+    ("found character '\\t' that cannot start any token", "tab character: indent with spaces"),
+    ("could not find expected ':'", "expected 'key: value' (a ':' is missing or the "
+     "indentation is off)"),
+    ("expected ',' or '}', but got '<stream end>'", "unclosed '{'"),
+    ("expected ',' or ']', but got '<stream end>'", "unclosed '['"),
+    ("found unexpected end of stream", "unclosed quote"),
+    ("but found another document", "only one YAML document is allowed (remove '---')"),
+)
+
+
+_AT_THE_START = (
+    "could not find expected ':'", "expected ',' or '}', but got '<stream end>'",
+    "expected ',' or ']', but got '<stream end>'", "found unexpected end of stream",
+)
+
+
 def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
     problem = (exc.problem or "invalid YAML").strip()
+    for pyyaml_words, plain in _PLAIN:
+        if problem.startswith(pyyaml_words):
+            return f"YAML syntax error: {plain}"
     if exc.context and exc.context_mark is not None and exc.problem_mark is not None:
         return f"YAML syntax error: {problem} ({exc.context} at line {exc.context_mark.line + 1})"
     return f"YAML syntax error: {problem}"

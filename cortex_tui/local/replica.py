@@ -23,6 +23,7 @@ PREDICTOR_MODULE_ENV = "CORTEX_TUI_PREDICTOR_MODULE"  # tests / development only
 # Set in the environment of the operator and of every replica it starts: the state directory
 # they belong to, so `local stop` can find every process of ours even without state files.
 OWNER_ENV = "CORTEX_TUI_OWNER"
+UNKNOWN_EXIT = -255  # an adopted process is not our child: its exit code cannot be known
 
 
 def free_port(avoid: set[int] | frozenset[int] = frozenset()) -> int:
@@ -140,7 +141,7 @@ class Replica:
                 return None
         except psutil.Error:
             pass
-        return -255  # an adopted process is not our child: its exit code is unknown
+        return UNKNOWN_EXIT
 
     def healthy(self, timeout: float = 1.0) -> bool:
         try:

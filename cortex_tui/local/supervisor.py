@@ -35,7 +35,7 @@ from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.options import OperatorOptions
 from cortex_tui.local.paths import StateDir, write_private
 from cortex_tui.local.records import ApiRecord, describe_changes, fingerprint
-from cortex_tui.local.replica import HOST, Replica, free_port
+from cortex_tui.local.replica import HOST, UNKNOWN_EXIT, Replica, free_port
 from cortex_tui.local.stats import interval_latency, merge_network, merge_tracker
 from cortex_tui.local.store import History
 
@@ -72,6 +72,8 @@ class Supervisor:
         self.capacity = node_capacity()
         self._last_scrape = 0.0
         self._orphans: list[Replica] = []  # replicas of deleted APIs, still draining
+        self._deploying = threading.Lock()  # one deploy at a time (snapshots, pruning)
+        self._saved = ""
 
     # ---- persistence -----------------------------------------------------------------
     def load(self) -> None:
@@ -99,7 +101,10 @@ class Supervisor:
             "apis": [r.to_json() for r in self.apis.values()],
             "replicas": [rep.record() for rt in self.runtime.values() for rep in rt.replicas],
         }
-        write_private(self.dir.state, json.dumps(data, indent=1))
+        text = json.dumps(data, indent=1)
+        if text != self._saved:  # the loop saves every tick; write only what changed
+            write_private(self.dir.state, text)
+            self._saved = text
 
     def _new_runtime(self, api: str) -> Runtime:
         rt = Runtime(Autoscaler(self.options.scale_down_window))
@@ -111,6 +116,10 @@ class Supervisor:
         root = Path(payload["root"])
         if not root.is_dir():
             raise BackendError(f"{root}: project folder not found")
+        with self._deploying:
+            return self._deploy(root, payload)
+
+    def _deploy(self, root: Path, payload: dict[str, Any]) -> list[DeployChange]:
         self.dir.snapshots.mkdir(parents=True, exist_ok=True)
         content, snap = snapshot.take_snapshot(root, self.dir.snapshots)
         deployment, force = payload["deployment"], bool(payload.get("force"))
@@ -334,8 +343,13 @@ class Supervisor:
         if text:
             return text
         lines = replica.last_lines(10)
-        how = f"killed by signal {-code}" if code < 0 and code != -255 else f"exit code {code}"
-        return f"replica exited ({how})" + (": " + " | ".join(lines) if lines else "")
+        if code == UNKNOWN_EXIT:
+            how = "replica exited"
+        elif code < 0:
+            how = f"replica killed by signal {-code}"
+        else:
+            how = f"replica exited with code {code}"
+        return how + (": " + " | ".join(lines) if lines else "")
 
     def _reap_orphans(self) -> None:
         for replica in list(self._orphans):
@@ -370,7 +384,8 @@ class Supervisor:
                          if r.version == record.version and r.state != "stopping"])
                     break
         elif len(current) > want:
-            extras = sorted(current, key=lambda r: (r.state == "ready", r.started_at))
+            # like a ReplicaSet: not-ready replicas first, then the youngest
+            extras = sorted(current, key=lambda r: (r.state == "ready", -r.started_at))
             for replica in extras[: len(current) - want]:
                 replica.stop()
         ready = sum(1 for r in current if r.state == "ready")

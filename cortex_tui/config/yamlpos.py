@@ -21,6 +21,7 @@ SEQ_TAG = "tag:yaml.org,2002:seq"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 MAX_VALUES = 50_000  # values after alias expansion; a real cortex.yaml has a few hundred
 MAX_DEPTH = 100
+MAX_CHARS = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,11 @@ def position_of_index(text: str, index: int) -> Pos:
 def load_yaml(text: str) -> YamlDoc:
     """Parse one YAML document; syntax errors and unsafe values become problems."""
     doc = YamlDoc()
+    if len(text) > MAX_CHARS:
+        doc.problems.append(YamlProblem(Pos(1, 1), (), f"too large: more than {MAX_CHARS} "
+                                        "characters (a cortex.yaml holds settings, not data)"))
+        doc.syntax_ok = False
+        return doc
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

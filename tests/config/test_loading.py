@@ -198,3 +198,10 @@ def test_project_root_is_absolute(
     project = load_project(".")
     assert project.root == root and project.root.is_absolute()
     assert project.config_file == root / "cortex.yaml"
+
+
+def test_a_huge_file_is_refused_quickly(make_project: MakeProject) -> None:
+    text = BASE + "  metadata:\n    blob: " + "x" * (5 * 1024 * 1024) + "\n"
+    _, problems = validate_project(make_project(text))
+    assert [(p.line, p.column) for p in problems] == [(1, 1)]
+    assert problems[0].message.startswith("too large")

@@ -83,26 +83,8 @@ def load_yaml(text: str) -> YamlDoc:
         return doc
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        if exc.context_mark is not None and (exc.problem or "").startswith(_AT_THE_START):
-            mark = exc.context_mark  # where the unclosed thing or the colon-less key began
-        pos = _pos(mark) if mark is not None else Pos(1, 1)
-        doc.problems.append(YamlProblem(pos, (), _syntax_message(exc)))
-        doc.syntax_ok = False
-        return doc
-    except yaml.reader.ReaderError as exc:
-        character = exc.character if isinstance(exc.character, int) else None
-        what = f"U+{character:04X}" if character is not None else "a character"
-        doc.problems.append(YamlProblem(
-            position_of_index(text, exc.position), (),
-            f"YAML syntax error: {what} is not allowed in a YAML file ({exc.reason})",
-        ))
-        doc.syntax_ok = False
-        return doc
     except (yaml.YAMLError, RecursionError) as exc:
-        message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        doc.problems.append(YamlProblem(Pos(1, 1), (), f"YAML syntax error: {message}"))
+        doc.problems.append(_parse_failure(exc, text))
         doc.syntax_ok = False
         return doc
     if root is None:
@@ -118,6 +100,24 @@ def load_yaml(text: str) -> YamlDoc:
             f"too large: more than {MAX_VALUES} values once aliases are expanded",
         ))
     return doc
+
+
+def _parse_failure(exc: Exception, text: str) -> YamlProblem:
+    """Where and why PyYAML could not parse the text."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and (exc.problem or "").startswith(_AT_THE_START):
+            mark = exc.context_mark  # where the unclosed thing or the colon-less key began
+        pos = _pos(mark) if mark is not None else Pos(1, 1)
+        return YamlProblem(pos, (), _syntax_message(exc))
+    if isinstance(exc, yaml.reader.ReaderError):
+        what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "a character"
+        return YamlProblem(
+            position_of_index(text, exc.position), (),
+            f"YAML syntax error: {what} is not allowed in a YAML file ({exc.reason})",
+        )
+    message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+    return YamlProblem(Pos(1, 1), (), f"YAML syntax error: {message}")
 
 
 # PyYAML's wording of the usual mistakes, in plain words.

@@ -214,6 +214,15 @@ CASES: list[tuple[str, str, dict[str, str], list[Expect]]] = [
       E(5, 34, "compute.min_replicas", f"{GT0} (got 0)")]),
     ("nul-character", api("  metadata: {a: b\x00}\n"), {},
      [E(5, 18, "", "U+0000 is not allowed", api=None)]),
+    ("deep-nesting", "[" * 3000 + "]" * 3000, {},
+     [E(1, 1, "", "YAML syntax error: nested too deeply", api=None)]),
+    ("alias-bomb", "".join(f"{n}: &{n} [{', '.join([f'*{n - 1}' if n else 'x'] * 9)}]\n"
+                           for n in range(7)), {},
+     [E(1, 1, "", "too large: more than 50000 values once aliases are expanded", api=None)]),
+    ("recursive-alias", "- &a [*a]\n", {},
+     [E(1, 3, "", "each resource must be a map starting with 'kind: api' (got a list)",
+        api=None),
+      E(1, 3, "[0]", "an alias refers to itself", api=None)]),
     # -- kind: deployment ----------------------------------------------------------------
     ("deployment-bad-name", BASE + "- kind: deployment\n  name: Bad_Name\n", {},
      [E(6, 9, "name", "must be a DNS-1123 label", api=None)]),

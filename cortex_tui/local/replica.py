@@ -69,6 +69,7 @@ class Replica:
     started_at: float = field(default_factory=time.time)
     stop_sent_at: float | None = None
     killed_by_us: bool = False
+    out_of_memory: str = ""  # set when the operator killed it for using more than `mem`
     popen: subprocess.Popen[bytes] | None = None
     cpu_sample: tuple[float, float] | None = None  # (wall time, cpu seconds)
 
@@ -174,6 +175,12 @@ class Replica:
             return None
         cores = (cpu - previous[1]) / (now - previous[0])
         return 100.0 * cores * 1000 / max(self.cpu_millis, 1)
+
+    def rss(self) -> int | None:
+        try:
+            return int(psutil.Process(self.pid).memory_info().rss)
+        except psutil.Error:
+            return None
 
     def signal(self, sig: signal.Signals) -> None:
         if self.exit_code() is not None:

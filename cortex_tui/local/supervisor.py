@@ -39,8 +39,6 @@ from cortex_tui.local.replica import HOST, UNKNOWN_EXIT, Replica, free_port
 from cortex_tui.local.stats import interval_latency, merge_network, merge_tracker
 from cortex_tui.local.store import History
 
-OOM_EXIT = -signal.SIGKILL
-
 
 @dataclass
 class Runtime:
@@ -315,7 +313,21 @@ class Supervisor:
                     rt.last_sync = now
                     self._autoscale(self.apis[name], rt, now)
 
+    def _enforce_memory(self, rt: Runtime) -> None:
+        """`mem` is a limit too, as on Kubernetes: a replica above it is killed (OOMKilled)."""
+        for replica in rt.replicas:
+            if replica.mem <= 0 or replica.state == "stopping" or replica.out_of_memory:
+                continue
+            rss = replica.rss()
+            if rss is not None and rss > replica.mem:
+                replica.out_of_memory = (
+                    f"replica {replica.name} used {rss >> 20}Mi, more than its mem limit "
+                    f"of {replica.mem >> 20}Mi; it was killed (raise compute.mem)"
+                )
+                replica.signal(signal.SIGKILL)
+
     def _reap(self, record: ApiRecord, rt: Runtime) -> None:
+        self._enforce_memory(rt)
         for replica in list(rt.replicas):
             code = replica.exit_code()
             if code is None:
@@ -332,8 +344,8 @@ class Supervisor:
             delay = min(self.options.restart_backoff * 2 ** (rt.failures - 1),
                         self.options.restart_backoff_max)
             rt.next_start_at = time.time() + delay
-            rt.failure_oom = code == OOM_EXIT
-            rt.failure_message = self._failure_message(replica, code)
+            rt.failure_oom = bool(replica.out_of_memory)
+            rt.failure_message = replica.out_of_memory or self._failure_message(replica, code)
             self.history.event(record.name, "failed",
                                f"replica {replica.name} exited ({code}); restarting in {delay:g}s")
 

@@ -76,3 +76,15 @@ def test_operator_is_private_shared_and_survives_stale_files(local: Local, tmp_p
 def _start_and_pid(local: Local) -> int | None:
     local.backend.get()
     return local.operator_pid()
+
+
+def test_replica_over_its_memory_limit_is_out_of_memory(local: Local, tmp_path: Path) -> None:
+    root = make_project(tmp_path / "hog", """
+        HOG = b"x" * (160 << 20)  # 160 MiB, touched
+
+        def predict(sample, metadata):
+            return len(HOG)
+    """, name="hog", compute="mem: 100Mi\n")
+    local.backend.deploy(load_project(root))
+    state = local.wait_status("hog", "error (out of memory)", timeout=40)
+    assert "more than its mem limit of 100Mi" in state.message

@@ -85,11 +85,11 @@ def bare(inference: Path, port: int, metadata: dict[str, str]) -> subprocess.Pop
                   str(port), json.dumps(metadata)])
 
 
-_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
 def _ms(text: str) -> float:
-    m = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
     return float(m.group(1)) * _UNIT[m.group(2)] if m else float("nan")
 
 

@@ -3,10 +3,12 @@
 * async predict: awaited on the event loop, at most `threads` at once.
 * sync predict: in a pool of `threads` threads, so the loop (health checks, metrics) stays
   responsive. Handing a call to a thread costs ~16 us, as much as the rest of a fast
-  request. So with `threads == 1` a predict that has *proven* fast (a streak of calls each
-  under FAST_S) is called inline on the loop while the pool is idle; one inline call over
-  FAST_S on average (or any over SLOW_S) sends it back to the pool and doubles the streak
-  needed to come back. Concurrency stays at one call at a time either way.
+  request. So with `threads == 1` a predict that has *proven* fast (FIRST_STREAK pooled calls
+  in a row each under FAST_S) is called inline on the loop while the pool is idle. A moving
+  average of inline calls over FAST_S (the model got slower), or any inline call over SLOW_S
+  (it blocked), sends it back to the pool and doubles the streak needed to come back. The
+  average is slow-moving so that the scheduler preempting us on a busy machine (a few ms
+  once in a while) does not count as a slow model. Still one call at a time either way.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from time import perf_counter
 from typing import Any
 
-FAST_S = 0.0001  # an inline call under 100 us keeps the loop responsive
-SLOW_S = 0.002  # any inline call over 2 ms demotes at once
+from predictor.logs import log
+
+FAST_S = 0.0001  # inline calls averaging under 100 us keep the loop responsive
+SLOW_S = 0.05  # any inline call over 50 ms demotes at once
+AVG_WEIGHT = 1 / 64  # of the newest inline call in the moving average
 FIRST_STREAK = 32
-MAX_STREAK = 1 << 16
+MAX_STREAK = 4096
 
 
 class Busy(Exception):
@@ -60,6 +65,11 @@ class Runner:
         return min(self.in_flight, self.threads)
 
     @property
+    def mode(self) -> str:
+        """How predict is called now: "async", "inline" (proven fast) or "pool"."""
+        return "async" if self.is_async else "inline" if self.inline else "pool"
+
+    @property
     def queued(self) -> int:
         return max(0, self.in_flight - self.threads)
 
@@ -75,22 +85,28 @@ class Runner:
         finally:
             self.in_flight -= 1
 
+    @property
+    def inline_now(self) -> bool:
+        """True when the caller may call `call_inline` instead of awaiting `run`."""
+        return self.inline and self._pool_busy == 0
+
     async def _run_sync(self, sample: Any) -> Any:
         while self.inline:
             if self._pool_busy == 0:
-                return self._call_inline(sample)
+                return self.call_inline(sample)
             if self._drained is None:
                 self._drained = asyncio.get_running_loop().create_future()
             await asyncio.shield(self._drained)
         return await self._call_pooled(sample)
 
-    def _call_inline(self, sample: Any) -> Any:
+    def call_inline(self, sample: Any) -> Any:
+        """Call predict on the loop, now (only when `inline_now`): no coroutine, no hop."""
         t0 = perf_counter()
         try:
             return self.predict(sample, self.metadata)
         finally:
             took = perf_counter() - t0
-            avg = self._inline_avg = self._inline_avg * 0.9375 + took * 0.0625
+            avg = self._inline_avg = self._inline_avg + (took - self._inline_avg) * AVG_WEIGHT
             if took > SLOW_S or avg > FAST_S:
                 self._demote()
 
@@ -98,6 +114,8 @@ class Runner:
         self.inline = False
         self._streak = 0
         self._needed = min(self._needed * 2, MAX_STREAK)
+        log.info("predict got slower (%.0f us on average): back to the thread pool",
+                 1e6 * self._inline_avg)
 
     async def _call_pooled(self, sample: Any) -> Any:
         self._pool_busy += 1
@@ -122,6 +140,8 @@ class Runner:
         if self._streak >= self._needed:
             self.inline = True
             self._inline_avg = took
+            log.info("predict is fast (%d calls in a row under %.0f us): calling it inline",
+                     self._streak, 1e6 * FAST_S)
 
 
 def _timed(predict: Callable[[Any, Any], Any], sample: Any, metadata: Any) -> tuple[Any, float]:

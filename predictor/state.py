@@ -52,6 +52,7 @@ class Replica:
             "ready": self.ready,
             "in_flight": self.in_flight,
             "queued": self.queued,
+            "predict_mode": self.runner.mode if self.runner else None,
             "network_stats": self.stats.network_stats(),
             "class_distribution": t.class_distribution() if t else None,
             "regression_stats": t.regression_stats() if t else None,

@@ -151,8 +151,14 @@ def test_a_fast_model_that_turns_slow_does_not_block_health_checks(
     slow = tmp_path / "slow"
     root = project(FAST_THEN_SLOW, metadata={"slow": str(slow)})
     replica = start_predictor(root, admin_port=0).wait_ready()
-    for i in range(300):  # long enough to earn the inline fast path
-        assert replica.post(i).status == 200
+    assert replica.stats()["predict_mode"] == "pool"
+
+    def earned_inline() -> bool:
+        assert replica.post(1).status == 200
+        return replica.stats()["predict_mode"] == "inline"
+
+    wait_until(earned_inline, timeout=30, what="the fast model to be called inline")
+    replica.wait_line(r"predict is fast \(32 calls in a row")
     slow.touch()
     with ThreadPoolExecutor(4) as pool:
         futures = [pool.submit(replica.post, i) for i in range(4)]
@@ -161,3 +167,5 @@ def test_a_fast_model_that_turns_slow_does_not_block_health_checks(
         wait_until(lambda: replica.stats()["queued"] >= 1, timeout=20, what="a queued request")
         assert replica.get("/healthz", replica.admin_port).status == 200
         assert [f.result().status for f in futures] == [200] * 4
+    assert replica.stats()["predict_mode"] == "pool"
+    replica.wait_line(r"predict got slower .*: back to the thread pool")

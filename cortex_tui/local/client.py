@@ -25,10 +25,15 @@ START_TIMEOUT = 30.0
 STOP_TIMEOUT = 40.0
 
 
+class _Unauthorized(BackendError):
+    """The token changed: another operator runs now (re-read the files)."""
+
+
 class OperatorClient:
     def __init__(self, state: StateDir | None = None, timeout: float = 60.0) -> None:
         self.state = state or StateDir.current()
         self.timeout = timeout
+        self._known: tuple[int, str] | None = None  # (port, token) that answered last
 
     # ---- discovery ---------------------------------------------------------------------
     def _address(self) -> tuple[int, int, str] | None:
@@ -96,12 +101,20 @@ class OperatorClient:
              query: dict[str, Any] | None = None) -> Any:
         if query:
             path += "?" + urlencode({k: v for k, v in query.items() if v is not None})
-        port, token = self.ensure_started()
+        if self._known is None:
+            self._known = self.ensure_started()
         try:
-            return self._call(port, token, method, path, body, self.timeout)
-        except ConnectionError:
-            port, token = self.ensure_started()  # it died between the check and the call
-            return self._call(port, token, method, path, body, self.timeout)
+            try:
+                return self._call(*self._known, method, path, body, self.timeout)
+            except (ConnectionError, _Unauthorized):
+                self._known = self.ensure_started()  # the operator died or was replaced
+                return self._call(*self._known, method, path, body, self.timeout)
+        except OSError as exc:
+            self._known = None
+            raise TargetUnavailable(
+                f"the local operator does not answer ({exc}); `cortex-tui local stop` "
+                f"stops it, see {self.state.operator_log}"
+            ) from None
 
     @staticmethod
     def _call(port: int, token: str, method: str, path: str, body: Any, timeout: float) -> Any:
@@ -117,6 +130,8 @@ class OperatorClient:
         if resp.status == 200:
             return payload
         message = payload.get("error", "") if isinstance(payload, dict) else str(payload)
+        if resp.status == 401:
+            raise _Unauthorized(message)
         if resp.status == 404 and isinstance(payload, dict) and payload.get("api"):
             raise ApiNotFound(payload["api"])
         raise BackendError(message or f"operator answered {resp.status}")
@@ -124,6 +139,7 @@ class OperatorClient:
     # ---- stop --------------------------------------------------------------------------
     def stop(self) -> bool:
         """Stop the operator and every replica; True when an operator was running."""
+        self._known = None
         address = self._address()
         was_running = False
         if address is not None and self._answers(address[1], address[2]):

@@ -32,7 +32,7 @@ class TargetHeader(Static):
         readonly: bool,
     ) -> None:
         first = _first_line(info, env, f"project {project}", readonly)
-        self.update(Text("\n").join([first, status_counts(states)]))
+        self._lines(first, status_counts(states))
 
     def show_api(
         self, info: TargetInfo | None, env: str, api: str, state: ApiState | None, readonly: bool
@@ -41,4 +41,8 @@ class TargetHeader(Static):
         second.append_text(status_text(state.status) if state else Text("loading...", "dim"))
         if state is not None and state.message:
             second.append(f"  {state.message}", style="red")
-        self.update(Text("\n").join([_first_line(info, env, "api detail", readonly), second]))
+        self._lines(_first_line(info, env, "api detail", readonly), second)
+
+    def _lines(self, first: Text, second: Text) -> None:
+        text = Text("\n", no_wrap=True, overflow="ellipsis").join([first, second])
+        self.update(text)

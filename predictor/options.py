@@ -27,6 +27,7 @@ class Options:
     grace_seconds: float = DEFAULT_GRACE_SECONDS
     termination_log: str | None = None
     inline_fast_predict: bool = True
+    install_requirements: bool = False  # pip install the project's requirements.txt first
 
 
 def _flag(value: str | None) -> bool:
@@ -84,6 +85,7 @@ def parse_options(argv: list[str] | None = None, env: Mapping[str, str] | None =
         grace_seconds=max(0.0, grace),
         termination_log=termination_log_path(env),
         inline_fast_predict=env.get("CORTEX_INLINE_FAST_PREDICT", "1").strip().lower() in _TRUE,
+        install_requirements=_flag(env.get("CORTEX_INSTALL_REQUIREMENTS")),
     )
 
 

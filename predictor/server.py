@@ -23,6 +23,7 @@ from predictor.loader import InitFailure, init_failure, prepare
 from predictor.logs import log, one_line_traceback, setup_logging
 from predictor.observers import load_observers
 from predictor.options import Options
+from predictor.requirements import install_requirements
 from predictor.runner import Runner
 from predictor.state import Replica
 from predictor.tracker import Tracker
@@ -126,7 +127,7 @@ class ReplicaServer:
         t0 = time.monotonic()
         log.info("loading %s (api %s)", self.spec.inference, self.spec.name)
         self.init_running = True
-        job = loop.run_in_executor(self.pool, prepare, self.root, self.spec.inference, metadata)
+        job = loop.run_in_executor(self.pool, self._prepare, metadata)
         stopped = asyncio.ensure_future(self.stop.wait())
         done, _ = await asyncio.wait({job, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if job not in done:
@@ -150,6 +151,11 @@ class ReplicaServer:
                  time.monotonic() - t0, "async" if inference.is_async else "sync",
                  compute.threads_per_replica, compute.queue_size)
         return True
+
+    def _prepare(self, metadata: dict[str, Any]) -> tuple[Any, Any]:
+        if self.opts.install_requirements:
+            install_requirements(self.root)
+        return prepare(self.root, self.spec.inference, metadata)
 
     async def _drain(self) -> None:
         """Stop accepting, let requests in flight finish (bounded), close everything."""

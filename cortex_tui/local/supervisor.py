@@ -52,6 +52,7 @@ class Runtime:
     failure_oom: bool = False
     pending: int = 0
     pending_reason: str = ""
+    pending_logged: str = ""
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)  # replica → last /stats
     utilization: dict[str, float] = field(default_factory=dict)  # replica → last cpu %
     last_totals: tuple[float, NetworkStats] | None = None
@@ -421,10 +422,11 @@ class Supervisor:
         need = record.resources
         free = self.capacity - self._placed(record.name, record.version)
         if not need.fits_in(free):
-            reason = describe_shortfall(need, free)
-            if rt.pending_reason != reason:
-                self.history.event(record.name, "pending", f"replica pending: {reason}")
-            rt.pending_reason = f"replica pending: {reason}"
+            reason = f"replica pending: {describe_shortfall(need, free)}"
+            if rt.pending_logged != reason:  # one event per new reason, not one per tick
+                self.history.event(record.name, "pending", reason)
+                rt.pending_logged = reason
+            rt.pending_reason = reason
             return False
         replica = Replica.spawn(
             api=record.name, version=record.version, project=Path(record.snapshot),
@@ -432,6 +434,7 @@ class Supervisor:
             cpu_millis=need.cpu_millis, mem=need.mem, avoid_ports=self._ports_in_use(),
         )
         rt.replicas.append(replica)
+        rt.pending_logged = ""
         if rt.failures:
             self.history.event(record.name, "restarted", f"replica {replica.name} started")
         return True

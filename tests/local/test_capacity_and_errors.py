@@ -23,7 +23,9 @@ def test_requests_beyond_the_machine_stay_pending(local: Local, tmp_path: Path) 
     assert local.replica_pids("big") == set()
     out = local.cli("get")
     assert "compute unavailable" in out.stdout
-    assert any(e.kind == "pending" for e in local.backend.events("big"))
+    wait_for(lambda: len(local.state_of("big").message) and local.backend.metrics("big").points,
+             10, "a few operator ticks")
+    assert [e.kind for e in local.backend.events("big")].count("pending") == 1
 
 
 def test_failing_init_shows_error_with_its_message(local: Local, tmp_path: Path) -> None:

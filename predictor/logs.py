@@ -26,7 +26,12 @@ class _LineFormatter(logging.Formatter):
         return f"{stamp}.{int(record.msecs):03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage().replace("\r", "\\r").replace("\n", "\\n")
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            message += (f": {type(exc).__name__}: {exc}; traceback: "
+                        f"{one_line_traceback(exc.__traceback__)}")
+        message = message.replace("\r", "\\r").replace("\n", "\\n")
         return f"{self.formatTime(record)} {record.levelname:<7} {self.replica} {message}"
 
 

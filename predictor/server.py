@@ -87,6 +87,7 @@ class ReplicaServer:
         self.admin: AsyncioServer | None = None
         self.stop = asyncio.Event()
         self.init_running = False
+        self.abandoned = False  # predictions still running in threads after the grace period
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -166,8 +167,9 @@ class ReplicaServer:
         while time.monotonic() < deadline and self._busy():
             await asyncio.sleep(DRAIN_POLL_S)
         left = self.replica.in_flight
+        self.abandoned = left > 0
         if left:
-            log.warning("grace period of %.0f s over: %d requests abandoned",
+            log.warning("grace period of %g s over: %d requests abandoned",
                         self.opts.grace_seconds, left)
         for server in (self.serving, self.admin):
             if server is not None:
@@ -229,8 +231,9 @@ def serve(opts: Options, root: Path, spec: ApiSpec, deployment: str) -> int:
     except Exception as exc:  # a bug of ours: still one line, still the termination log
         code = fatal(opts, f"predictor crashed: {type(exc).__name__}: {exc}; traceback: "
                            f"{one_line_traceback(exc.__traceback__)}")
-    if server is not None and server.init_running:
-        # init is still running in a worker thread that cannot be interrupted: leave now.
+    if server is not None and (server.init_running or server.abandoned):
+        # init or a prediction still runs in a worker thread that cannot be interrupted, and
+        # the interpreter would wait for it at exit: leave now.
         sys.stdout.flush()
         os._exit(code)
     return code

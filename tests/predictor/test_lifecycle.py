@@ -224,3 +224,14 @@ def test_requirements_are_installed_first_when_asked(
     assert replica.wait_exit() == 1
     replica.wait_line(r"ERROR .*requirements\.txt: pip install failed: ")
     assert termination_log.read_text().startswith("requirements.txt: pip install failed: ")
+
+
+def test_sigterm_during_init_exits_0_without_waiting_for_init(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "never"
+    replica = start_predictor(project(GATED_INIT, metadata={"gate": str(gate)}))
+    replica.wait_line(r"loading inference\.py")
+    replica.terminate()
+    assert replica.wait_exit(timeout=20) == 0
+    replica.wait_line(r"stopped during init")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 
 from cortex_tui.tui.screens.apis import ApisScreen
 from cortex_tui.tui.screens.confirm import ConfirmScreen
@@ -28,10 +28,15 @@ def footer_keys(app) -> set[str]:
 
 async def palette(pilot, query: str) -> None:
     await pilot.press("ctrl+p")
-    await pilot.pause(0.2)
+    await pilot.pause()
     assert isinstance(pilot.app.screen, CommandPalette)
     await pilot.press(*query)
-    await pilot.pause(0.6)  # the palette searches asynchronously
+    commands = pilot.app.screen.query_one(CommandList)
+    for _ in range(100):  # the palette searches asynchronously
+        option = commands.highlighted_option
+        if option is not None and query.lower() in str(option.prompt).lower():
+            break
+        await pilot.pause(0.02)
     await pilot.press("enter")
     await settle(pilot)
 
@@ -183,3 +188,24 @@ async def test_q_quits(make_app) -> None:
         await pilot.pause()
     assert app.return_code in (None, 0)
     assert not app.is_running
+
+
+def test_targets_offered_are_local_named_environments_and_kube_contexts(
+    tui_home: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from cortex_tui.tui.commands import target_names
+
+    (tui_home / "settings.yaml").write_text("environments:\n  prod: {context: eks}\n")
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: kind-dev\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: u, user: {}}]\n"
+        "contexts:\n"
+        "- {name: kind-dev, context: {cluster: c, user: u}}\n"
+        "- {name: prod, context: {cluster: c, user: u}}\n"
+    )
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    assert target_names() == ["local", "prod", "kind-dev"]
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
+    assert target_names() == ["local", "prod"]

@@ -45,6 +45,10 @@ class LocalBackend(Backend):
     def operator_pid(self) -> int | None:
         return self.client.running_pid()
 
+    def operator_info(self) -> dict[str, Any]:
+        """The running operator's pid, settings and node facts (starts it when needed)."""
+        return dict(self.client.call("GET", "/v1/info"))
+
     def target_info(self) -> TargetInfo:
         info = self.client.call("GET", "/v1/info")
         return TargetInfo(kind="local", name="local", nodes=1, cpu=info["cpu_millis"] / 1000,

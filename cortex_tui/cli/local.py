@@ -26,5 +26,16 @@ def run(args: argparse.Namespace) -> int:
         print("local operator stopped" if was_running else "local operator was not running")
         return 0
     pid = backend.operator_pid()
-    print(f"local operator running (pid {pid})" if pid else "local operator not running")
+    if not pid:
+        print("local operator not running")
+        return 0
+    info = backend.operator_info()
+    print(f"local operator running (pid {pid})")
+    print(f"state: {info['home']}")
+    options = info["options"]
+    print(f"autoscaler: sync every {options['sync_period']:g} s, scale-down window "
+          f"{options['scale_down_window']:g} s")
+    if info.get("lossless_drain") is False:
+        print("note: net.ipv4.tcp_migrate_req is 0: a replica that stops can reset the few "
+              "connections queued on it; set it to 1 for lossless rollouts")
     return 0

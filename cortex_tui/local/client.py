@@ -17,9 +17,8 @@ from urllib.parse import urlencode
 import psutil
 
 from cortex_tui.backends.base import ApiNotFound, BackendError, TargetUnavailable
-from cortex_tui.local.paths import StateDir
+from cortex_tui.local.paths import TOKEN_HEADER, StateDir
 from cortex_tui.local.replica import OWNER_ENV, Replica
-from cortex_tui.local.server import TOKEN_HEADER
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 40.0

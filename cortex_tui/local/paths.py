@@ -8,6 +8,8 @@ from pathlib import Path
 
 from cortex_tui.settings import home
 
+TOKEN_HEADER = "X-Cortex-Token"  # every request to the operator carries the token file's text
+
 
 @dataclass(frozen=True)
 class StateDir:

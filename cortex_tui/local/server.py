@@ -12,9 +12,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from cortex_tui.backends.base import ApiNotFound, BackendError
+from cortex_tui.local.paths import TOKEN_HEADER
 from cortex_tui.local.supervisor import Supervisor
-
-TOKEN_HEADER = "X-Cortex-Token"
 
 
 class OperatorServer(ThreadingHTTPServer):

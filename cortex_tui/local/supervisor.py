@@ -12,8 +12,6 @@ import shutil
 import signal
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,44 +21,23 @@ from cortex_tui.backends.base import (
     BackendError,
     DeployChange,
     Metrics,
-    MetricsPoint,
-    NetworkStats,
-    Status,
 )
 from cortex_tui.config.model import Compute
 from cortex_tui.config.scaling import ScaleError, apply_scale
-from cortex_tui.local import hpa, snapshot
+from cortex_tui.local import snapshot
 from cortex_tui.local.capacity import Resources, describe_shortfall, node_capacity
 from cortex_tui.local.hpa import Autoscaler
+from cortex_tui.local.monitoring import Monitoring
 from cortex_tui.local.options import OperatorOptions
 from cortex_tui.local.paths import StateDir, write_private
 from cortex_tui.local.records import ApiRecord, describe_changes, fingerprint
-from cortex_tui.local.replica import HOST, UNKNOWN_EXIT, Replica, free_port
-from cortex_tui.local.stats import interval_latency, merge_network, merge_tracker
+from cortex_tui.local.replica import Replica, free_port
+from cortex_tui.local.runtime import Runtime, api_state, failure_message
+from cortex_tui.local.stats import merge_network, merge_tracker
 from cortex_tui.local.store import History
 
 
-@dataclass
-class Runtime:
-    """What the operator knows about one API beyond its desired state (not persisted)."""
-
-    autoscaler: Autoscaler
-    replicas: list[Replica] = field(default_factory=list)
-    failures: int = 0  # consecutive failures of the current version
-    next_start_at: float = 0.0
-    failure_message: str = ""
-    failure_oom: bool = False
-    pending: int = 0
-    pending_reason: str = ""
-    pending_logged: str = ""
-    stats: dict[str, dict[str, Any]] = field(default_factory=dict)  # replica → last /stats
-    utilization: dict[str, float] = field(default_factory=dict)  # replica → last cpu %
-    last_totals: tuple[float, NetworkStats] | None = None
-    dead: deque[Replica] = field(default_factory=lambda: deque(maxlen=3))
-    last_sync: float = 0.0
-
-
-class Supervisor:
+class Supervisor(Monitoring):
     def __init__(self, state_dir: StateDir, options: OperatorOptions) -> None:
         self.dir = state_dir
         self.options = options
@@ -233,9 +210,11 @@ class Supervisor:
 
     def get(self, name: str | None) -> list[ApiState]:
         with self.lock:
-            if name is not None:
-                return [self._state(self._record(name))]
-            return [self._state(self.apis[n]) for n in sorted(self.apis)]
+            names = [self._record(name).name] if name is not None else sorted(self.apis)
+            return [self._state(self.apis[n]) for n in names]
+
+    def _state(self, record: ApiRecord) -> ApiState:
+        return api_state(record, self.runtime[record.name], self.options.failures_before_error)
 
     def replicas(self, name: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -258,36 +237,6 @@ class Supervisor:
         return record
 
     # ---- status ------------------------------------------------------------------------
-    def _state(self, record: ApiRecord) -> ApiState:
-        rt = self.runtime[record.name]
-        c = record.compute
-        current = [r for r in rt.replicas if r.version == record.version and r.state != "stopping"]
-        available = sum(1 for r in current if r.state == "ready")
-        old = [r for r in rt.replicas if r.version != record.version and r.state != "stopping"]
-        status, message = self._status(record, rt, available, bool(old))
-        stats = list(rt.stats.values())
-        return ApiState(
-            name=record.name, status=status, message=message, up_to_date=len(current),
-            available=available, requested=record.requested, failed=rt.failures,
-            min_replicas=c["min_replicas"], max_replicas=c["max_replicas"],
-            init_replicas=c["init_replicas"], target_cpu_utilization=c["target_cpu_utilization"],
-            endpoint=f"http://{HOST}:{record.port}/{record.name}", last_update=record.last_update,
-            network=merge_network(stats), tracker=merge_tracker(record.tracker_type, stats),
-        )
-
-    def _status(
-        self, record: ApiRecord, rt: Runtime, available: int, old_running: bool
-    ) -> tuple[Status, str]:
-        low = record.compute["min_replicas"]
-        if rt.failures >= self.options.failures_before_error and available < low:
-            return (Status.OUT_OF_MEMORY if rt.failure_oom else Status.ERROR), rt.failure_message
-        if rt.pending > 0 and available < record.requested:
-            return Status.COMPUTE_UNAVAILABLE, rt.pending_reason
-        if available >= low and not old_running:
-            return Status.LIVE, ""
-        return Status.UPDATING, ""
-
-    # ---- the loop ----------------------------------------------------------------------
     def tick(self) -> None:
         with self.lock:
             names = list(self.apis)
@@ -346,23 +295,9 @@ class Supervisor:
                         self.options.restart_backoff_max)
             rt.next_start_at = time.time() + delay
             rt.failure_oom = bool(replica.out_of_memory)
-            rt.failure_message = replica.out_of_memory or self._failure_message(replica, code)
+            rt.failure_message = replica.out_of_memory or failure_message(replica, code)
             self.history.event(record.name, "failed",
                                f"replica {replica.name} exited ({code}); restarting in {delay:g}s")
-
-    @staticmethod
-    def _failure_message(replica: Replica, code: int) -> str:
-        text = replica.termination_message()
-        if text:
-            return text
-        lines = replica.last_lines(10)
-        if code == UNKNOWN_EXIT:
-            how = "replica exited"
-        elif code < 0:
-            how = f"replica killed by signal {-code}"
-        else:
-            how = f"replica exited with code {code}"
-        return how + (": " + " | ".join(lines) if lines else "")
 
     def _reap_orphans(self) -> None:
         for replica in list(self._orphans):
@@ -386,15 +321,13 @@ class Supervisor:
                 self.history.event(record.name, "ready", f"replica {replica.name} ready")
 
     def _reconcile(self, record: ApiRecord, rt: Runtime) -> None:
-        current = [r for r in rt.replicas if r.version == record.version and r.state != "stopping"]
+        current = rt.current(record.version)
         want = record.requested
         rt.pending, rt.pending_reason = 0, ""
         if len(current) < want and time.time() >= rt.next_start_at:
             for _ in range(want - len(current)):
                 if not self._start_replica(record, rt):
-                    rt.pending = want - len(
-                        [r for r in rt.replicas
-                         if r.version == record.version and r.state != "stopping"])
+                    rt.pending = want - len(rt.current(record.version))
                     break
         elif len(current) > want:
             # like a ReplicaSet: not-ready replicas first, then the youngest
@@ -402,9 +335,8 @@ class Supervisor:
             for replica in extras[: len(current) - want]:
                 replica.stop()
         ready = sum(1 for r in current if r.state == "ready")
-        old = [r for r in rt.replicas if r.version != record.version and r.state != "stopping"]
-        if old and ready >= want:
-            for replica in old:
+        if ready >= want:  # the new version is fully ready: the old one drains
+            for replica in rt.outdated(record.version):
                 replica.stop()
 
     def _placed(self, exclude_api: str, exclude_version: int) -> Resources:
@@ -439,65 +371,6 @@ class Supervisor:
             self.history.event(record.name, "restarted", f"replica {replica.name} started")
         return True
 
-    def _scrape(self) -> None:
-        with self.lock:
-            targets = [(name, r) for name, rt in self.runtime.items() for r in rt.replicas
-                       if r.state == "ready"]
-        results = [(name, r, r.stats(timeout=1.0), r.utilization_since_sample())
-                   for name, r in targets]
-        now = time.time()
-        with self.lock:
-            for name, replica, stats, util in results:
-                rt = self.runtime.get(name)
-                if rt is None:
-                    continue
-                if stats is not None:
-                    stats = dict(stats, replica=replica.name)
-                    rt.stats[replica.name] = stats
-                    self.history.save_replica_stats(name, replica.name, stats)
-                if util is not None:
-                    rt.utilization[replica.name] = util
-            for name, record in self.apis.items():
-                self._record_point(record, self.runtime[name], now)
-
-    def _record_point(self, record: ApiRecord, rt: Runtime, now: float) -> None:
-        totals = merge_network(rt.stats.values())
-        previous, rt.last_totals = rt.last_totals, (now, totals)
-        current = [r for r in rt.replicas if r.version == record.version]
-        ready = sum(1 for r in current if r.state == "ready")
-        utils = [rt.utilization[r.name] for r in current if r.name in rt.utilization]
-        cpu = sum(utils) / len(utils) if utils else None
-        if previous is None:
-            rate, latency, d2, d4, d5 = 0.0, None, 0, 0, 0
-        else:
-            t0, before = previous
-            dt = max(now - t0, 1e-6)
-            rate = max(totals.total - before.total, 0) / dt
-            latency = interval_latency(before, totals)
-            d2 = max(totals.code_2xx - before.code_2xx, 0)
-            d4 = max(totals.code_4xx - before.code_4xx, 0)
-            d5 = max(totals.code_5xx - before.code_5xx, 0)
-        self.history.add_point(record.name, MetricsPoint(
-            now, record.requested, ready, rate, latency, d2, d4, d5, cpu))
-
-    def _autoscale(self, record: ApiRecord, rt: Runtime, now: float) -> None:
-        c = record.compute
-        current = [r for r in rt.replicas if r.version == record.version and r.state != "stopping"]
-        utils = [rt.utilization[r.name] for r in current
-                 if r.state == "ready" and r.name in rt.utilization]
-        utilization = hpa.utilization_with_missing(
-            utils, len(current) - len(utils), c["target_cpu_utilization"])
-        desired = rt.autoscaler.decide(now, record.requested, utilization, c["min_replicas"],
-                                       c["max_replicas"], c["target_cpu_utilization"])
-        if desired != record.requested:
-            shown = "n/a" if utilization is None else f"{utilization:.0f}%"
-            self.history.event(record.name, "scaled",
-                               f"{record.requested} -> {desired} replicas (cpu {shown} of "
-                               f"request, target {c['target_cpu_utilization']}%)")
-            record.requested = desired
-            self.save()
-
-    # ---- shutdown ----------------------------------------------------------------------
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop every replica (SIGTERM, then SIGKILL after `timeout`); keep the desired state."""
         with self.lock:

@@ -71,7 +71,7 @@ def test_operator_is_private_shared_and_survives_stale_files(local: Local, tmp_p
     conn.request("GET", "/v1/apis")
     assert conn.getresponse().status == 401  # no token, no answer
     conn.close()
-    wait_for(lambda: local.cli("local", "status").stdout.strip().endswith(f"(pid {pids[0]})"),
+    wait_for(lambda: f"running (pid {pids[0]})" in local.cli("local", "status").stdout,
              10, "status names the operator")
 
 

@@ -1,0 +1,85 @@
+"""Scraping replicas into the SQLite history, and the autoscaler's sync.
+
+A mixin of `Supervisor` (kept apart so each file holds one concern).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from cortex_tui.backends.base import MetricsPoint
+from cortex_tui.local import hpa
+from cortex_tui.local.records import ApiRecord
+from cortex_tui.local.runtime import Runtime
+from cortex_tui.local.stats import interval_latency, merge_network
+from cortex_tui.local.store import History
+
+
+class Monitoring:
+    lock: threading.RLock
+    apis: dict[str, ApiRecord]
+    runtime: dict[str, Runtime]
+    history: History
+
+    def save(self) -> Any: ...
+
+    def _scrape(self) -> None:
+        with self.lock:
+            targets = [(name, r) for name, rt in self.runtime.items() for r in rt.replicas
+                       if r.state == "ready"]
+        results = [(name, r, r.stats(timeout=1.0), r.utilization_since_sample())
+                   for name, r in targets]
+        now = time.time()
+        with self.lock:
+            for name, replica, stats, util in results:
+                rt = self.runtime.get(name)
+                if rt is None:
+                    continue
+                if stats is not None:
+                    stats = dict(stats, replica=replica.name)
+                    rt.stats[replica.name] = stats
+                    self.history.save_replica_stats(name, replica.name, stats)
+                if util is not None:
+                    rt.utilization[replica.name] = util
+            for name, record in self.apis.items():
+                self._record_point(record, self.runtime[name], now)
+
+    def _record_point(self, record: ApiRecord, rt: Runtime, now: float) -> None:
+        totals = merge_network(rt.stats.values())
+        previous, rt.last_totals = rt.last_totals, (now, totals)
+        current = [r for r in rt.replicas if r.version == record.version]
+        ready = sum(1 for r in current if r.state == "ready")
+        utils = [rt.utilization[r.name] for r in current if r.name in rt.utilization]
+        cpu = sum(utils) / len(utils) if utils else None
+        if previous is None:
+            rate, latency, d2, d4, d5 = 0.0, None, 0, 0, 0
+        else:
+            t0, before = previous
+            dt = max(now - t0, 1e-6)
+            rate = max(totals.total - before.total, 0) / dt
+            latency = interval_latency(before, totals)
+            d2 = max(totals.code_2xx - before.code_2xx, 0)
+            d4 = max(totals.code_4xx - before.code_4xx, 0)
+            d5 = max(totals.code_5xx - before.code_5xx, 0)
+        self.history.add_point(record.name, MetricsPoint(
+            now, record.requested, ready, rate, latency, d2, d4, d5, cpu))
+
+    def _autoscale(self, record: ApiRecord, rt: Runtime, now: float) -> None:
+        c = record.compute
+        current = rt.current(record.version)
+        utils = [rt.utilization[r.name] for r in current
+                 if r.state == "ready" and r.name in rt.utilization]
+        utilization = hpa.utilization_with_missing(
+            utils, len(current) - len(utils), c["target_cpu_utilization"])
+        desired = rt.autoscaler.decide(now, record.requested, utilization, c["min_replicas"],
+                                       c["max_replicas"], c["target_cpu_utilization"])
+        if desired != record.requested:
+            shown = "n/a" if utilization is None else f"{utilization:.0f}%"
+            self.history.event(record.name, "scaled",
+                               f"{record.requested} -> {desired} replicas (cpu {shown} of "
+                               f"request, target {c['target_cpu_utilization']}%)")
+            record.requested = desired
+            self.save()
+

@@ -1,0 +1,85 @@
+"""What the operator knows about one API beyond its desired state, and the status it gives."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from cortex_tui.backends.base import ApiState, NetworkStats, Status
+from cortex_tui.local.hpa import Autoscaler
+from cortex_tui.local.records import ApiRecord
+from cortex_tui.local.replica import HOST, UNKNOWN_EXIT, Replica
+from cortex_tui.local.stats import merge_network, merge_tracker
+
+
+@dataclass
+class Runtime:
+    """Not persisted: rebuilt (and replicas re-adopted) when the operator starts."""
+
+    autoscaler: Autoscaler
+    replicas: list[Replica] = field(default_factory=list)
+    failures: int = 0  # consecutive failures of the current version
+    next_start_at: float = 0.0
+    failure_message: str = ""
+    failure_oom: bool = False
+    pending: int = 0
+    pending_reason: str = ""
+    pending_logged: str = ""
+    stats: dict[str, dict[str, Any]] = field(default_factory=dict)  # replica → last /stats
+    utilization: dict[str, float] = field(default_factory=dict)  # replica → last cpu %
+    last_totals: tuple[float, NetworkStats] | None = None
+    dead: deque[Replica] = field(default_factory=lambda: deque(maxlen=3))
+    last_sync: float = 0.0
+
+
+    def current(self, version: int) -> list[Replica]:
+        """Replicas of `version` that are not being stopped."""
+        return [r for r in self.replicas if r.version == version and r.state != "stopping"]
+
+    def outdated(self, version: int) -> list[Replica]:
+        """Replicas of older versions that still serve (not yet told to drain)."""
+        return [r for r in self.replicas if r.version != version and r.state != "stopping"]
+
+
+def api_state(record: ApiRecord, rt: Runtime, failures_before_error: int) -> ApiState:
+    c = record.compute
+    current = rt.current(record.version)
+    available = sum(1 for r in current if r.state == "ready")
+    status, message = api_status(record, rt, available, failures_before_error)
+    stats = list(rt.stats.values())
+    return ApiState(
+        name=record.name, status=status, message=message, up_to_date=len(current),
+        available=available, requested=record.requested, failed=rt.failures,
+        min_replicas=c["min_replicas"], max_replicas=c["max_replicas"],
+        init_replicas=c["init_replicas"], target_cpu_utilization=c["target_cpu_utilization"],
+        endpoint=f"http://{HOST}:{record.port}/{record.name}", last_update=record.last_update,
+        network=merge_network(stats), tracker=merge_tracker(record.tracker_type, stats),
+    )
+
+
+def api_status(
+    record: ApiRecord, rt: Runtime, available: int, failures_before_error: int
+) -> tuple[Status, str]:
+    low = record.compute["min_replicas"]
+    if rt.failures >= failures_before_error and available < low:
+        return (Status.OUT_OF_MEMORY if rt.failure_oom else Status.ERROR), rt.failure_message
+    if rt.pending > 0 and available < record.requested:
+        return Status.COMPUTE_UNAVAILABLE, rt.pending_reason
+    if available >= low and not rt.outdated(record.version):
+        return Status.LIVE, ""
+    return Status.UPDATING, ""
+
+
+def failure_message(replica: Replica, code: int) -> str:
+    text = replica.termination_message()
+    if text:
+        return text
+    lines = replica.last_lines(10)
+    if code == UNKNOWN_EXIT:
+        how = "replica exited"
+    elif code < 0:
+        how = f"replica killed by signal {-code}"
+    else:
+        how = f"replica exited with code {code}"
+    return how + (": " + " | ".join(lines) if lines else "")

@@ -7,8 +7,10 @@
   in a row each under FAST_S) is called inline on the loop while the pool is idle. A moving
   average of inline calls over FAST_S (the model got slower), or any inline call over SLOW_S
   (it blocked), sends it back to the pool and doubles the streak needed to come back. The
-  average is slow-moving so that the scheduler preempting us on a busy machine (a few ms
-  once in a while) does not count as a slow model. Still one call at a time either way.
+  average is slow-moving and each call counts at most CLIP_S in it, so that the scheduler
+  preempting us now and then on a busy machine (a few ms each time) does not look like a slow
+  model, while one that now takes 2 ms or more per call is sent back after 4 calls. Still one
+  call at a time either way.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from predictor.logs import log
 FAST_S = 0.0001  # inline calls averaging under 100 us keep the loop responsive
 SLOW_S = 0.05  # any inline call over 50 ms demotes at once
 AVG_WEIGHT = 1 / 64  # of the newest inline call in the moving average
+CLIP_S = 0.002  # the most one inline call adds to the moving average
 FIRST_STREAK = 32
 MAX_STREAK = 4096
 
@@ -106,7 +109,8 @@ class Runner:
             return self.predict(sample, self.metadata)
         finally:
             took = perf_counter() - t0
-            avg = self._inline_avg = self._inline_avg + (took - self._inline_avg) * AVG_WEIGHT
+            sample = took if took < CLIP_S else CLIP_S
+            avg = self._inline_avg = self._inline_avg + (sample - self._inline_avg) * AVG_WEIGHT
             if took > SLOW_S or avg > FAST_S:
                 self._demote()
 
@@ -128,7 +132,7 @@ class Runner:
             if self._pool_busy == 0 and self._drained is not None:
                 self._drained.set_result(None)
                 self._drained = None
-        if self._inline_allowed:
+        if self._inline_allowed and not self.inline:
             self._count_toward_inline(took)
         return result
 

@@ -28,6 +28,16 @@ async def settle(pilot: Any, rounds: int = 3) -> None:
         await pilot.pause()
 
 
+async def wait_until(pilot: Any, condition: Callable[[], object], timeout: float = 10.0) -> None:
+    """Pause until `condition()` holds (timers and threads run meanwhile); fail after timeout."""
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            await settle(pilot)
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out waiting for {condition}")
+
+
 @dataclass(frozen=True)
 class Scene:
     name: str
@@ -61,7 +71,9 @@ def _detail(api: str, tab: str, *keys: str, wait: float = 0.0) -> Steps:
         await settle(pilot)
         pilot.app.open_api(api, tab=tab)  # type: ignore[attr-defined]
         await settle(pilot)
-        await pilot.pause(0.35)  # log drain timer
+        if tab == "logs":
+            log = pilot.app.screen.query_one("#log")
+            await wait_until(pilot, lambda: len(log.lines) >= 21)
         await _press(pilot, *keys, wait=wait)
 
     return steps
@@ -71,7 +83,8 @@ async def _editor_with_problem(pilot: Pilot) -> None:
     await _press(pilot, "e")
     editor = pilot.app.screen.query_one("#editor")
     editor.move_cursor((11, len(editor.document.get_line(11))))  # type: ignore[attr-defined]
-    await _press(pilot, "backspace", "0", wait=0.5)
+    await _press(pilot, "backspace", "0")
+    await wait_until(pilot, lambda: pilot.app.screen.problems)  # type: ignore[attr-defined]
 
 
 async def _scale(pilot: Pilot) -> None:

@@ -12,15 +12,17 @@ from cortex_tui.tui.widgets.log_view import LogPanel
 from cortex_tui.tui.widgets.plots import MIN_REDRAW_INTERVAL, ThrottledPlot
 from tests.helpers.fake_backend import FIXED_NOW
 from tests.tui.conftest import SIZE, settle
+from tests.tui.scenes import wait_until
 
 
 async def open_detail(pilot, api: str = "iris-classifier", tab: str = "overview") -> DetailScreen:
     await settle(pilot)
     pilot.app.open_api(api, tab=tab)
     await settle(pilot)
-    await pilot.pause(0.3)  # log drain timer
     screen = pilot.app.screen
     assert isinstance(screen, DetailScreen)
+    if tab == "logs":
+        await wait_until(pilot, lambda: len(log_lines(screen)) >= 21)
     return screen
 
 
@@ -59,9 +61,7 @@ async def test_plots_redraw_only_when_data_changed(make_app, fake) -> None:
         assert plot.draws == 1  # same data: no rebuild
         now[0] += 5  # a new sample arrives
         screen.refresh_data()
-        await settle(pilot)
-        await pilot.pause(MIN_REDRAW_INTERVAL + 0.1)
-        assert plot.draws == 2
+        await wait_until(pilot, lambda: plot.draws == 2, timeout=MIN_REDRAW_INTERVAL + 5)
         assert tracker.draws == 1  # totals unchanged
 
 
@@ -80,7 +80,7 @@ async def test_logs_follow_filter_with_highlight_and_wrap(make_app, fake) -> Non
         await pilot.press("escape")  # clears the filter
         assert len(log_lines(screen)) == 21 and panel.needle == ""
         fake.add_log("iris-classifier", "POST /predict 500 prediction failed")
-        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: len(log_lines(screen)) == 22)
         assert log_lines(screen)[-1].endswith("POST /predict 500 prediction failed")
         await pilot.press("escape")  # then leaves
         assert not isinstance(pilot.app.screen, DetailScreen)

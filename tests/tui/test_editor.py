@@ -10,6 +10,7 @@ from cortex_tui.tui.screens.apis import ApisScreen
 from cortex_tui.tui.screens.editor import VALIDATE_DELAY, EditorScreen
 from cortex_tui.tui.widgets.yaml_editor import YamlEditor
 from tests.tui.conftest import SIZE, settle
+from tests.tui.scenes import wait_until
 
 
 async def open_editor(pilot) -> tuple[EditorScreen, YamlEditor]:
@@ -23,9 +24,10 @@ async def open_editor(pilot) -> tuple[EditorScreen, YamlEditor]:
 
 async def type_at_end_of_line(pilot, editor: YamlEditor, line: int, keys: list[str]) -> None:
     editor.move_cursor((line - 1, len(editor.document.get_line(line - 1))))
+    screen = pilot.app.screen
+    validated = screen.validations
     await pilot.press(*keys)
-    await pilot.pause(VALIDATE_DELAY + 0.2)
-    await settle(pilot)
+    await wait_until(pilot, lambda: screen.validations > validated, timeout=VALIDATE_DELAY + 10)
 
 
 def panel(screen: EditorScreen, selector: str) -> str:

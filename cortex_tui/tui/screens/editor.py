@@ -61,6 +61,7 @@ class EditorScreen(CortexScreen):
     def __init__(self) -> None:
         super().__init__()
         self.problems: list[Problem] = []
+        self.validations = 0  # results shown so far (tests wait on it)
         self.saved_text = ""
         self._timer: Timer | None = None
         self._warned_unsaved = False
@@ -109,6 +110,7 @@ class EditorScreen(CortexScreen):
 
     def _show_problems(self, problems: list[Problem]) -> None:
         self.problems = problems
+        self.validations += 1
         name = self.cortex.config_path.name
         self.query_one(YamlEditor).mark_lines({p.line for p in problems if p.file == name})
         self.query_one("#problems", Static).update(problems_text(problems))

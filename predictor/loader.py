@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -57,13 +58,21 @@ def _failure(what: str, exc: BaseException, root: Path, fallback: str) -> InitFa
 
 
 def import_inference(root: Path, relative: str) -> ModuleType:
-    """Import `root/relative` as a new module, with the project root on sys.path."""
+    """Import `root/relative` as a new module.
+
+    The project root (then the inference file's folder, when it is another one) goes first on
+    sys.path, and becomes the working directory, so relative paths in user code mean the same
+    wherever the replica was started from.
+    """
     root = root.resolve()
     path = (root / relative).resolve()
     if not path.is_file():
         raise InitFailure(f"{relative}: inference file not found in {root}")
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    for folder in dict.fromkeys((str(path.parent), str(root))):
+        if folder in sys.path:
+            sys.path.remove(folder)
+        sys.path.insert(0, folder)
+    os.chdir(root)
     name = f"cortex_inference_{path.stem}"
     sys.modules.pop(name, None)
     spec = importlib.util.spec_from_file_location(name, path)

@@ -40,6 +40,36 @@ def test_metadata_reaches_init_and_predict_and_helpers_import(
                            "sample": {"x": 1}}
 
 
+NESTED_MODEL = """
+from pathlib import Path
+
+import sibling  # beside the inference file, in a sub-folder
+import top  # at the project root
+
+WORDS = Path("data/words.txt").read_text().split()  # relative to the project root
+
+
+def predict(sample, metadata):
+    return [sibling.NAME, top.NAME, WORDS]
+"""
+
+
+def test_nested_inference_file_imports_and_reads_relative_to_the_project(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor]
+) -> None:
+    root = project("")
+    (root / "src").mkdir()
+    (root / "data").mkdir()
+    (root / "src" / "model.py").write_text(NESTED_MODEL)
+    (root / "src" / "sibling.py").write_text("NAME = 'sibling'\n")
+    (root / "top.py").write_text("NAME = 'top'\n")
+    (root / "data" / "words.txt").write_text("a b\n")
+    (root / "cortex.yaml").write_text(
+        "- kind: api\n  name: test-api\n  python:\n    inference: src/model.py\n")
+    replica = start_predictor(root).wait_ready()  # its working directory is not the project
+    assert replica.post(1).json() == ["sibling", "top", ["a", "b"]]
+
+
 def test_metadata_defaults_to_an_empty_dict(
     project: Callable[..., Path], start_predictor: Callable[..., Predictor]
 ) -> None:

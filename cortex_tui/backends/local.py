@@ -57,6 +57,7 @@ class LocalBackend(Backend):
     def deploy(self, project: Project, force: bool = False) -> DeployResult:
         payload = {
             "root": str(Path(project.root).resolve()),
+            "config_file": str(project.config_file),
             "deployment": project.deployment_name,
             "apis": [spec.to_dict() for spec in project.apis],
             "force": force,

@@ -21,6 +21,8 @@ class ApiRecord:
     spec: dict[str, Any]  # ApiSpec.to_dict() as deployed (compute includes `scale` changes)
     requested: int  # replicas the autoscaler wants now
     last_update: float
+    code: str = ""  # hash of the project files other than cortex.yaml
+    runtime: str = ""  # fingerprint of what replicas run (spec minus autoscaling, code)
 
     @property
     def compute(self) -> dict[str, Any]:
@@ -50,6 +52,15 @@ def cpu_millis(quantity: str) -> int:
     if text.endswith("m"):
         return int(text[:-1])
     return round(float(text) * 1000)
+
+
+SCALING_KEYS = ("min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization")
+
+
+def runtime_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec without the autoscaling bounds: changing only those rolls no replica."""
+    compute = {k: v for k, v in spec["compute"].items() if k not in SCALING_KEYS}
+    return dict(spec, compute=compute)
 
 
 def fingerprint(spec: dict[str, Any], content: str) -> str:

@@ -15,20 +15,21 @@ IGNORED_DIRS = {".git", "__pycache__", ".venv", "venv", "node_modules", ".mypy_c
 IGNORED_SUFFIXES = (".pyc", ".pyo")
 
 
-def _files(root: Path) -> list[Path]:
+def _files(root: Path, exclude: frozenset[str] = frozenset()) -> list[Path]:
     found: list[Path] = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if any(part in IGNORED_DIRS for part in rel.parts):
+        if any(part in IGNORED_DIRS for part in rel.parts) or rel.as_posix() in exclude:
             continue
         if path.is_file() and not path.name.endswith(IGNORED_SUFFIXES):
             found.append(path)
     return found
 
 
-def content_hash(root: Path) -> str:
+def content_hash(root: Path, exclude: frozenset[str] = frozenset()) -> str:
+    """Hash of the project's files (names and bytes), leaving out the relative paths `exclude`."""
     digest = hashlib.sha256()
-    for path in _files(root):
+    for path in _files(root, exclude):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()

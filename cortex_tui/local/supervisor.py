@@ -30,7 +30,7 @@ from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.monitoring import Monitoring
 from cortex_tui.local.options import OperatorOptions
 from cortex_tui.local.paths import StateDir, write_private
-from cortex_tui.local.records import ApiRecord, describe_changes, fingerprint
+from cortex_tui.local.records import ApiRecord, describe_changes, fingerprint, runtime_spec
 from cortex_tui.local.replica import Replica, free_port
 from cortex_tui.local.runtime import Runtime, api_state, failure_message
 from cortex_tui.local.stats import merge_network, merge_tracker
@@ -97,7 +97,9 @@ class Supervisor(Monitoring):
 
     def _deploy(self, root: Path, payload: dict[str, Any]) -> list[DeployChange]:
         self.dir.snapshots.mkdir(parents=True, exist_ok=True)
-        content, snap = snapshot.take_snapshot(root, self.dir.snapshots)
+        _, snap = snapshot.take_snapshot(root, self.dir.snapshots)
+        config = Path(payload.get("config_file") or "cortex.yaml").name
+        code = snapshot.content_hash(snap, exclude=frozenset({config}))
         deployment, force = payload["deployment"], bool(payload.get("force"))
         specs = [dict(s) for s in payload["apis"]]
         for spec in specs:
@@ -106,7 +108,7 @@ class Supervisor(Monitoring):
         with self.lock:
             listed = {s["name"] for s in specs}
             for spec in specs:
-                changes.append(self._deploy_one(spec, deployment, content, snap, force))
+                changes.append(self._deploy_one(spec, deployment, code, snap, force))
             for name in sorted(n for n, r in self.apis.items()
                                if r.deployment == deployment and n not in listed):
                 self._delete_one(name)
@@ -116,26 +118,30 @@ class Supervisor(Monitoring):
         return changes
 
     def _deploy_one(
-        self, spec: dict[str, Any], deployment: str, content: str, snap: Path, force: bool
+        self, spec: dict[str, Any], deployment: str, code: str, snap: Path, force: bool
     ) -> DeployChange:
         name = spec["name"]
-        fp = fingerprint(spec, content)
+        fp, rk = fingerprint(spec, code), fingerprint(runtime_spec(spec), code)
         old = self.apis.get(name)
         now = time.time()
         c = spec["compute"]
         if old is None:
             self.apis[name] = ApiRecord(name, deployment, 1, fp, str(snap), self._new_port(),
-                                        spec, c["init_replicas"], now)
+                                        spec, c["init_replicas"], now, code, rk)
             self._new_runtime(name)
             self.history.event(name, "deployed", f"created with {c['init_replicas']} replica(s)")
             return DeployChange(name, "created")
         if old.fingerprint == fp and not force:
             return DeployChange(name, "unchanged")
-        code_changed = Path(old.snapshot) != snap
-        message = describe_changes(old.spec, spec, code_changed)
+        message = describe_changes(old.spec, spec, code != old.code)
         requested = min(max(old.requested, c["min_replicas"]), c["max_replicas"])
+        if old.runtime == rk and not force:  # only autoscaling bounds: no rollout
+            old.spec, old.fingerprint, old.deployment = spec, fp, deployment
+            old.requested, old.last_update = requested, now
+            self.history.event(name, "updated", message)
+            return DeployChange(name, "updated", message)
         self.apis[name] = ApiRecord(name, deployment, old.version + 1, fp, str(snap), old.port,
-                                    spec, requested, now)
+                                    spec, requested, now, code, rk)
         rt = self.runtime[name]
         rt.failures, rt.next_start_at, rt.failure_message = 0, 0.0, ""
         self.history.event(name, "updated", f"version {old.version + 1}: {message}")

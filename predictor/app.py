@@ -75,6 +75,9 @@ class JsonErrors(ErrorHandler):
                 message = f"not found: {request.method} {request.path}"
             elif status == 405 and request is not None:
                 message = f"method not allowed: {request.method} {request.path}"
+            elif status == 413 and request is not None:
+                limit = request.app.config.REQUEST_MAX_SIZE
+                message = f"request body too large: the limit is {limit} bytes"
         else:
             status, headers = 500, {}
             message = f"internal error: {type(exception).__name__}: {exception}"

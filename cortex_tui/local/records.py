@@ -23,6 +23,7 @@ class ApiRecord:
     last_update: float
     code: str = ""  # hash of the project files other than cortex.yaml
     runtime: str = ""  # fingerprint of what replicas run (spec minus autoscaling, code)
+    config: str = "cortex.yaml"  # name of the config file inside the snapshot
 
     @property
     def compute(self) -> dict[str, Any]:

@@ -75,7 +75,7 @@ class Replica:
 
     @classmethod
     def spawn(
-        cls, *, api: str, version: int, project: Path, port: int, log_dir: Path,
+        cls, *, api: str, version: int, project: Path, config: str, port: int, log_dir: Path,
         cpu_millis: int, mem: int, avoid_ports: set[int],
     ) -> Replica:
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -85,7 +85,7 @@ class Replica:
         termination = log_dir / f"{name}.termination"
         module = os.environ.get(PREDICTOR_MODULE_ENV, "predictor")
         cmd = [
-            sys.executable, "-m", module, "--project", str(project), "--api", api,
+            sys.executable, "-m", module, "--project", str(project / config), "--api", api,
             "--host", HOST, "--port", str(port), "--admin-port", str(admin), "--reuse-port",
         ]
         env = dict(os.environ, PYTHONUNBUFFERED="1", CORTEX_TERMINATION_LOG=str(termination),

@@ -108,7 +108,7 @@ class Supervisor(Monitoring):
         with self.lock:
             listed = {s["name"] for s in specs}
             for spec in specs:
-                changes.append(self._deploy_one(spec, deployment, code, snap, force))
+                changes.append(self._deploy_one(spec, deployment, code, snap, force, config))
             for name in sorted(n for n, r in self.apis.items()
                                if r.deployment == deployment and n not in listed):
                 self._delete_one(name)
@@ -118,7 +118,8 @@ class Supervisor(Monitoring):
         return changes
 
     def _deploy_one(
-        self, spec: dict[str, Any], deployment: str, code: str, snap: Path, force: bool
+        self, spec: dict[str, Any], deployment: str, code: str, snap: Path, force: bool,
+        config: str,
     ) -> DeployChange:
         name = spec["name"]
         fp, rk = fingerprint(spec, code), fingerprint(runtime_spec(spec), code)
@@ -127,7 +128,7 @@ class Supervisor(Monitoring):
         c = spec["compute"]
         if old is None:
             self.apis[name] = ApiRecord(name, deployment, 1, fp, str(snap), self._new_port(),
-                                        spec, c["init_replicas"], now, code, rk)
+                                        spec, c["init_replicas"], now, code, rk, config)
             self._new_runtime(name)
             self.history.event(name, "deployed", f"created with {c['init_replicas']} replica(s)")
             return DeployChange(name, "created")
@@ -141,7 +142,7 @@ class Supervisor(Monitoring):
             self.history.event(name, "updated", message)
             return DeployChange(name, "updated", message)
         self.apis[name] = ApiRecord(name, deployment, old.version + 1, fp, str(snap), old.port,
-                                    spec, requested, now, code, rk)
+                                    spec, requested, now, code, rk, config)
         rt = self.runtime[name]
         rt.failures, rt.next_start_at, rt.failure_message = 0, 0.0, ""
         self.history.event(name, "updated", f"version {old.version + 1}: {message}")
@@ -368,6 +369,7 @@ class Supervisor(Monitoring):
             return False
         replica = Replica.spawn(
             api=record.name, version=record.version, project=Path(record.snapshot),
+            config=record.config,
             port=record.port, log_dir=self.dir.log_dir(record.name),
             cpu_millis=need.cpu_millis, mem=need.mem, avoid_ports=self._ports_in_use(),
         )

@@ -50,3 +50,13 @@ def test_deploy_reports_created_updated_unchanged_deleted(local: Local, tmp_path
 
     broken = local.cli("deploy", "-p", str(tmp_path / "nowhere"))
     assert broken.returncode == 1 and broken.stderr and "Traceback" not in broken.stderr
+
+
+def test_a_config_file_with_another_name_deploys(local: Local, tmp_path: Path) -> None:
+    root = tmp_path / "named"
+    root.mkdir()
+    (root / "inference.py").write_text("def predict(sample, metadata):\n    return sample\n")
+    (root / "serving.yaml").write_text(API.format(name="gamma", cpu="100m"))
+    out = local.cli("deploy", "-p", str(root / "serving.yaml"))
+    assert out.returncode == 0, out.stderr
+    local.wait_status("gamma", "live", available=1)

@@ -142,7 +142,7 @@ def make_predict_handler(replica: Replica):
                 result = await runner.run(sample)
         except Busy as exc:
             return _finish(503, str(exc), t0, RETRY_AFTER)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in predict must not stop us
             status = _status_of(exc)
             message = f"prediction failed: {type(exc).__name__}: {exc}"
             log.log(logging.WARNING if status < 500 else logging.ERROR,

@@ -35,6 +35,8 @@ def predict(sample, metadata):
         return calls
     if action == "boom":
         raise ValueError("it broke")
+    if action == "exit":
+        raise SystemExit(3)
     if action == "teapot":
         raise Teapot("short and stout")
     if action == "bad-status":
@@ -131,6 +133,13 @@ def test_predict_exception_is_500_with_type_and_message(replica: Predictor) -> N
     line = replica.wait_line(r"ERROR .*prediction failed: ValueError: it broke")
     assert "inference.py" in line.string  # the traceback names the user's file
     assert replica.post({"label": "still-serving"}).status == 200
+
+
+def test_sys_exit_in_predict_is_a_500_not_the_end_of_the_replica(replica: Predictor) -> None:
+    resp = replica.post({"action": "exit"})
+    assert resp.status == 500
+    assert resp.json() == {"error": "prediction failed: SystemExit: 3"}
+    assert replica.post({"label": "alive"}).status == 200
 
 
 def test_exception_status_code_is_honoured_only_when_an_error_status(replica: Predictor) -> None:

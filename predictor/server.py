@@ -175,7 +175,8 @@ class ReplicaServer:
             if server is not None:
                 server.server.close()
                 for conn in list(server.connections):
-                    conn.abort() if hasattr(conn, "abort") else conn.close()
+                    if conn.transport is not None:
+                        conn.transport.abort()
         self.observers.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
         log.info("stopped")
@@ -187,9 +188,6 @@ class ReplicaServer:
                 if not conn.close_if_idle():
                     busy = True
         return busy
-
-    def shutdown_now(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def write_termination_log(path: str | None, message: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -109,10 +110,13 @@ class _PodFollower(threading.Thread):
         self.out.put(LogLine(self.pod, text))
 
     def close(self) -> None:
-        if self.response is not None:
-            with contextlib.suppress(Exception):
-                self.response.release_conn()
-                self.response.close()
+        """Unblock the reading thread: shut the socket down (closing the response from this
+        thread would wait for the reader's lock, forever on a quiet log)."""
+        connection = getattr(self.response, "connection", None)
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def follow_logs(conn: Connection, api: str, tail: int | None) -> Iterator[LogLine]:

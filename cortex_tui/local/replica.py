@@ -114,7 +114,7 @@ class Replica:
                 return None
         except (psutil.Error, KeyError, ValueError):
             return None
-        return cls(
+        replica = cls(
             record["name"], record["api"], int(record["version"]), int(record["port"]),
             int(record["admin_port"]), Path(record["log_path"]),
             Path(record["termination_path"]), int(record["pid"]),
@@ -122,6 +122,10 @@ class Replica:
             Path(record["project"]), state="starting",
             started_at=float(record.get("started_at", time.time())),
         )
+        if record.get("stopping"):  # it was draining when the previous operator died
+            replica.state, replica.stop_sent_at = "stopping", time.time()
+            replica.killed_by_us = True
+        return replica
 
     def record(self) -> dict[str, Any]:
         return {
@@ -130,6 +134,7 @@ class Replica:
             "termination_path": str(self.termination_path), "pid": self.pid,
             "create_time": self.create_time, "cpu_millis": self.cpu_millis, "mem": self.mem,
             "started_at": self.started_at, "project": str(self.project),
+            "stopping": self.state == "stopping",
         }
 
     def exit_code(self) -> int | None:

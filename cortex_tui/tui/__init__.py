@@ -26,7 +26,8 @@ def run_tui(path: str = ".", env: str = "local", readonly: bool = False) -> int:
     try:
         app.run()
     finally:
-        backend.close()
+        app.log_followers.stop_all()
+        app.backend.close()  # the one in use: the palette may have switched targets
     return app.return_code or 0
 
 

@@ -13,6 +13,7 @@ from cortex_tui.backends import get_backend
 from cortex_tui.backends.base import ApiState, Backend, DeployResult, TargetInfo
 from cortex_tui.config.model import CONFIG_FILENAME, Project
 from cortex_tui.tui.commands import CortexCommands
+from cortex_tui.tui.log_follower import LogFollowers
 from cortex_tui.tui.messages import Done, Failed, run_blocking
 from cortex_tui.tui.pages import page, page_bindings
 from cortex_tui.tui.screens.base import readonly_allows
@@ -70,6 +71,7 @@ class CortexApp(App[int]):
         self.refresh_interval = refresh_interval
         self.project: Project | None = None
         self.target: TargetInfo | None = None  # last answer of backend.target_info()
+        self.log_followers = LogFollowers()
         self._startup_warning = startup_warning
         if keymap:
             self.set_keymap(keymap)
@@ -193,6 +195,7 @@ class CortexApp(App[int]):
             env, backend = message.value
             old, self.backend, self.env = self.backend, backend, env
             self.target = None
+            self.log_followers.stop_all()
             old.close()
             self.notify(f"target: {env}")
             while len(self.screen_stack) > 2:

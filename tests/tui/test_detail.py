@@ -119,3 +119,16 @@ async def test_detail_closes_when_the_api_disappears(make_app, fake) -> None:
         await settle(pilot)
         assert not isinstance(pilot.app.screen, DetailScreen)
         assert any("not deployed" in n.message for n in pilot.app._notifications)
+
+
+async def test_reopening_logs_reuses_the_follower_and_its_history(make_app, fake) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, tab="logs")
+        first = screen.query_one(LogPanel).follower
+        await pilot.press("escape")
+        fake.add_log("iris-classifier", "line while away")
+        screen = await open_detail(pilot, tab="logs")
+        assert screen.query_one(LogPanel).follower is first
+        await wait_until(pilot, lambda: len(log_lines(screen)) == 22)
+        assert log_lines(screen)[-1].endswith("line while away")
+    assert len(fake.called("logs")) == 1

@@ -156,7 +156,7 @@ class DetailScreen(CortexScreen):
     def _tab_shown(self, tab: str) -> None:
         if tab == "logs":
             panel = self.query_one(LogPanel)
-            panel.start(self.cortex.backend, self.api)
+            panel.attach(self.cortex.log_followers.follow(self.cortex.backend, self.api))
             self.set_focus(panel.query_one("#log"))
         elif tab == "predict":
             self.set_focus(self.query_one("#sample"))

@@ -1,13 +1,11 @@
 """The logs tab: follows an API's replicas, `/` filters with highlights, `w` wraps, `f` follows.
 
-A daemon thread reads the backend's (blocking) follow iterator into a buffer; a UI timer drains
-it, so no widget is touched off the event loop and a quiet log costs nothing.
+Lines come from a `LogFollower` (a thread); a UI timer picks up new ones, so no widget is
+touched off the event loop.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections import deque
 
 from rich.text import Text
@@ -17,54 +15,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, RichLog, Static
 
-from cortex_tui.backends.base import Backend, LogLine
-from cortex_tui.tui.messages import describe_error
+from cortex_tui.backends.base import LogLine
+from cortex_tui.tui.log_follower import MAX_LINES, LogFollower
 
-MAX_LINES = 5000
-TAIL = 500
 DRAIN_INTERVAL = 0.25
-
-
-class LogFollower:
-    """Reads `backend.logs(api, follow=True)` in a daemon thread into `buffer`."""
-
-    def __init__(self, backend: Backend, api: str) -> None:
-        self.backend = backend
-        self.api = api
-        self.buffer: deque[LogLine] = deque(maxlen=MAX_LINES)
-        self.error: str | None = None
-        self.ended = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"logs-{api}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        iterator = None
-        try:
-            iterator = self.backend.logs(self.api, follow=True, tail=TAIL)
-            for line in iterator:
-                if self._stop.is_set():
-                    break
-                self.buffer.append(line)
-        except Exception as exc:
-            self.error = describe_error(exc)
-        finally:
-            self.ended = True
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                with contextlib.suppress(Exception):  # closing a finished stream
-                    close()
-
-    def drain(self) -> list[LogLine]:
-        lines = []
-        while self.buffer:
-            lines.append(self.buffer.popleft())
-        return lines
 
 
 def render_line(line: LogLine, needle: str) -> Text:
@@ -91,6 +45,7 @@ class LogPanel(Vertical):
         self.follow = True
         self.wrap = False
         self.follower: LogFollower | None = None
+        self._seen = 0  # lines of the follower already shown
 
     def compose(self) -> ComposeResult:
         yield Static(id="log-status")
@@ -101,11 +56,11 @@ class LogPanel(Vertical):
         self.query_one("#log-filter").display = False
         self._show_status()
 
-    def start(self, backend: Backend, api: str) -> None:
+    def attach(self, follower: LogFollower) -> None:
         if self.follower is not None:
             return
-        self.follower = LogFollower(backend, api)
-        self.follower.start()
+        self.follower = follower
+        self.drain()
         self.set_interval(DRAIN_INTERVAL, self.drain)
 
     def on_unmount(self) -> None:
@@ -119,7 +74,7 @@ class LogPanel(Vertical):
         follower = self.follower
         if follower is None:
             return
-        new = follower.drain()
+        new, self._seen = follower.since(self._seen)
         if new:
             self.lines.extend(new)
             log = self.query_one(RichLog)

@@ -1,0 +1,96 @@
+"""Following an API's logs off the event loop.
+
+`backend.logs(api, follow=True)` blocks between lines and can only be stopped between two
+lines (a generator cannot be closed from another thread while it waits). So a daemon thread
+reads it into a bounded history, the UI polls `since()`, and the app keeps one follower per API:
+leaving the logs tab lets it stop at its first line after a grace period; coming back before
+that reuses it, history included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import deque
+from itertools import islice
+
+from cortex_tui.backends.base import Backend, LogLine
+from cortex_tui.tui.messages import describe_error
+
+MAX_LINES = 5000
+TAIL = 500
+GRACE = 30.0  # seconds a detached follower keeps reading
+
+
+class LogFollower:
+    def __init__(self, backend: Backend, api: str) -> None:
+        self.backend = backend
+        self.api = api
+        self.error: str | None = None
+        self.ended = False
+        self._lines: deque[LogLine] = deque(maxlen=MAX_LINES)
+        self._total = 0  # lines ever received (the deque forgets the oldest)
+        self._lock = threading.Lock()
+        self._stop_after: float | None = None  # monotonic deadline once detached
+        self._thread = threading.Thread(target=self._run, name=f"logs-{api}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, grace: float = GRACE) -> None:
+        """Stop at the first line that arrives `grace` seconds from now or later."""
+        self._stop_after = time.monotonic() + grace
+
+    def resume(self) -> bool:
+        """Keep following if the thread has not exited yet; False when it has."""
+        self._stop_after = None
+        return self._thread.is_alive() and not self.ended
+
+    def since(self, seen: int) -> tuple[list[LogLine], int]:
+        """Lines after the first `seen` ones (as many as are kept), and the new count."""
+        with self._lock:
+            first = self._total - len(self._lines)
+            start = max(seen, first) - first
+            return list(islice(self._lines, start, None)), self._total
+
+    def _run(self) -> None:
+        iterator = None
+        try:
+            iterator = self.backend.logs(self.api, follow=True, tail=TAIL)
+            for line in iterator:
+                stop_after = self._stop_after
+                if stop_after is not None and time.monotonic() >= stop_after:
+                    break
+                with self._lock:
+                    self._lines.append(line)
+                    self._total += 1
+        except Exception as exc:
+            self.error = describe_error(exc)
+        finally:
+            self.ended = True
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):  # closing a finished stream
+                    close()
+
+
+class LogFollowers:
+    """One follower per API and backend, kept by the app."""
+
+    def __init__(self) -> None:
+        self._by_api: dict[str, LogFollower] = {}
+
+    def follow(self, backend: Backend, api: str) -> LogFollower:
+        current = self._by_api.get(api)
+        if current is not None and current.backend is backend and current.resume():
+            return current
+        follower = LogFollower(backend, api)
+        follower.start()
+        self._by_api[api] = follower
+        return follower
+
+    def stop_all(self) -> None:
+        for follower in self._by_api.values():
+            follower.stop(grace=0)
+        self._by_api.clear()

@@ -18,7 +18,7 @@ STATUS_STYLES: dict[str, str] = {
 
 
 def status_text(status: str) -> Text:
-    return Text(str(status), style=STATUS_STYLES.get(status, ""))
+    return Text.assemble((str(status), STATUS_STYLES.get(status, "")))
 
 
 def number(value: float | None, digits: int = 1, unit: str = "") -> str:

@@ -145,6 +145,7 @@ class Store:
             else:
                 meta.pop("namespace", None)
             key = (res.qualified, namespace if res.namespaced else "", name)
+            validation.prepare_for_create(res, obj)
             validation.default(res, obj)
             validation.validate(res, obj, None)
             if key in self._objects:

@@ -92,6 +92,14 @@ def default(res: Resource, obj: Obj) -> None:
         obj.setdefault("status", {"phase": "Active"})
 
 
+def prepare_for_create(res: Resource, obj: Obj) -> None:
+    """A client cannot set status on create (only the status subresource writes it)."""
+    if "status" in res.subresources and res.kind not in ("Node", "Namespace"):
+        obj.pop("status", None)
+        if res.kind == "Pod":
+            obj["status"] = {"phase": "Pending", "qosClass": "Burstable"}
+
+
 # -------------------------------------------------------------------------------- validation
 def _name_problems(res: Resource, name: str) -> list[tuple[str, str]]:
     if not name:

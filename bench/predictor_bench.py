@@ -191,10 +191,11 @@ def fast_model(seconds: float, rounds: int) -> None:
     print("fast model (examples/iris, pure Python): ours vs bare Sanic; ratios ours/bare; "
           f"median of {rounds} interleaved runs")
     body = IRIS / "sample.json"
-    ports = {"bare Sanic": free_port(), "ours (tracker+metrics on)": free_port(),
-             "ours, always thread pool": free_port()}
+    ports = {"bare Sanic": free_port(), "bare Sanic again (A/A)": free_port(),
+             "ours (tracker+metrics on)": free_port(), "ours, always thread pool": free_port()}
     procs = [
         bare(IRIS / "inference.py", ports["bare Sanic"], {"data_file": "iris.csv"}),
+        bare(IRIS / "inference.py", ports["bare Sanic again (A/A)"], {"data_file": "iris.csv"}),
         ours(IRIS, "iris-classifier", ports["ours (tracker+metrics on)"]),
         ours(IRIS, "iris-classifier", ports["ours, always thread pool"], inline=False),
     ]
@@ -209,6 +210,8 @@ def fast_model(seconds: float, rounds: int) -> None:
             base = results["bare Sanic"]
             for label, res in results.items():
                 print(row(res, None if label == "bare Sanic" else base))
+        print("  (the A/A row is bare vs bare: how far same-run ratios swing from noise alone;\n"
+              "   cpu us/req, the server's CPU time per request, is the steadiest comparison)")
     finally:
         for proc in procs:
             stop(proc)

@@ -35,7 +35,8 @@ def test_deploy_reports_created_updated_unchanged_deleted(local: Local, tmp_path
     wait_for(lambda: not local.replica_pids("beta"), 20, "beta's replicas stopped")
 
     # autoscaling bounds change in place, like patching an HPA: no replica restarts
-    pids = local.replica_pids("alpha")
+    pids = wait_for(lambda: len(local.replica_pids("alpha")) == 1 and local.replica_pids("alpha"),
+                    20, "the old alpha replica drained")
     (root / "cortex.yaml").write_text(API.format(name="alpha", cpu="150m")
                                       + "    max_replicas: 7\n")
     bounds = local.cli("deploy", "-p", str(root))

@@ -19,12 +19,15 @@ LATENCY_BOUNDS: tuple[float, ...] = (
 )
 
 
-def _one_two_five(low_exp: int, high_exp: int) -> list[float]:
-    return [m * 10.0**e for e in range(low_exp, high_exp + 1) for m in (1, 2, 5)]
+STEPS_PER_DECADE = ("1", "1.5", "2", "3", "5", "7")
 
 
-_POSITIVE = _one_two_five(-3, 9)
-# Fixed regression buckets: -5e9 .. -1e-3, 0, 1e-3 .. 5e9 in 1-2-5 steps, then +inf.
+def _log_steps(low_exp: int, high_exp: int) -> list[float]:
+    return [float(f"{m}e{e}") for e in range(low_exp, high_exp + 1) for m in STEPS_PER_DECADE]
+
+
+_POSITIVE = _log_steps(-3, 9)
+# Fixed regression buckets: -7e9 .. -1e-3, 0, 1e-3 .. 7e9, six per decade, then +inf.
 REGRESSION_BOUNDS: tuple[float, ...] = tuple([-v for v in reversed(_POSITIVE)] + [0.0] + _POSITIVE)
 MAX_CLASSES = 1000
 WARN_WINDOW_S = 10.0  # at most WARN_BURST warning lines per window; the rest are counted

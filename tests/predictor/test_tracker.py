@@ -64,10 +64,10 @@ def test_regression_min_max_avg_count_and_histogram(
     # Buckets are [upper_bound, count] with increasing bounds; each value in its bucket.
     bounds = [b for b, _ in histogram]
     assert bounds == sorted(bounds)
-    assert [2, 1] in histogram  # 1.5 in (1, 2]
-    assert [5, 1] in histogram  # 3 in (2, 5]
-    assert [500000.0, 1] in histogram
-    assert [-2, 1] in histogram  # -2 in (-5, -2]
+    assert [1.5, 1] in histogram  # 1.5 in (1, 1.5]
+    assert [3, 1] in histogram  # 3 in (2, 3]
+    assert [300000.0, 1] in histogram  # 250000 in (200000, 300000]
+    assert [-2, 1] in histogram  # -2 in (-3, -2]
     assert replica.get("/stats").json()["class_distribution"] is None
     replica.wait_line(r"no key 'price'")
     assert sum(WARNING in line for line in replica.lines) == 4
@@ -84,10 +84,10 @@ def test_no_tracker_means_no_tracker_stats(
 
 def test_histogram_keeps_a_lower_edge_and_an_open_last_bucket() -> None:
     t = Tracker("regression", None)
-    for value in (0.0015, 1e12):
+    for value in (0.0016, 1e12):
         t.observe(value)
     histogram = t.regression_stats()["histogram"]
-    assert histogram[0][1] == 0  # the empty bucket whose bound is the lower edge
+    assert histogram[0] == [0.0015, 0]  # the empty bucket whose bound is the lower edge
     assert histogram[1] == [0.002, 1]
     assert histogram[-1] == [None, 1]  # above the last bound: +inf
     assert trimmed_histogram(REGRESSION_BOUNDS, [0] * (len(REGRESSION_BOUNDS) + 1)) == []

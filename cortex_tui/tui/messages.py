@@ -63,3 +63,19 @@ def run_blocking(
     return node.run_worker(
         job, thread=True, group=group, exclusive=exclusive, exit_on_error=False
     )
+
+
+class Poll:
+    """A repeated fetch that never runs twice at once: a slow or hung target must not pile up
+    threads (a thread worker cannot be cancelled)."""
+
+    def __init__(self, node: MessagePump, group: str) -> None:
+        self.node = node
+        self.group = group
+        self.worker: Worker[None] | None = None
+
+    def run(self, fn: Callable[[], object]) -> bool:
+        if self.worker is not None and not self.worker.is_finished:
+            return False
+        self.worker = run_blocking(self.node, self.group, fn)
+        return True

@@ -93,6 +93,7 @@ class FakeBackend(Backend):
         self._events: list[Event] = []
         self._log_extra: dict[str, list[str]] = {}
         self.closed = threading.Event()  # ends `logs(follow=True)` iterators
+        self.gate: threading.Event | None = None  # when set, get() waits for it (a slow target)
         names = ["iris-classifier", "housing-regressor", "sentiment-analyzer", "fraud-detector"]
         names += [f"api-{i:03d}" for i in range(len(names), n_apis)]
         for index, name in enumerate(names[:n_apis]):
@@ -177,6 +178,8 @@ class FakeBackend(Backend):
 
     def get(self, api: str | None = None) -> list[ApiState]:
         self._record("get", api)
+        if self.gate is not None:
+            self.gate.wait(10)
         with self._lock:
             if api is not None:
                 return [self._state(self._find(api))]

@@ -108,3 +108,24 @@ async def test_backend_errors_are_notifications_not_crashes(make_app, fake) -> N
         app.screen.refresh_data()
         await settle(pilot)
         assert len(names(app.screen.query_one(ApiTable))) == 4
+
+
+async def test_a_slow_target_never_gets_overlapping_refreshes(make_app, fake) -> None:
+    import threading
+
+    fake.gate = threading.Event()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(500):  # until the first get() is running
+            if fake.called("get"):
+                break
+            await pilot.pause(0.01)
+        app.screen.refresh_data()
+        app.screen.refresh_data()
+        assert len(fake.called("get")) == 1  # the first call is still running
+        fake.gate.set()
+        await settle(pilot)
+        assert len(names(app.screen.query_one(ApiTable))) == 4
+        app.screen.refresh_data()
+        await settle(pilot)
+        assert len(fake.called("get")) == 2

@@ -62,6 +62,11 @@ async def test_plots_redraw_only_when_data_changed(make_app, fake) -> None:
         now[0] += 5  # a new sample arrives
         screen.refresh_data()
         await wait_until(pilot, lambda: plot.draws == 2, timeout=MIN_REDRAW_INTERVAL + 5)
+        # history is fetched incrementally and kept
+        sinces = [c.args[1] for c in fake.called("metrics")]
+        assert sinces[0] is None and sinces[-1] == FIXED_NOW
+        points = screen.snapshot.metrics.points
+        assert len(points) == 61 and points[-1].t == FIXED_NOW + 5
         assert tracker.draws == 1  # totals unchanged
 
 

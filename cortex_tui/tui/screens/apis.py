@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input
 
 from cortex_tui.backends.base import ApiState, TargetInfo
-from cortex_tui.tui.messages import Done, run_blocking
+from cortex_tui.tui.messages import Done, Poll
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.widgets.api_table import SORTS, ApiTable
 from cortex_tui.tui.widgets.header import TargetHeader
@@ -33,6 +33,7 @@ class ApisScreen(CortexScreen):
         self._totals: dict[str, tuple[float, int]] = {}  # name -> (time, requests total)
         self._rates: dict[str, float | None] = {}
         self._ticks = 0
+        self._poll = Poll(self, "apis")
 
     def compose(self) -> ComposeResult:
         yield TargetHeader(id="header")
@@ -60,12 +61,12 @@ class ApisScreen(CortexScreen):
     def refresh_data(self) -> None:
         backend = self.cortex.backend
         with_target = self.cortex.target is None or self._ticks % TARGET_EVERY == 0
-        self._ticks += 1
 
         def fetch() -> tuple[TargetInfo | None, list[ApiState]]:
             return (backend.target_info() if with_target else None), backend.get()
 
-        run_blocking(self, "apis", fetch, exclusive=True)
+        if self._poll.run(fetch):
+            self._ticks += 1
 
     def on_done(self, message: Done) -> None:
         if message.group != "apis":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from textual import on
@@ -11,9 +12,9 @@ from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from cortex_tui.backends.base import ApiNotFound, ApiState, Backend, Event, Metrics
+from cortex_tui.backends.base import ApiNotFound, ApiState, Backend, Event, Metrics, MetricsPoint
 from cortex_tui.config.model import ApiSpec
-from cortex_tui.tui.messages import Done, Failed, run_blocking
+from cortex_tui.tui.messages import Done, Failed, Poll, run_blocking
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.widgets.header import TargetHeader
 from cortex_tui.tui.widgets.log_view import LogPanel
@@ -22,6 +23,7 @@ from cortex_tui.tui.widgets.plots import ThrottledPlot, draw_replicas, draw_trac
 from cortex_tui.tui.widgets.predict import PredictPanel
 
 TABS = ("overview", "metrics", "logs", "predict")
+MAX_POINTS = 360  # metrics history kept for the plots
 SAMPLE_FILES = ("sample.json", "samples/sample.json")
 
 
@@ -32,9 +34,9 @@ class Snapshot:
     events: list[Event]
 
 
-def fetch(backend: Backend, api: str) -> Snapshot:
+def fetch(backend: Backend, api: str, since: float | None) -> Snapshot:
     state = backend.get(api)[0]
-    return Snapshot(state, backend.metrics(api), backend.events(api))
+    return Snapshot(state, backend.metrics(api, since=since), backend.events(api))
 
 
 def default_sample(root: Path) -> str:
@@ -64,6 +66,8 @@ class DetailScreen(CortexScreen):
         self.api = api
         self.initial_tab = tab if tab in TABS else "overview"
         self.snapshot: Snapshot | None = None
+        self._points: deque[MetricsPoint] = deque(maxlen=MAX_POINTS)
+        self._poll = Poll(self, "detail")
 
     def compose(self) -> ComposeResult:
         yield TargetHeader(id="header")
@@ -94,7 +98,14 @@ class DetailScreen(CortexScreen):
 
     def refresh_data(self) -> None:
         backend, api = self.cortex.backend, self.api
-        run_blocking(self, "detail", lambda: fetch(backend, api), exclusive=True)
+        since = self._points[-1].t if self._points else None
+        self._poll.run(lambda: fetch(backend, api, since))
+
+    def _merge(self, snap: Snapshot) -> Snapshot:
+        """Append the new points to the kept history (fetched incrementally with `since`)."""
+        last = self._points[-1].t if self._points else None
+        self._points.extend(p for p in snap.metrics.points if last is None or p.t > last)
+        return replace(snap, metrics=replace(snap.metrics, points=tuple(self._points)))
 
     def _header(self) -> None:
         self.query_one(TargetHeader).show_api(
@@ -110,7 +121,7 @@ class DetailScreen(CortexScreen):
 
     def on_done(self, message: Done) -> None:
         if message.group == "detail":
-            self.snapshot = message.value
+            self.snapshot = self._merge(message.value)
             self._draw()
         elif message.group == "predict":
             self.query_one(PredictPanel).show_result(message.value)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from tests.helpers.fakekube import proxy
 from tests.helpers.fakekube.patch import apply_patch
@@ -55,7 +55,7 @@ def json_response(status: int, obj: Any) -> Response:
 
 
 def parse_route(path: str) -> Route | None:
-    parts = [p for p in path.split("/") if p]
+    parts = [unquote(p) for p in path.split("/") if p]
     if parts[:2] == ["api", "v1"]:
         group, version, rest = "", "v1", parts[2:]
     elif len(parts) >= 3 and parts[0] == "apis":

@@ -95,9 +95,9 @@ def default(res: Resource, obj: Obj) -> None:
 def prepare_for_create(res: Resource, obj: Obj) -> None:
     """A client cannot set status on create (only the status subresource writes it)."""
     if "status" in res.subresources and res.kind not in ("Node", "Namespace"):
-        obj.pop("status", None)
-        if res.kind == "Pod":
-            obj["status"] = {"phase": "Pending", "qosClass": "Burstable"}
+        # What the real server serialises for a fresh object (Go's non-omitempty fields).
+        obj["status"] = {"Pod": {"phase": "Pending", "qosClass": "Burstable"},
+                         "HorizontalPodAutoscaler": {"desiredReplicas": 0}}.get(res.kind, {})
 
 
 # -------------------------------------------------------------------------------- validation

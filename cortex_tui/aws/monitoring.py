@@ -1,8 +1,7 @@
-"""CloudWatch monitoring for a Kubernetes environment: what replicas need, what readers get.
+"""CloudWatch monitoring for a Kubernetes environment, as the backend reads it.
 
-* `pod_env(aws)`: the environment variables that turn the replica's publisher on (added to the
-  predictor container by the Kubernetes renderer; empty when CloudWatch is off, so manifests
-  of environments without it do not change).
+(What replicas need to publish is `cortex_tui.aws.pod_env`.)
+
 * `CloudWatchHistory`: used by the Kubernetes backend's `metrics()` and `get(api)` when the
   environment has `aws.cloudwatch_namespace`: totals and per-minute points from CloudWatch
   (they survive pods), with a short cache so a TUI refreshing every second does not call
@@ -23,7 +22,6 @@ from cortex_tui.aws.clients import AwsError
 from cortex_tui.aws.cloudwatch_reader import CloudWatchReader, combine
 from cortex_tui.backends.base import ApiState, Metrics
 from cortex_tui.settings import AwsSettings
-from predictor.cloudwatch import ENV_ENDPOINT, ENV_NAMESPACE, ENV_REGION
 
 log = logging.getLogger(__name__)
 CACHE_TTL_S = 30.0  # CloudWatch data is per minute: fresher reads show nothing new
@@ -31,19 +29,6 @@ CACHE_TTL_S = 30.0  # CloudWatch data is per minute: fresher reads show nothing 
 
 def cloudwatch_on(aws: AwsSettings | None) -> bool:
     return bool(aws and aws.cloudwatch_namespace)
-
-
-def pod_env(aws: AwsSettings | None) -> list[dict[str, str]]:
-    """Container env entries for the replica's CloudWatch publisher ([] when off).
-    Credentials are not passed: pods get them from their service account / node role."""
-    if aws is None or not aws.cloudwatch_namespace:
-        return []
-    env = [{"name": ENV_NAMESPACE, "value": aws.cloudwatch_namespace}]
-    if aws.region:
-        env.append({"name": ENV_REGION, "value": aws.region})
-    if aws.endpoint_url:
-        env.append({"name": ENV_ENDPOINT, "value": aws.endpoint_url})
-    return env
 
 
 class CloudWatchHistory:

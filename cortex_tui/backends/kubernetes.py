@@ -68,6 +68,15 @@ STATUS_EVENTS: dict[Status, EventKind] = {
 }
 
 
+def _cloudwatch_history(environment: Environment) -> Any:
+    """History from CloudWatch when the environment has `aws.cloudwatch_namespace` (issue 7)."""
+    if environment.aws is None or not environment.aws.cloudwatch_namespace:
+        return None
+    from cortex_tui.aws.monitoring import CloudWatchHistory
+
+    return CloudWatchHistory(environment.aws)
+
+
 class KubernetesBackend(Backend):
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
@@ -76,6 +85,7 @@ class KubernetesBackend(Backend):
         self._events: list[Event] = []
         self._last_status: dict[str, Status] = {}
         self._lock = threading.Lock()
+        self._cloudwatch = _cloudwatch_history(environment)  # None unless CloudWatch is on
 
     @property
     def conn(self) -> Connection:
@@ -170,6 +180,8 @@ class KubernetesBackend(Backend):
                     "model_type")
                 state = replace(state, network=merge_network(list(stats.values())),
                                 tracker=merge_tracker(list(stats.values()), model_type))
+                if self._cloudwatch is not None:  # totals that survive pods
+                    state = self._cloudwatch.state(state)
             self._note_status(state)
             states.append(state)
         return states
@@ -284,8 +296,9 @@ class KubernetesBackend(Backend):
                              ready, hpa_cpu(objs.hpa))
         model_type = (api_config(objs.deployment).get("tracker") or {}).get("model_type")
         values = list(stats.values())
-        return Metrics(api=api, points=self._series.points(api, since),
+        live = Metrics(api=api, points=self._series.points(api, since),
                        network=merge_network(values), tracker=merge_tracker(values, model_type))
+        return live if self._cloudwatch is None else self._cloudwatch.metrics(live, since)
 
     # ------------------------------------------------------------------ events
     def events(self, api: str | None = None, since: float | None = None) -> list[Event]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from cortex_tui.aws.pod_env import pod_env
 from cortex_tui.config.model import ApiSpec, Compute, Project, format_cpu
 from cortex_tui.kube import labels as L
 from cortex_tui.kube.project import ProjectBundle, check_configmap_size
@@ -192,6 +193,8 @@ def render_api(
     check_configmap_size(bundle, len(json.dumps(configmap)))
     objects: list[dict[str, Any]] = [configmap]
     deployment = fill(template("deployment.yaml"), values)
+    # CloudWatch monitoring on: the replica's publisher settings (nothing when off).
+    deployment["spec"]["template"]["spec"]["containers"][0]["env"].extend(pod_env(ctx.aws))
     deployment["metadata"]["annotations"].update(
         {
             L.API_SPEC: json.dumps(pod_config(spec), sort_keys=True),

@@ -199,7 +199,7 @@ def test_history_overlays_cloudwatch_totals_and_falls_back_to_live(aws_env: str)
 
 
 def test_pod_env_only_when_cloudwatch_is_on() -> None:
-    from cortex_tui.aws.monitoring import pod_env
+    from cortex_tui.aws.pod_env import pod_env
     from cortex_tui.settings import AwsSettings
 
     assert pod_env(None) == [] and pod_env(AwsSettings(region="eu-west-1")) == []

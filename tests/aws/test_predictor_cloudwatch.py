@@ -4,14 +4,7 @@ predictions still succeed and the loss is logged with counts."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,84 +12,8 @@ from typing import Any
 import pytest
 
 from cortex_tui.aws.cloudwatch_reader import CloudWatchReader
-from tests.aws.conftest import FAKE_CREDENTIALS, REGION, aws_settings
-
-ROOT = Path(__file__).resolve().parents[2]
-IRIS = ROOT / "examples" / "iris"
-SAMPLES = [
-    {"sepal_length": 5.2, "sepal_width": 3.6, "petal_length": 1.4, "petal_width": 0.3},
-    {"sepal_length": 6.9, "sepal_width": 3.1, "petal_length": 5.4, "petal_width": 2.1},
-    {"sepal_length": 5.0, "sepal_width": 3.4, "petal_length": 1.5, "petal_width": 0.2},
-]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def post(url: str, body: bytes) -> tuple[int, Any]:
-    request = urllib.request.Request(url, data=body, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return response.status == 200
-    except (OSError, urllib.error.URLError):
-        return False
-
-
-class Replica:
-    def __init__(self, endpoint: str, namespace: str, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        env = {
-            **os.environ, **FAKE_CREDENTIALS,
-            "CORTEX_CLOUDWATCH_NAMESPACE": namespace,
-            "CORTEX_CLOUDWATCH_ENDPOINT": endpoint,
-            "CORTEX_CLOUDWATCH_FLUSH_SECONDS": "0.2",
-            "AWS_REGION": REGION,
-            "CORTEX_GRACE_SECONDS": "5",
-        }
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "predictor", "--project", str(IRIS), "--api",
-                 "iris-classifier", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            )
-
-    def wait_ready(self) -> None:
-        wait_for(lambda: healthy(self.url) or self.process.poll() is not None, what="ready")
-        assert self.process.poll() is None, self.log.read_text()
-
-    def stop(self) -> str:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.log.read_text()
+from tests.aws.conftest import aws_settings
+from tests.aws.replica import SAMPLES, Replica, cloudwatch_env, free_port, post, wait_for
 
 
 @pytest.fixture
@@ -104,7 +21,8 @@ def start_replica(tmp_path: Path) -> Iterator[Callable[[str, str], Replica]]:
     started: list[Replica] = []
 
     def start(endpoint: str, namespace: str) -> Replica:
-        replica = Replica(endpoint, namespace, tmp_path / f"replica-{len(started)}.log")
+        env = cloudwatch_env(endpoint, namespace)
+        replica = Replica(env, tmp_path / f"replica-{len(started)}.log")
         started.append(replica)
         replica.wait_ready()
         return replica

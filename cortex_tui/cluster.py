@@ -117,10 +117,12 @@ class ClusterService:
     def info(self) -> ClusterInfo:
         notes: list[str] = []
         groups: list[NodeGroup] = []
-        if self.environment.aws is None:
-            notes.append("no `aws` settings for this environment: node groups unknown")
+        aws = self.environment.aws
+        if aws is None or not (aws.node_groups or aws.node_group_tag):
+            notes.append("node groups unknown: the environment's `aws` settings name no "
+                         "node_groups or node_group_tag")
         else:
-            groups = find_node_groups(self.environment.aws)
+            groups = find_node_groups(aws)
         nodes, pending = self._kubernetes()
         by_instance = {i.instance_id: g.name for g in groups for i in g.instances}
         placed = [_with_group(n, by_instance.get(n.instance_id or "")) for n in nodes]

@@ -81,3 +81,16 @@ def test_unreachable_cluster_is_a_plain_error(
     err = capsys.readouterr().err
     assert err.startswith("error: cannot reach the Kubernetes API of prod")
     assert "Traceback" not in err
+
+
+def test_info_without_node_group_settings_still_lists_nodes(
+    cluster: FakeKube, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Path(os.environ["CORTEX_TUI_HOME"]) / "settings.yaml"
+    settings.write_text(json.dumps({"environments": {"prod": {
+        "context": "prod-eks", "aws": {"region": "us-east-1", "cloudwatch_namespace": "cortex"},
+    }}}), encoding="utf-8")
+    assert main(["cluster", "info", "-e", "prod"]) == 0
+    out = capsys.readouterr().out
+    assert "note: node groups unknown: the environment's `aws` settings name no" in out
+    assert "4 nodes: 9 cpu" in out

@@ -58,7 +58,7 @@ def _seconds_ago_ticks(plt: Any, oldest: float) -> None:
     span = max(60, int(-oldest))
     step = 60 if span <= 300 else 300 if span <= 1800 else 900
     ticks = list(range(-(span // step) * step, 1, step))
-    plt.xlim(min(ticks[0], oldest), 0)
+    plt.xlim(min(ticks[0], oldest), span / 100)  # a margin: points at "now" stay inside
     plt.xticks(ticks, [f"-{-t // 60}m" if t else "now" for t in ticks])
 
 

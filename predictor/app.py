@@ -124,14 +124,12 @@ def make_predict_handler(replica: Replica):
         t0 = perf_counter()
         runner = replica.runner
         if runner is None or not replica.ready:
-            return _finish(503, "replica is starting", t0, RETRY_AFTER)
-        if replica.draining:
-            request.stream.keep_alive = False  # type: ignore[union-attr]
+            return _finish(request, 503, "replica is starting", t0, RETRY_AFTER)
         body = request.body
         try:
             sample = _decode(body)
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            return _finish(400, _malformed(exc, body), t0)
+            return _finish(request, 400, _malformed(exc, body), t0)
         debug = bool(request.query_string) and _wants_debug(request)
         if debug:
             log.info("debug: sample: %s", truncate(body.decode("utf-8", "replace")))
@@ -141,20 +139,20 @@ def make_predict_handler(replica: Replica):
             else:
                 result = await runner.run(sample)
         except Busy as exc:
-            return _finish(503, str(exc), t0, RETRY_AFTER)
+            return _finish(request, 503, str(exc), t0, RETRY_AFTER)
         except (Exception, SystemExit) as exc:  # sys.exit() in predict must not stop us
             status = _status_of(exc)
             message = f"prediction failed: {type(exc).__name__}: {exc}"
             log.log(logging.WARNING if status < 500 else logging.ERROR,
                     "%s (status %d); traceback: %s", message, status,
                     one_line_traceback(exc.__traceback__))
-            return _finish(status, message, t0)
+            return _finish(request, status, message, t0)
         try:
             out = _encode(result).encode()
         except (TypeError, ValueError, RecursionError) as exc:
             message = f"prediction not serialisable: {type(exc).__name__}: {exc}"
             log.error("%s", message)
-            return _finish(500, message, t0)
+            return _finish(request, 500, message, t0)
         if debug:
             log.info("debug: prediction: %s", truncate(out.decode()))
         tracker = replica.tracker
@@ -163,14 +161,18 @@ def make_predict_handler(replica: Replica):
         record(200, latency)
         if replica.observers:
             notify(200, 1000.0 * latency, tracked)
+        if replica.draining:
+            request.stream.keep_alive = False  # type: ignore[union-attr]
         return HTTPResponse(out, 200, None, JSON)
 
-    def _finish(status: int, message: str, t0: float,
+    def _finish(request: Request, status: int, message: str, t0: float,
                 headers: dict[str, str] | None = None) -> HTTPResponse:
         latency = perf_counter() - t0
         record(status, latency)
         if replica.observers:
             notify(status, 1000.0 * latency, None)
+        if replica.draining:  # the last answer on this connection: we are closing
+            request.stream.keep_alive = False  # type: ignore[union-attr]
         return error(status, message, headers)
 
     return predict

@@ -19,6 +19,7 @@ from cortex_tui.tui.pages import page, page_bindings
 from cortex_tui.tui.screens.base import readonly_allows
 
 BackendFactory = Callable[[str], Backend]
+REPEAT_AFTER = 30.0  # seconds before the same error is notified again
 
 
 def config_path_for(path: str | Path) -> Path:
@@ -72,6 +73,7 @@ class CortexApp(App[int]):
         self.project: Project | None = None
         self.target: TargetInfo | None = None  # last answer of backend.target_info()
         self.log_followers = LogFollowers()
+        self._last_errors: dict[str, float] = {}  # error text -> when it was last shown
         self._startup_warning = startup_warning
         if keymap:
             self.set_keymap(keymap)
@@ -203,5 +205,11 @@ class CortexApp(App[int]):
             self.refresh_views()
 
     def on_failed(self, message: Failed) -> None:
+        # a target that is down fails every refresh: say it once per REPEAT_AFTER seconds
+        now = time.monotonic()
+        last = self._last_errors.get(message.error)
+        if last is not None and now - last < REPEAT_AFTER:
+            return
+        self._last_errors[message.error] = now
         title = {"deploy": "deploy failed", "project": "cortex.yaml"}.get(message.group, "error")
         self.notify(message.error, title=title, severity="error", timeout=8)

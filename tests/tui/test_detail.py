@@ -137,3 +137,21 @@ async def test_reopening_logs_reuses_the_follower_and_its_history(make_app, fake
         await wait_until(pilot, lambda: len(log_lines(screen)) == 22)
         assert log_lines(screen)[-1].endswith("line while away")
     assert len(fake.called("logs")) == 1
+
+
+async def test_scale_and_delete_from_the_detail_screen(make_app, fake) -> None:
+    from cortex_tui.tui.screens.confirm import ConfirmScreen
+    from cortex_tui.tui.screens.scale import ScaleScreen
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        await open_detail(pilot, "housing-regressor")
+        await pilot.press("s")
+        scale = pilot.app.screen
+        assert isinstance(scale, ScaleScreen) and scale.api == "housing-regressor"
+        assert scale.values["min_replicas"] == 2 and scale.values["max_replicas"] == 6
+        await pilot.press("escape", "ctrl+d")
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, DetailScreen)  # the API is gone
+    assert [c.args for c in fake.called("delete")] == [("housing-regressor",)]

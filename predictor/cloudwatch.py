@@ -33,6 +33,7 @@ log = logging.getLogger("cortex.predictor.cloudwatch")
 ENV_NAMESPACE = "CORTEX_CLOUDWATCH_NAMESPACE"
 ENV_ENDPOINT = "CORTEX_CLOUDWATCH_ENDPOINT"
 ENV_FLUSH_SECONDS = "CORTEX_CLOUDWATCH_FLUSH_SECONDS"
+ENV_CLOSE_SECONDS = "CORTEX_CLOUDWATCH_CLOSE_SECONDS"  # the last send's budget at shutdown [5]
 ENV_REGION = "AWS_REGION"
 
 # --- the metric schema (one source of truth, imported by the reader) ---
@@ -134,9 +135,11 @@ class CloudWatchPublisher:
         region: str | None = None,
         endpoint_url: str | None = None,
         flush_seconds: float = 5.0,
+        close_seconds: float = 5.0,
         clock: Any = time.time,
     ) -> None:
         self.namespace = namespace
+        self.close_seconds = close_seconds
         self.model_type = model_type
         self.flush_seconds = flush_seconds
         self._dims: tuple[tuple[str, str], ...] = ((DIM_API, api),)
@@ -291,8 +294,9 @@ class CloudWatchPublisher:
         self._keep_for_retry(failed, error)
         return False
 
-    def close(self, timeout: float = 5.0) -> None:
+    def close(self, timeout: float | None = None) -> None:
         """Stop the thread and make a last attempt to send; log what is lost."""
+        timeout = self.close_seconds if timeout is None else timeout
         deadline = time.monotonic() + timeout
         self._closed = True
         self._wake.set()
@@ -456,10 +460,8 @@ def from_environ(
     namespace = environ.get(ENV_NAMESPACE, "").strip()
     if not namespace:
         return None
-    try:
-        flush = float(environ.get(ENV_FLUSH_SECONDS) or 5.0)
-    except ValueError:
-        flush = 5.0
+    flush = _seconds(environ, ENV_FLUSH_SECONDS, 5.0)
+    close = _seconds(environ, ENV_CLOSE_SECONDS, 5.0)
     publisher = CloudWatchPublisher(
         namespace,
         api,
@@ -468,6 +470,15 @@ def from_environ(
         region=environ.get(ENV_REGION) or environ.get("AWS_DEFAULT_REGION") or None,
         endpoint_url=environ.get(ENV_ENDPOINT) or None,
         flush_seconds=max(flush, 0.1),
+        close_seconds=max(close, 0.1),
     )
     log.info("cloudwatch: publishing metrics of api %s to namespace %s", api, namespace)
     return publisher
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        return float(environ.get(name) or default)
+    except ValueError:
+        log.warning("cloudwatch: %s=%r is not a number, using %s", name, environ[name], default)
+        return default

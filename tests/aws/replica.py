@@ -79,6 +79,7 @@ class Replica:
         env = {
             **os.environ, **FAKE_CREDENTIALS,
             "CORTEX_CLOUDWATCH_FLUSH_SECONDS": "0.2",
+            "CORTEX_CLOUDWATCH_CLOSE_SECONDS": "1",
             "CORTEX_GRACE_SECONDS": "5",
             **env,
         }

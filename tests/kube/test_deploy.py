@@ -33,7 +33,10 @@ def test_conflicting_writers_are_retried(fake: FakeKube, backend: KubernetesBack
     result = backend.deploy(edit_config(iris, "cpu: 200m", "cpu: 300m"))
     assert result.changes[0].action == "updated"
     deployment_puts = [s for m, p, s in fake.writes if m == "PUT" and "/deployments/" in p]
-    assert deployment_puts == [409, 409, 200]
+    # The two forced conflicts, maybe real ones too (the fake's controllers write status
+    # between our read and our write, as a cluster does), then success.
+    assert deployment_puts[-1] == 200 and set(deployment_puts[:-1]) == {409}
+    assert len(deployment_puts) >= 3
     live = objects.read(backend.conn, "Deployment", IRIS)
     assert live["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == (
         "300m")

@@ -97,6 +97,7 @@ def prepare_for_create(res: Resource, obj: Obj) -> None:
     if "status" in res.subresources and res.kind not in ("Node", "Namespace"):
         # What the real server serialises for a fresh object (Go's non-omitempty fields).
         obj["status"] = {"Pod": {"phase": "Pending", "qosClass": "Burstable"},
+                         "ReplicaSet": {"replicas": 0},
                          "HorizontalPodAutoscaler": {"desiredReplicas": 0}}.get(res.kind, {})
 
 

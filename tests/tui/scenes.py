@@ -92,6 +92,19 @@ async def _scale(pilot: Pilot) -> None:
     await _press(pilot, "enter")  # refused: min 9 > max 8
 
 
+def _nodes(*keys: str) -> Steps:
+    async def steps(pilot: Pilot) -> None:
+        from cortex_tui.tui.screens.nodes import NodesScreen
+        from tests.helpers.fake_cluster import FixedCluster
+
+        cluster = FixedCluster()
+        await settle(pilot)
+        await pilot.app.push_screen(NodesScreen(service_factory=lambda env: cluster))
+        await _press(pilot, *keys)
+
+    return steps
+
+
 SCENES: tuple[Scene, ...] = (
     Scene("apis", "APIs view: live table, target header, counts by status", _home),
     Scene("apis-filter", "APIs view filtered with /", lambda p: _press(p, "slash", "r", "e")),
@@ -112,4 +125,7 @@ SCENES: tuple[Scene, ...] = (
     Scene("help", "? lists the active keys with their keymap ids",
           lambda p: _press(p, "question_mark")),
     Scene("readonly", "--readonly: no mutating action is offered", _home, {"readonly": True}),
+    Scene("nodes", "Nodes (n): node groups, nodes, pods pending for room", _nodes()),
+    Scene("node-bounds", "Node group min / max dialog (s on the nodes page)",
+          _nodes("down", "s", "right", "down", "plus", "plus")),
 )

@@ -227,7 +227,7 @@ class NodeBoundsScreen(CortexModal):
             yield Static(id="fields")
             yield Static(id="reason")
             yield Static(
-                Text("↑↓ field  ←→ +/- nudge  digits type  enter apply  esc cancel", style="dim")
+                Text("↑↓ field  ←→ +/- nudge  digits  enter apply  esc cancel", style="dim")
             )
 
     def on_mount(self) -> None:

@@ -9,6 +9,7 @@ import socket
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sanic import Sanic
 from sanic.application.state import ApplicationServerInfo
 from sanic.http.constants import HTTP
 from sanic.server.async_server import AsyncioServer
+from sanic.server.protocols.http_protocol import HttpProtocol
 
 from cortex_tui.config.model import ApiSpec, thaw
 from predictor.app import build_admin_app, build_serving_app
@@ -30,6 +32,7 @@ from predictor.tracker import Tracker
 
 BACKLOG = 1024
 DRAIN_POLL_S = 0.02
+IDLE_CLOSE_S = 0.25  # during a drain, close connections idle for this long
 
 
 class Fatal(Exception):
@@ -84,10 +87,13 @@ class ReplicaServer:
         threads = spec.compute.threads_per_replica
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="predict")
         self.serving: AsyncioServer | None = None
+        self.serving_app: Sanic | None = None
+        self.serving_sock: socket.socket | None = None
         self.admin: AsyncioServer | None = None
         self.stop = asyncio.Event()
         self.init_running = False
         self.abandoned = False  # predictions still running in threads after the grace period
+        self._adopting: set[asyncio.Task[Any]] = set()
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -98,15 +104,16 @@ class ReplicaServer:
             sock = bind(self.opts.host, self.opts.admin_port, reuse_port=False)
             self.admin = await start(build_admin_app(self.replica), sock, self.opts.replica)
             log.info("admin listening on %s (/healthz /stats /metrics)", _address(sock))
+        self.serving_app = app
         if not self.opts.reuse_port:
-            sock = bind(self.opts.host, self.opts.port, reuse_port=False)
+            sock = self.serving_sock = bind(self.opts.host, self.opts.port, reuse_port=False)
             self.serving = await start(app, sock, self.opts.replica)
             log.info("listening on %s (starting: /healthz answers 503 until init is done)",
                      _address(sock))
         if not await self._load():
             return 0  # stopped during init: nothing was served yet
         if self.opts.reuse_port:
-            sock = bind(self.opts.host, self.opts.port, reuse_port=True)
+            sock = self.serving_sock = bind(self.opts.host, self.opts.port, reuse_port=True)
             self.serving = await start(app, sock, self.opts.replica)
         self.replica.ready = True
         log.info("ready: api %s serving %s (POST /predict, POST /%s)",
@@ -162,6 +169,7 @@ class ReplicaServer:
         """Stop accepting, let requests in flight finish (bounded), close everything."""
         self.replica.draining = True
         if self.serving is not None:
+            self._take_pending_connections()
             self.serving.server.close()
         deadline = time.monotonic() + self.opts.grace_seconds
         while time.monotonic() < deadline and self._busy():
@@ -181,11 +189,41 @@ class ReplicaServer:
         self.pool.shutdown(wait=False, cancel_futures=True)
         log.info("stopped")
 
+    def _take_pending_connections(self) -> None:
+        """Accept what already waits in the listen queue, just before closing the listener.
+
+        Closing a listener resets the connections queued on it (with SO_REUSEPORT they are
+        not handed to a sibling replica): take them and serve them during the drain instead.
+        """
+        assert self.serving is not None and self.serving_sock is not None
+        loop = asyncio.get_running_loop()
+        factory = partial(HttpProtocol, loop=loop, app=self.serving_app,
+                          connections=self.serving.connections)
+        taken = 0
+        while True:
+            try:
+                conn, _ = self.serving_sock.accept()
+            except OSError:  # BlockingIOError: the queue is empty
+                break
+            conn.setblocking(False)
+            task = loop.create_task(loop.connect_accepted_socket(factory, conn))
+            self._adopting.add(task)
+            task.add_done_callback(self._adopting.discard)
+            taken += 1
+        if taken:
+            log.info("took %d queued connections before closing the port", taken)
+
     def _busy(self) -> bool:
-        busy = self.replica.in_flight > 0
+        """Close connections idle for IDLE_CLOSE_S; True while any other work remains.
+
+        A connection that has just been accepted is idle too, with its first request maybe
+        still on the wire: closing it at once would lose that request.
+        """
+        busy = self.replica.in_flight > 0 or bool(self._adopting)
         if self.serving is not None:
+            now = time.monotonic()
             for conn in list(self.serving.connections):
-                if not conn.close_if_idle():
+                if now - conn._time < IDLE_CLOSE_S or not conn.close_if_idle():
                     busy = True
         return busy
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -136,3 +137,46 @@ def test_a_50_mib_body_is_refused_without_taking_50_mib(
     assert replica.post({"still": "serving"}).status == 200
     wait_until(lambda: replica.get("/stats").json()["network_stats"]["code_4xx"] == 1,
                what="the 413 counted")
+
+
+def test_a_replica_leaving_a_shared_port_under_load_loses_no_request(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "open"
+    gate.touch()
+    port = _free_port()
+    replicas = [
+        start_predictor(project(GATED_INIT, metadata={"gate": str(gate)}), port=port,
+                        admin_port=0, reuse_port=True, env={"CORTEX_REPLICA": name})
+        for name in ("a", "b")
+    ]
+    for replica in replicas:
+        replica.wait_ready()
+    stop = threading.Event()
+    failures: list[str] = []
+    served = [0]
+
+    def client() -> None:  # a new connection per request, as many simple clients do
+        while not stop.is_set():
+            try:
+                resp = request(port, "POST", "/predict", "1", timeout=10)
+                if resp.status != 200:
+                    failures.append(f"status {resp.status}")
+            except OSError as exc:
+                failures.append(repr(exc))
+            served[0] += 1
+
+    threads = [threading.Thread(target=client) for _ in range(6)]
+    for t in threads:
+        t.start()
+    try:
+        wait_until(lambda: served[0] >= 200, what="load on both replicas")
+        replicas[0].terminate()
+        assert replicas[0].wait_exit() == 0
+        before = served[0]
+        wait_until(lambda: served[0] >= before + 200, what="load on the one left")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(15)
+    assert failures == []

@@ -108,9 +108,12 @@ async def test_backend_errors_are_notifications_not_crashes(make_app, fake) -> N
             await settle(pilot)
         said = [n for n in app._notifications if "operator is not running" in n.message]
         assert len(said) == 1
+        header = app.screen.query_one(TargetHeader)
+        assert "✗ local operator is not running" in str(header.render())
         fake.fail.clear()
         app.screen.refresh_data()
         await settle(pilot)
+        assert "✗" not in str(header.render())
         assert len(names(app.screen.query_one(ApiTable))) == 4
 
 

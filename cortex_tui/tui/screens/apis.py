@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input
 
 from cortex_tui.backends.base import ApiState, TargetInfo
-from cortex_tui.tui.messages import Done, Poll
+from cortex_tui.tui.messages import Done, Failed, Poll
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.widgets.api_table import SORTS, ApiTable
 from cortex_tui.tui.widgets.header import TargetHeader
@@ -34,6 +34,7 @@ class ApisScreen(CortexScreen):
         self._rates: dict[str, float | None] = {}
         self._ticks = 0
         self._poll = Poll(self, "apis")
+        self._error: str | None = None  # the last refresh failed with this
 
     def compose(self) -> ComposeResult:
         yield TargetHeader(id="header")
@@ -77,7 +78,13 @@ class ApisScreen(CortexScreen):
             self.cortex.target = target
         self._update_rates(states)
         self.states = {s.name: s for s in states}
+        self._error = None
         self._draw()
+
+    def on_failed(self, message: Failed) -> None:
+        if message.group == "apis":  # keeps bubbling: the app notifies too
+            self._error = message.error
+            self._draw()
 
     def _update_rates(self, states: list[ApiState]) -> None:
         now = self.cortex.clock()
@@ -93,7 +100,7 @@ class ApisScreen(CortexScreen):
         states = list(self.states.values())
         project = str(self.cortex.config_path.parent)
         self.query_one(TargetHeader).show(
-            self.cortex.target, self.cortex.env, states, project, self.cortex.readonly
+            self.cortex.target, self.cortex.env, states, project, self.cortex.readonly, self._error
         )
         table = self.query_one(ApiTable)
         table.show(states, self._rates, self.cortex.clock())

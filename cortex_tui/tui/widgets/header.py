@@ -30,9 +30,13 @@ class TargetHeader(Static):
         states: list[ApiState],
         project: str,
         readonly: bool,
+        error: str | None = None,
     ) -> None:
         first = _first_line(info, env, f"project {project}", readonly)
-        self._lines(first, status_counts(states))
+        second = status_counts(states)
+        if error:
+            second.append(f"  ✗ {error}", style="bold red")
+        self._lines(first, second)
 
     def show_api(
         self, info: TargetInfo | None, env: str, api: str, state: ApiState | None, readonly: bool

@@ -26,13 +26,20 @@ def test_deploy_predict_scale_heal_delete(local: Local, iris: Path) -> None:
     assert answer.returncode == 0, answer.stderr
     assert json.loads(answer.stdout)["label"] == "setosa"
 
+    bad_sample = iris.parent / "bad.json"
+    bad_sample.write_text('{"sepal_length": "long"}')
+    refused = local.cli("predict", API, str(bad_sample))
+    assert refused.returncode == 1 and f"{API} answered 400" in refused.stderr
+    assert '"error"' in refused.stderr and refused.stdout == ""
+
     # the tracker and the network totals reach `get -o json` after a scrape
     def scraped() -> dict | None:
         data = json.loads(local.cli("get", API, "-o", "json").stdout)
-        return data if data["network_stats"]["code_2xx"] >= 1 else None
+        return data if data["network_stats"]["total"] >= 2 else None
 
     data = wait_for(scraped, 15, "scraped stats")
     assert data["status"] == "live" and data["available"] == 1 and data["requested"] == 1
+    assert (data["network_stats"]["code_2xx"], data["network_stats"]["code_4xx"]) == (1, 1)
     assert data["class_distribution"] == {"setosa": 1}
     assert data["endpoint"].startswith("http://127.0.0.1:")
     assert (data["min_replicas"], data["max_replicas"]) == (1, 4)

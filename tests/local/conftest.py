@@ -8,11 +8,12 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import psutil
 import pytest
@@ -45,6 +46,24 @@ def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = ""
             return last
         time.sleep(0.1)
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {what or condition} (last: {last!r})")
+
+
+def read_until(stream: IO[str], done: Callable[[list[str]], bool], timeout: float) -> list[str]:
+    """Lines of a child's stdout until `done(lines)`; fails after `timeout` instead of hanging."""
+    lines: list[str] = []
+    finished = threading.Event()
+
+    def reader() -> None:
+        for line in stream:
+            lines.append(line)
+            if done(lines):
+                break
+        finished.set()
+
+    threading.Thread(target=reader, daemon=True).start()
+    if not finished.wait(timeout) or not done(lines):
+        pytest.fail(f"output did not arrive within {timeout:.0f}s: {lines[-5:]!r}")
+    return lines
 
 
 def processes_of(home: Path) -> list[psutil.Process]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cortex_tui.backends.local import post_json
 from cortex_tui.config import load_project
-from tests.local.conftest import Local, processes_of, wait_for
+from tests.local.conftest import Local, processes_of, read_until, wait_for
 
 API = "iris-classifier"
 
@@ -137,20 +137,12 @@ def test_logs_follow_and_debug_predict_and_watch(local: Local, iris: Path) -> No
     try:
         out = local.cli("predict", API, str(iris / "sample.json"), "--debug")
         assert out.returncode == 0 and '"label": "setosa"' in out.stdout
-        assert follow.stdout is not None
-        seen = []
-        for line in follow.stdout:
-            seen.append(line)
-            if "debug: prediction" in line:
-                break
+        assert follow.stdout is not None and watch.stdout is not None
+        seen = read_until(follow.stdout, lambda ls: "debug: prediction" in ls[-1], 30)
         assert seen[-1].startswith(f"[{API}-v1-")
         assert any("debug: sample" in line for line in seen)
-        assert watch.stdout is not None
-        refreshes = 0
-        for line in watch.stdout:
-            refreshes += line.startswith(API)
-            if refreshes == 2:  # it printed the table twice: it refreshes
-                break
+        # the table is printed again and again: it refreshes
+        read_until(watch.stdout, lambda ls: sum(x.startswith(API) for x in ls) >= 2, 30)
     finally:
         for proc in (follow, watch):
             proc.send_signal(signal.SIGINT)

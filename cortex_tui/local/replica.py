@@ -85,7 +85,9 @@ class Replica:
         termination = log_dir / f"{name}.termination"
         module = os.environ.get(PREDICTOR_MODULE_ENV, "predictor")
         cmd = [
-            sys.executable, "-m", module, "--project", str(project / config), "--api", api,
+            # -P: the project folder (the working directory) must not shadow our modules; a
+            # user's `predictor.py` would otherwise run instead of the predictor.
+            sys.executable, "-P", "-m", module, "--project", str(project / config), "--api", api,
             "--host", HOST, "--port", str(port), "--admin-port", str(admin), "--reuse-port",
         ]
         env = dict(os.environ, PYTHONUNBUFFERED="1", CORTEX_TERMINATION_LOG=str(termination),

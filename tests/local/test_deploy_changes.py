@@ -56,6 +56,8 @@ def test_deploy_reports_created_updated_unchanged_deleted(local: Local, tmp_path
 def test_a_config_file_with_another_name_deploys(local: Local, tmp_path: Path) -> None:
     root = tmp_path / "named"
     root.mkdir()
+    # a helper module named like ours must not shadow the predictor
+    (root / "predictor.py").write_text("raise SystemExit('the project shadowed the predictor')\n")
     (root / "inference.py").write_text("def predict(sample, metadata):\n    return sample\n")
     (root / "serving.yaml").write_text(API.format(name="gamma", cpu="100m"))
     out = local.cli("deploy", "-p", str(root / "serving.yaml"))

@@ -78,7 +78,7 @@ class OperatorClient:
         self.state.address.unlink(missing_ok=True)
         with open(self.state.operator_log, "ab") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "cortex_tui.local.daemon"],
+                [sys.executable, "-P", "-m", "cortex_tui.local.daemon"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 cwd=self.state.root, start_new_session=True,
                 env=dict(os.environ, **{OWNER_ENV: str(self.state.root)}),

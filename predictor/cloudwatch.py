@@ -43,6 +43,7 @@ DIM_CLASS = "Class"
 METRIC_LATENCY = "Latency"  # Milliseconds, statistic sets: SampleCount = requests
 METRIC_CLASS = "PredictedClass"  # Count per class, dimension Class
 METRIC_VALUE = "PredictedValue"  # regression values, statistic sets
+METRIC_REPLICAS = "Replicas"  # 1 per running replica per minute: Sum = replicas that minute
 STATUS_CLASSES = ("2XX", "4XX", "5XX")
 
 
@@ -151,6 +152,7 @@ class CloudWatchPublisher:
         self._lock = threading.Lock()
         self._buffer: dict[Key, _Stat] = {}
         self._raw: deque[Observation] = deque()  # appended per request, drained in bulk
+        self._heartbeat_minute = -1
         self._sending: dict[int, list[_Stat]] = {}  # taken from the buffer by flushes under way
         self._classes: set[str] = set()
         self._client: Any = None
@@ -251,6 +253,7 @@ class CloudWatchPublisher:
     def _run(self) -> None:
         next_send = time.monotonic() + self.flush_seconds
         while not self._closed:
+            self._heartbeat()
             wait = min(DRAIN_S, next_send - time.monotonic())
             self._wake.wait(max(wait, 0.01))
             if self._closed:
@@ -260,6 +263,15 @@ class CloudWatchPublisher:
                 next_send = time.monotonic() + self.flush_seconds
             else:
                 self._drain()
+
+    def _heartbeat(self) -> None:
+        """Count this replica once per minute, traffic or not: history of the replica count."""
+        minute = int(self._clock()) // BUCKET_S * BUCKET_S
+        if minute == self._heartbeat_minute:
+            return
+        with self._lock:
+            self._stat(minute, METRIC_REPLICAS, (), "Count").add_many(1, 1.0, 1.0, 1.0)
+        self._heartbeat_minute = minute
 
     def flush(self) -> bool:
         """Send everything buffered now; True when nothing is left unsent."""
@@ -472,6 +484,7 @@ def from_environ(
         flush_seconds=max(flush, 0.1),
         close_seconds=max(close, 0.1),
     )
+    publisher.start()  # counts the replica from now on, even before its first request
     log.info("cloudwatch: publishing metrics of api %s to namespace %s", api, namespace)
     return publisher
 

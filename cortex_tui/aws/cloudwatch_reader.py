@@ -5,16 +5,16 @@ tracker values) outlives the pods, so `get API` and the TUI show history from he
 environment has `aws.cloudwatch_namespace`. Every dimension set carrying `API=<name>` counts
 (several deployments of the same API name are summed).
 
-Replica counts are not in CloudWatch: points carry requested / ready 0, and `combine` fills
-them from the backend's own live points.
+Replica counts come from each replica's once-a-minute heartbeat (`Replicas`): a point's
+requested and ready are the replicas that ran in that minute. `combine` puts CloudWatch's
+history before the backend's own live points.
 """
 
 from __future__ import annotations
 
-import bisect
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ from predictor.cloudwatch import (
     DIM_CLASS,
     METRIC_CLASS,
     METRIC_LATENCY,
+    METRIC_REPLICAS,
     METRIC_VALUE,
     STATUS_CLASSES,
     status_metric,
@@ -66,12 +67,18 @@ class CloudWatchReader:
         self._clock = clock
 
     def metrics(self, api: str, since: float | None = None) -> Metrics:
-        """Per-minute points since `since` (default: the last hour) and all-time totals."""
+        """Points of the complete minutes since `since` (default: the last hour) and totals."""
         network, tracker = self.totals(api)
+        return Metrics(api=api, points=self.points(api, since), network=network,
+                       tracker=tracker)
+
+    def points(self, api: str, since: float | None = None) -> tuple[MetricsPoint, ...]:
+        """One point per complete minute after `since` (default: the last hour), stamped with
+        the minute's end; requested and ready are the replicas that ran in that minute."""
         now = self._clock()
         start = since if since is not None else now - SERIES_WINDOW_S
-        series = self._read(api, start, now, 60)
-        return Metrics(api=api, points=_points(series), network=network, tracker=tracker)
+        points = _points(self._read(api, start, now, 60))
+        return tuple(p for p in points if p.t <= now and (since is None or p.t > since))
 
     def totals(self, api: str) -> tuple[NetworkStats, TrackerStats | None]:
         """Totals over CloudWatch's retention of per-minute data (two weeks), per day."""
@@ -149,6 +156,7 @@ _STATS: dict[str, tuple[str, ...]] = {
     METRIC_LATENCY: ("Sum", "SampleCount"),
     METRIC_CLASS: _COUNT_STATS,
     METRIC_VALUE: _SET_STATS,
+    METRIC_REPLICAS: _COUNT_STATS,
 }
 
 
@@ -218,10 +226,11 @@ def _points(series: dict[Any, _Series]) -> tuple[MetricsPoint, ...]:
         codes = {c: int(_at(series, _key(status_metric(c), "Sum"), t)) for c in STATUS_CLASSES}
         samples = _at(series, _key(METRIC_LATENCY, "SampleCount"), t)
         latency = _at(series, _key(METRIC_LATENCY, "Sum"), t) / samples if samples else None
+        replicas = int(_at(series, _key(METRIC_REPLICAS, "Sum"), t))
         points.append(MetricsPoint(
             t=t + 60,  # the end of the minute: the point describes the minute before it
-            requested=0,
-            ready=0,
+            requested=replicas,
+            ready=replicas,
             request_rate=sum(codes.values()) / 60.0,
             latency_ms=latency,
             code_2xx=codes["2XX"],
@@ -236,17 +245,14 @@ def _at(series: dict[Any, _Series], key: tuple[str, str, str | None], t: float) 
     return found.values.get(t, 0.0) if found else 0.0
 
 
-def combine(live: Metrics, history: Metrics) -> Metrics:
-    """History's totals and per-minute points, each point with the replica counts of the
-    latest live point at or before it (live points come from the backend's own sampling)."""
-    ordered = sorted(live.points, key=lambda p: p.t)
-    times = [p.t for p in ordered]
-    points = []
-    for point in history.points:
-        index = bisect.bisect_right(times, point.t) - 1
-        if index >= 0:
-            point = replace(point, requested=ordered[index].requested, ready=ordered[index].ready)
-        points.append(point)
+def combine(live: Metrics, history: Metrics, since: float | None = None) -> Metrics:
+    """CloudWatch's totals (they survive pods) with the live points; on a first fetch
+    (`since` None) CloudWatch's per-minute points come first, for the time before the live
+    series starts. Incremental fetches get live points only, so a series never goes back."""
+    points = list(live.points)
+    if since is None:
+        first = min((p.t for p in live.points), default=float("inf"))
+        points = [p for p in history.points if p.t < first] + points
     return Metrics(
         api=live.api,
         points=tuple(points),

@@ -20,7 +20,7 @@ from typing import Any
 
 from cortex_tui.aws.clients import AwsError
 from cortex_tui.aws.cloudwatch_reader import CloudWatchReader, combine
-from cortex_tui.backends.base import ApiState, Metrics
+from cortex_tui.backends.base import ApiState, Metrics, MetricsPoint
 from cortex_tui.settings import AwsSettings
 
 log = logging.getLogger(__name__)
@@ -48,12 +48,19 @@ class CloudWatchHistory:
         self.last_error: str | None = None
 
     def metrics(self, live: Metrics, since: float | None = None) -> Metrics:
-        """Live metrics with CloudWatch's totals and per-minute history (live replica counts
-        kept); `live` unchanged when CloudWatch cannot be read."""
-        minute = None if since is None else int(since) // 60
-        history = self._cached(("metrics", live.api, minute),
-                               lambda reader: reader.metrics(live.api, since))
-        return live if history is None else combine(live, history)
+        """Live metrics with CloudWatch's totals, and on a first fetch (`since` None) its
+        per-minute history before the live points; `live` unchanged when CloudWatch cannot
+        be read."""
+        totals = self._cached(("totals", live.api), lambda reader: reader.totals(live.api))
+        if totals is None:
+            return live
+        network, tracker = totals
+        points: tuple[MetricsPoint, ...] = ()
+        if since is None:
+            points = self._cached(("points", live.api), lambda reader: reader.points(live.api))
+            points = points or ()
+        history = Metrics(api=live.api, points=points, network=network, tracker=tracker)
+        return combine(live, history, since)
 
     def state(self, state: ApiState) -> ApiState:
         """`get API`: the request and tracker totals from CloudWatch."""

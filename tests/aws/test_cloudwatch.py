@@ -25,8 +25,15 @@ class Clock:
         return self.t
 
 
+class ManualPublisher(CloudWatchPublisher):
+    """No background thread: each test flushes when it wants, so counts are exact."""
+
+    def start(self) -> None:
+        return None
+
+
 def _publisher(url: str, clock: Clock, model_type: str | None, **kw: object) -> CloudWatchPublisher:
-    return CloudWatchPublisher(
+    return ManualPublisher(
         "cortex-test", "iris-classifier", deployment="iris", model_type=model_type,
         region=REGION, endpoint_url=url, flush_seconds=3600, clock=clock, **kw,  # type: ignore[arg-type]
     )
@@ -67,6 +74,8 @@ def test_classification_published_and_read_back_with_dimensions_and_sums(aws_env
         (("API", "iris-classifier"), ("Class", "virginica"), ("Deployment", "iris")),
     ) in dims
 
+    assert len(_reader(aws_env, clock).points("iris-classifier")) == 1  # minute 2 not over
+    clock.t += 60
     metrics = _reader(aws_env, clock).metrics("iris-classifier", since=NOW - 600)
     assert metrics.network == NetworkStats(
         latency_ms=pytest.approx((7 * 10 + 40 + 1 + 30) / 10), code_2xx=8, code_4xx=1,
@@ -80,7 +89,7 @@ def test_classification_published_and_read_back_with_dimensions_and_sums(aws_env
 
 def test_regression_values_give_min_max_avg_count(aws_env: str) -> None:
     clock = Clock(NOW)
-    publisher = CloudWatchPublisher(
+    publisher = ManualPublisher(
         "cortex-test", "housing", model_type="regression", region=REGION,
         endpoint_url=aws_env, flush_seconds=3600, clock=clock,
     )
@@ -92,6 +101,23 @@ def test_regression_values_give_min_max_avg_count(aws_env: str) -> None:
     stats = tracker.regression_stats
     assert (stats.min, stats.max, stats.sample_count) == (80.0, 300.0, 4)
     assert stats.avg == pytest.approx(182.625)
+
+
+def test_replica_heartbeats_give_the_replica_count_per_minute(aws_env: str) -> None:
+    clock = Clock(NOW)
+    replicas = [_publisher(aws_env, clock, None) for _ in range(3)]
+    for publisher in replicas:
+        publisher._heartbeat()
+        publisher._heartbeat()  # once per minute, however often the thread wakes
+    clock.t += 60
+    for publisher in replicas[:2]:  # one replica is gone in the second minute
+        publisher.observe(200, 1.0)
+        publisher._heartbeat()
+    for publisher in replicas:
+        assert publisher.flush()
+    clock.t += 60
+    points = _reader(aws_env, clock).points("iris-classifier")
+    assert [(p.requested, p.ready, p.code_2xx) for p in points] == [(3, 3, 0), (2, 2, 2)]
 
 
 def test_many_items_go_out_in_batches_of_at_most_1000(aws_env: str) -> None:
@@ -152,26 +178,28 @@ def test_publisher_only_when_namespace_is_set() -> None:
     assert from_environ("a", environ={}) is None
     publisher = from_environ(
         "a", environ={"CORTEX_CLOUDWATCH_NAMESPACE": "ns", "AWS_REGION": "eu-west-1",
-                      "CORTEX_CLOUDWATCH_FLUSH_SECONDS": "0.5"},
+                      "CORTEX_CLOUDWATCH_FLUSH_SECONDS": "0.5",
+                      "CORTEX_CLOUDWATCH_ENDPOINT": f"http://127.0.0.1:{closed_port()}"},
     )
     assert publisher is not None
+    publisher.close(timeout=1)
     assert (publisher.namespace, publisher.flush_seconds) == ("ns", 0.5)
 
 
-def test_combine_fills_replica_counts_from_live_points() -> None:
-    history = Metrics(
-        "a",
-        points=(MetricsPoint(t=100, requested=0, ready=0, request_rate=1.0, latency_ms=2.0),
-                MetricsPoint(t=160, requested=0, ready=0, request_rate=2.0, latency_ms=2.0)),
-        network=NetworkStats(total=180), tracker=None,
-    )
-    live = Metrics(
-        "a", points=(MetricsPoint(t=150, requested=3, ready=2, request_rate=0, latency_ms=None),),
-        network=NetworkStats(total=5), tracker=None,
-    )
-    merged = combine(live, history)
-    assert merged.network.total == 180
-    assert [(p.requested, p.ready) for p in merged.points] == [(0, 0), (3, 2)]
+def test_combine_puts_history_before_live_points_and_keeps_increments_live() -> None:
+    def point(t: float, replicas: int) -> MetricsPoint:
+        return MetricsPoint(t=t, requested=replicas, ready=replicas, request_rate=1.0,
+                            latency_ms=2.0)
+
+    history = Metrics("a", points=(point(60, 2), point(120, 3), point(180, 3)),
+                      network=NetworkStats(total=180), tracker=None)
+    live = Metrics("a", points=(point(150, 4), point(155, 4)), network=NetworkStats(total=5),
+                   tracker=None)
+    first = combine(live, history)
+    assert first.network.total == 180
+    assert [p.t for p in first.points] == [60, 120, 150, 155]
+    later = combine(live, history, since=149)
+    assert [p.t for p in later.points] == [150, 155]
 
 
 def test_history_overlays_cloudwatch_totals_and_falls_back_to_live(aws_env: str) -> None:
@@ -208,5 +236,8 @@ def test_pod_env_only_when_cloudwatch_is_on() -> None:
         {"name": "CORTEX_CLOUDWATCH_NAMESPACE", "value": "cortex"},
         {"name": "AWS_REGION", "value": "eu-west-1"},
     ]
+    closed = f"http://127.0.0.1:{closed_port()}"
+    env += pod_env(AwsSettings(cloudwatch_namespace="cortex", endpoint_url=closed))[1:]
     publisher = from_environ("api", environ={e["name"]: e["value"] for e in env})
     assert publisher is not None and publisher.namespace == "cortex"
+    publisher.close(timeout=1)

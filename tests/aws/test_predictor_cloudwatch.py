@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from cortex_tui.aws.cloudwatch_reader import CloudWatchReader
-from tests.aws.conftest import aws_settings
+from tests.aws.conftest import REGION, aws_settings
 from tests.aws.replica import SAMPLES, Replica, cloudwatch_env, free_port, post, wait_for
 
 
@@ -59,6 +60,11 @@ def test_replica_publishes_requests_latency_and_classes(
     assert network.latency_ms is not None and network.latency_ms > 0
     expected = {label: labels.count(label) for label in set(labels)}
     assert dict(tracker.class_distribution or {}) == expected
+    listed = boto3.client("cloudwatch", region_name=REGION, endpoint_url=aws_env).list_metrics(
+        Namespace="cortex-e2e", MetricName="Replicas")["Metrics"]
+    assert {d["Name"]: d["Value"] for d in listed[0]["Dimensions"]} == {
+        "API": "iris-classifier", "Deployment": "iris"
+    }
 
 
 def test_cloudwatch_down_predictions_succeed_and_loss_is_logged(

@@ -123,6 +123,7 @@ class KubernetesBackend(Backend):
         ctx = RenderContext(namespace=conn.namespace, image=self.environment.image or
                             L.DEFAULT_IMAGE, bundle_uri=bundle_uri, aws=self.environment.aws)
         manifests = render_project(project, ctx, bundle)  # refuses oversized projects: no write
+        self._refuse_foreign_apis(project)
         kube_apply.ensure_namespace(conn, namespace_manifest(conn.namespace))
         changes = [kube_apply.apply_api(conn, api, force) for api in manifests]
         removed = kube_apply.managed_apis(conn, project.deployment_name) - set(project.api_names)
@@ -135,6 +136,17 @@ class KubernetesBackend(Backend):
                 kind: EventKind = "deployed" if change.action == "created" else change.action
                 self._record(change.api, kind, change.message or change.action)
         return DeployResult(tuple(changes))
+
+    def _refuse_foreign_apis(self, project: Project) -> None:
+        """An API of the same name deployed from another project is not ours to replace."""
+        for deployment in objects.list_objects(self.conn, "Deployment", L.MANAGED_SELECTOR):
+            labels = deployment["metadata"].get("labels") or {}
+            owner = labels.get(L.PART_OF)
+            if labels.get(L.NAME) in project.api_names and owner != project.deployment_name:
+                raise BackendError(
+                    f'api "{labels[L.NAME]}" already runs in namespace {self.conn.namespace} '
+                    f'for the deployment "{owner}"; delete it there first, or rename the API'
+                )
 
     # ------------------------------------------------------------------ get
     def _gather(self) -> dict[str, ApiObjects]:

@@ -46,8 +46,17 @@ def is_ready(pod: Obj) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
+def observed(deployment: Obj | None) -> bool:
+    """Has the Deployment controller seen the latest spec? Until then its revision (and so
+    which pods are up to date) describes the previous version."""
+    if deployment is None:
+        return False
+    generation = deployment["metadata"].get("generation") or 0
+    return ((deployment.get("status") or {}).get("observedGeneration") or 0) >= generation
+
+
 def current_pods(objs: ApiObjects) -> list[Obj]:
-    replicaset = current_replicaset(objs)
+    replicaset = current_replicaset(objs) if observed(objs.deployment) else None
     if replicaset is None:
         return []
     hash_ = (replicaset["metadata"].get("labels") or {}).get(HASH_LABEL)

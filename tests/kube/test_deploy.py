@@ -194,3 +194,17 @@ def test_an_unreachable_project_store_fails_before_any_cluster_write(
     with pytest.raises(BackendError, match="cannot upload the project to s3://no-such-bucket"):
         KubernetesBackend(broken).deploy(load_project(iris))
     assert fake.writes == []
+
+
+def test_an_api_of_another_project_is_not_replaced(
+    fake: FakeKube, backend: KubernetesBackend, iris: Path, tmp_path: Path
+) -> None:
+    backend.deploy(load_project(iris))
+    other = copy_example("iris", tmp_path / "elsewhere")
+    config = other / "cortex.yaml"
+    config.write_text("- kind: deployment\n  name: other-team\n" + config.read_text())
+    fake.clear_requests()
+    with pytest.raises(BackendError, match=f'api "{IRIS}" already runs in namespace cortex for '
+                       'the deployment "iris"'):
+        backend.deploy(load_project(other))
+    assert fake.writes == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +20,7 @@ from tests.helpers.fakekube.resources import (
     not_found,
     success_status,
 )
-from tests.helpers.fakekube.selectors import matches_fields, matches_labels
+from tests.helpers.fakekube.watch import watch_stream
 
 if TYPE_CHECKING:
     from tests.helpers.fakekube.fake import FakeKube
@@ -139,7 +138,9 @@ class Api:
                     ) -> Response:
         res = route.res
         if method == "GET" and _truthy(query.get("watch")):
-            return Response(200, content_type="application/json", stream=self._watch(route, query))
+            stream = watch_stream(self.store, route.res, route.namespace, query,
+                                  self.fake.stopping)
+            return Response(200, content_type="application/json", stream=stream)
         if method == "GET":
             items, rv = self.store.list(res, route.namespace, query.get("labelSelector"),
                                         query.get("fieldSelector"))
@@ -232,38 +233,6 @@ class Api:
             updated = self.store.update(route.res, namespace, route.name, obj)
             return json_response(200, self._scale_of(route, updated))
 
-    # ------------------------------------------------------------------ watch
-    def _watch(self, route: Route, query: dict[str, str]) -> Iterator[bytes]:
-        res, namespace = route.res, route.namespace
-        labels, fields = query.get("labelSelector"), query.get("fieldSelector")
-        timeout = float(query.get("timeoutSeconds") or 1800)
-        deadline = time.monotonic() + timeout
-        version = query.get("resourceVersion")
-        if not version or version == "0":
-            items, rv = self.store.list(res, namespace, labels, fields)
-            for item in items:
-                yield _event("ADDED", item)
-        else:
-            rv = int(version)
-        while not self.fake.stopping.is_set():
-            try:
-                changes = self.store.changes_after(rv)
-            except ApiError as exc:
-                yield _event("ERROR", exc.status())
-                return
-            for change in changes:
-                rv = change.rv
-                if change.resource is not res or (namespace and change.namespace != namespace):
-                    continue
-                if matches_labels(change.obj, labels) and matches_fields(change.obj, fields):
-                    yield _event(change.type, change.obj)
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            with self.store.cond:
-                if self.store.resource_version <= rv:
-                    self.store.cond.wait(min(left, 0.5))
-
     # ------------------------------------------------------------------ logs
     def _log(self, namespace: str, name: str, query: dict[str, str]) -> Response:
         pod = self.store.get(POD, namespace, name)
@@ -336,6 +305,3 @@ def _ready(pod: Obj) -> bool:
     conditions = (pod.get("status") or {}).get("conditions") or []
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
-
-def _event(kind: str, obj: Obj) -> bytes:
-    return (json.dumps({"type": kind, "object": obj}) + "\n").encode()

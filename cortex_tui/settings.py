@@ -91,9 +91,17 @@ def _aws(path: Path, name: str, raw: Any) -> AwsSettings | None:
     unknown = set(raw) - _AWS_KEYS
     if unknown:
         raise SettingsError(f"{path}: environments.{name}.aws: unknown key {sorted(unknown)[0]!r}")
+    for key in _AWS_KEYS - {"node_groups"}:
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise SettingsError(f"{path}: environments.{name}.aws.{key}: must be a string")
     groups = raw.get("node_groups") or ()
     if isinstance(groups, str):
         groups = (groups,)
+    if not isinstance(groups, (list, tuple)) or not all(isinstance(g, str) for g in groups):
+        raise SettingsError(
+            f"{path}: environments.{name}.aws.node_groups: must be a list of Auto Scaling "
+            "group names"
+        )
     return AwsSettings(
         region=raw.get("region"),
         node_groups=tuple(str(g) for g in groups),

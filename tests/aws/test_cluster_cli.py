@@ -67,3 +67,19 @@ def test_scale_needs_aws_settings(aws_env: str, capsys: pytest.CaptureFixture[st
 def test_cluster_commands_refuse_the_local_target(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["cluster", "info"]) == 1
     assert 'environment "local" is not a Kubernetes environment' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("aws", "message"),
+    [
+        ({"node_groups": 5}, "environments.prod.aws.node_groups: must be a list of Auto Scaling"),
+        ({"region": ["us-east-1"]}, "environments.prod.aws.region: must be a string"),
+    ],
+)
+def test_wrong_aws_settings_are_named_plainly(
+    aws_env: str, aws: dict[str, object], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_settings(Path(os.environ["CORTEX_TUI_HOME"]), "prod", aws)
+    assert main(["cluster", "info", "-e", "prod"]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

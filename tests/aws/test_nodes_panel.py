@@ -131,3 +131,19 @@ async def test_local_target_explains_that_nodes_need_kubernetes(aws_env: str) ->
         screen = await open_nodes(pilot)
         status = str(screen.query_one("#cluster-status", Static).render())
         assert 'environment "local" is not a Kubernetes environment' in status
+
+
+async def test_readonly_offers_no_bounds_dialog() -> None:
+    from tests.helpers.fake_cluster import FixedCluster
+
+    backend = FakeBackend()
+    app = CortexApp(backend, config_path=EXAMPLES / "iris" / "cortex.yaml", env="prod",
+                    clock=backend.clock, refresh_interval=None, readonly=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.push_screen(NodesScreen(service_factory=lambda env: FixedCluster()))
+        await settle(pilot)
+        assert rows(pilot.app.screen, "#groups")[0][0] == "eks-cpu-workers"
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, NodesScreen)

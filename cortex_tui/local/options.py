@@ -30,6 +30,7 @@ class OperatorOptions:
     restart_backoff: float = 1.0  # first restart delay; doubles per failure (s)
     restart_backoff_max: float = 60.0
     failures_before_error: int = 3  # consecutive failures before the API shows `error`
+    stable_after: float = 10.0  # a replica ready this long clears the failure count (s)
     drain_timeout: float = 30.0  # SIGTERM → SIGKILL for a replica being stopped (s)
     tick: float = 0.2  # supervisor loop period (s)
 
@@ -43,11 +44,5 @@ class OperatorOptions:
             restart_backoff_max=_float("RESTART_BACKOFF_MAX", cls.restart_backoff_max),
             failures_before_error=int(_float("FAILURES_BEFORE_ERROR", cls.failures_before_error)),
             drain_timeout=_float("DRAIN_TIMEOUT", cls.drain_timeout),
+            stable_after=_float("STABLE_AFTER", cls.stable_after),
         )
-
-    def to_env(self) -> dict[str, str]:
-        return {
-            ENV_PREFIX + "SYNC_PERIOD": str(self.sync_period),
-            ENV_PREFIX + "SCALE_DOWN_WINDOW": str(self.scale_down_window),
-            ENV_PREFIX + "SCRAPE_PERIOD": str(self.scrape_period),
-        }

@@ -68,6 +68,7 @@ class Replica:
     state: str = "starting"  # starting | ready | stopping
     started_at: float = field(default_factory=time.time)
     stop_sent_at: float | None = None
+    ready_at: float | None = None
     killed_by_us: bool = False
     out_of_memory: str = ""  # set when the operator killed it for using more than `mem`
     popen: subprocess.Popen[bytes] | None = None

@@ -321,13 +321,22 @@ class Supervisor(Monitoring):
     def _mark_ready(self, record: ApiRecord, rt: Runtime, ready: set[str]) -> None:
         for replica in rt.replicas:
             if replica.state == "starting" and replica.name in ready:
-                replica.state = "ready"
+                replica.state, replica.ready_at = "ready", time.time()
                 replica.utilization_since_sample()
-                if replica.version == record.version:
-                    rt.failures, rt.failure_message = 0, ""
                 self.history.event(record.name, "ready", f"replica {replica.name} ready")
 
+    def _forgive(self, record: ApiRecord, rt: Runtime) -> None:
+        """Failures are forgotten once a replica of the version has stayed ready a while
+        (as Kubernetes resets its crash-loop back-off): a replica crashing right after it
+        became ready still ends in `error`."""
+        if not rt.failures:
+            return
+        stable = time.time() - self.options.stable_after
+        if any(r.ready_at and r.ready_at <= stable for r in rt.current(record.version)):
+            rt.failures, rt.failure_message, rt.next_start_at = 0, "", 0.0
+
     def _reconcile(self, record: ApiRecord, rt: Runtime) -> None:
+        self._forgive(record, rt)
         current = rt.current(record.version)
         want = record.requested
         rt.pending, rt.pending_reason = 0, ""

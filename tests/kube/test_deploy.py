@@ -84,11 +84,14 @@ def test_editing_one_api_leaves_the_others_untouched(fake: FakeKube, backend: Ku
     twin = dict(copy.deepcopy(entries[0]), name="iris-twin")
     config.write_text(yaml.safe_dump([*entries, twin], sort_keys=False))
     backend.deploy(load_project(iris))
+    fake.clear_requests()
     result = backend.deploy(edit_config(iris, "max_replicas: 4", "max_replicas: 6"))
     assert [(c.api, c.action, c.message) for c in result.changes] == [
         (IRIS, "updated", "compute.max_replicas changed"),
         ("iris-twin", "unchanged", ""),
     ]
+    assert [(m, p.split("/")[-1]) for m, p, _ in fake.writes] == [("PUT", IRIS)]
+    assert "/horizontalpodautoscalers/" in fake.writes[0][1]  # bounds only touch the HPA
 
 
 def test_force_restarts_an_unchanged_api(fake: FakeKube, backend: KubernetesBackend,

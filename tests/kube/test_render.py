@@ -158,3 +158,19 @@ def test_render_with_a_project_store_writes_the_bundle_to_upload(
     assert rendered.bundle_uri and rendered.bundle_uri.startswith("s3://bucket/cortex/iris/")
     fetch = deployment["spec"]["template"]["spec"]["initContainers"][0]
     assert rendered.bundle_uri in fetch["command"]
+
+
+@pytest.mark.parametrize("example", ["iris", "housing"])
+def test_the_shipped_config_loads_as_the_same_api(example: str) -> None:
+    from cortex_tui.config import validate_text
+    from cortex_tui.kube.render import SCALING_KEYS, api_config_yaml
+
+    project = load_project(EXAMPLES / example)
+    (spec,) = project.apis
+    shipped, problems = validate_text(api_config_yaml(project, spec), project.root)
+    assert problems == [] and shipped is not None
+    assert shipped.deployment_name == project.deployment_name
+    mine, theirs = spec.to_dict(), shipped.apis[0].to_dict()
+    for key in SCALING_KEYS:  # the HPA holds these
+        mine["compute"].pop(key), theirs["compute"].pop(key)
+    assert mine == theirs

@@ -5,6 +5,7 @@ through the (fake) API server's service proxy and publishes to CloudWatch (moto)
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -46,11 +47,12 @@ def pod_env(fake: FakeKube) -> dict[str, str]:
 
 
 def test_history_published_by_replicas_outlives_them(
-    fake: FakeKube, aws_env: str, tmp_path: Path
+    fake: FakeKube, aws_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "iris"
     shutil.copytree(IRIS, root)
     assert main(["deploy", "-p", str(root), "-e", "prod"]) == 0
+    capsys.readouterr()
     env = pod_env(fake)
     assert env["CORTEX_CLOUDWATCH_NAMESPACE"] == NAMESPACE
     assert (env["AWS_REGION"], env["CORTEX_CLOUDWATCH_ENDPOINT"]) == (REGION, aws_env)
@@ -72,6 +74,11 @@ def test_history_published_by_replicas_outlives_them(
         backend.close()
     finally:
         replica.stop()  # the replica is gone: live /stats answer nothing now
+
+    assert main(["get", API, "-e", "prod", "-o", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    shown = shown[0] if isinstance(shown, list) else shown
+    assert (shown["network_stats"]["total"], shown["network_stats"]["code_2xx"]) == (4, 4)
 
     fresh = get_backend("prod")
     try:

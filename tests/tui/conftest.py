@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.command import CommandList, CommandPalette
 
 from cortex_tui.tui.app import CortexApp
 from tests.helpers.fake_backend import FakeBackend
 from tests.tui.scenes import SIZE, settle
 
-__all__ = ["SIZE", "settle"]
+__all__ = ["SIZE", "palette", "settle"]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -50,3 +51,18 @@ def make_app(fake: FakeBackend, iris: Path) -> Callable[..., CortexApp]:
         return CortexApp(fake, **kwargs)
 
     return make
+
+
+async def palette(pilot, query: str) -> None:
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, CommandPalette)
+    await pilot.press(*query)
+    commands = pilot.app.screen.query_one(CommandList)
+    for _ in range(100):  # the palette searches asynchronously
+        option = commands.highlighted_option
+        if option is not None and query.lower() in str(option.prompt).lower():
+            break
+        await pilot.pause(0.02)
+    await pilot.press("enter")
+    await settle(pilot)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandPalette
 
 from cortex_tui.tui.screens.apis import ApisScreen
 from cortex_tui.tui.screens.confirm import ConfirmScreen
@@ -15,7 +15,7 @@ from cortex_tui.tui.widgets.api_table import ApiTable
 from cortex_tui.tui.widgets.header import TargetHeader
 from cortex_tui.tui.widgets.yaml_editor import YamlEditor
 from tests.helpers.fake_backend import FakeBackend
-from tests.tui.conftest import SIZE, settle
+from tests.tui.conftest import SIZE, palette, settle
 
 
 def footer_keys(app) -> set[str]:
@@ -24,21 +24,6 @@ def footer_keys(app) -> set[str]:
         for active in app.screen.active_bindings.values()
         if active.enabled and active.binding.show
     }
-
-
-async def palette(pilot, query: str) -> None:
-    await pilot.press("ctrl+p")
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, CommandPalette)
-    await pilot.press(*query)
-    commands = pilot.app.screen.query_one(CommandList)
-    for _ in range(100):  # the palette searches asynchronously
-        option = commands.highlighted_option
-        if option is not None and query.lower() in str(option.prompt).lower():
-            break
-        await pilot.pause(0.02)
-    await pilot.press("enter")
-    await settle(pilot)
 
 
 async def test_ctrl_d_asks_and_cancel_is_the_default(make_app, fake) -> None:

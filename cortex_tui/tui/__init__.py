@@ -7,13 +7,16 @@ from cortex_tui.backends import get_backend
 
 def run_tui(path: str = ".", env: str = "local", readonly: bool = False) -> int:
     from cortex_tui.tui.app import CortexApp, config_path_for
-    from cortex_tui.tui.keymap import KeymapError, load_keymap
+    from cortex_tui.tui.keymap import KeymapError, keymap_file, load_keymap, unknown_ids
 
     warning = None
     try:
         keymap = load_keymap()
     except KeymapError as exc:
         keymap, warning = {}, f"{exc} (default keys in use)"
+    unknown = unknown_ids(keymap) if keymap else []
+    if unknown:
+        warning = f"{keymap_file()}: unknown binding id {', '.join(unknown)} (see ? for ids)"
     backend = get_backend(env)
     app = CortexApp(
         backend,

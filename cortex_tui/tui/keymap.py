@@ -42,3 +42,35 @@ def load_keymap(path: Path | None = None) -> dict[str, str]:
             raise KeymapError(f"{path}: {binding_id}: keys must be a non-empty string")
         keymap[str(binding_id)] = keys.replace(" ", "")
     return keymap
+
+
+def known_binding_ids() -> set[str]:
+    """Every binding id the TUI declares (its screens and widgets are imported to find them)."""
+    import importlib
+    import pkgutil
+
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    import cortex_tui.tui.app  # noqa: F401 - declares the app-wide bindings
+    import cortex_tui.tui.screens
+    import cortex_tui.tui.widgets
+
+    for package in (cortex_tui.tui.screens, cortex_tui.tui.widgets):
+        for module in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+            importlib.import_module(module.name)
+    ids: set[str] = set()
+    pending: list[type] = [DOMNode]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("cortex_tui."):
+            for binding in cls.__dict__.get("BINDINGS", []):
+                if isinstance(binding, Binding) and binding.id:
+                    ids.add(binding.id)
+    return ids
+
+
+def unknown_ids(keymap: dict[str, str]) -> list[str]:
+    known = known_binding_ids()
+    return sorted(binding_id for binding_id in keymap if binding_id not in known)

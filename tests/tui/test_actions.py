@@ -194,3 +194,12 @@ def test_targets_offered_are_local_named_environments_and_kube_contexts(
     assert target_names() == ["local", "prod", "kind-dev"]
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
     assert target_names() == ["local", "prod"]
+
+
+def test_unknown_keymap_ids_are_named() -> None:
+    from cortex_tui.tui.keymap import known_binding_ids, unknown_ids
+
+    known = known_binding_ids()
+    assert {"app.quit", "apis.scale", "editor.save", "scale.apply", "logs.wrap",
+            "predict.send", "detail.metrics", "page.editor"} - known == set()
+    assert unknown_ids({"apis.scale": "x", "apis.scael": "y"}) == ["apis.scael"]

@@ -52,7 +52,7 @@ def known_binding_ids() -> set[str]:
     from textual.binding import Binding
     from textual.dom import DOMNode
 
-    import cortex_tui.tui.app  # noqa: F401 - declares the app-wide bindings
+    import cortex_tui.tui.app  # declares the app-wide bindings
     import cortex_tui.tui.screens
     import cortex_tui.tui.widgets
 

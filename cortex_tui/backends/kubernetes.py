@@ -10,6 +10,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -55,6 +56,7 @@ from cortex_tui.kube.status import (
 from cortex_tui.settings import Environment
 
 SCRAPE_TIMEOUT = 5.0
+SCRAPE_WORKERS = 8
 # Kubernetes event reasons, as the event kinds the TUI shows.
 EVENT_KINDS: dict[str, EventKind] = {
     "ScalingReplicaSet": "scaled", "SuccessfulRescale": "scaled",
@@ -183,20 +185,17 @@ class KubernetesBackend(Backend):
         if api is not None and api not in found:
             raise ApiNotFound(api)
         names = [api] if api is not None else sorted(found)
-        states = []
-        for name in names:
-            state = api_state(found[name], proxy.endpoint_url(self.conn, name))
-            if api is not None and state.status is not Status.STOPPING:
-                stats = self._scrape(found[name])
-                model_type = (api_config(found[name].deployment or {}).get("tracker") or {}).get(
-                    "model_type")
-                state = replace(state, network=merge_network(list(stats.values())),
-                                tracker=merge_tracker(list(stats.values()), model_type))
-                if self._cloudwatch is not None:  # totals that survive pods
-                    state = self._cloudwatch.state(state)
+        states = {n: api_state(found[n], proxy.endpoint_url(self.conn, n)) for n in names}
+        serving = [found[n] for n, s in states.items() if s.status is not Status.STOPPING]
+        for name, stats in self._scrape(serving).items():
+            model_type = (api_config(found[name].deployment or {}).get("tracker") or {}).get(
+                "model_type")
+            values = list(stats.values())
+            states[name] = replace(states[name], network=merge_network(values),
+                                   tracker=merge_tracker(values, model_type))
+        for state in states.values():
             self._note_status(state)
-            states.append(state)
-        return states
+        return [states[n] for n in names]
 
     def _note_status(self, state: ApiState) -> None:
         with self._lock:
@@ -283,26 +282,33 @@ class KubernetesBackend(Backend):
         return self.get(api)[0]
 
     # ------------------------------------------------------------------ metrics
-    def _scrape(self, objs: ApiObjects) -> dict[str, dict[str, Any]]:
-        stats: dict[str, dict[str, Any]] = {}
-        for pod in objs.pods:
-            name = pod["metadata"]["name"]
-            if not is_ready(pod) or pod["metadata"].get("deletionTimestamp"):
-                continue
-            try:
-                reply = proxy.request(self.conn, "GET", proxy.pod_path(self.conn.namespace, name,
-                                      "/stats"), timeout=SCRAPE_TIMEOUT)
-            except BackendError:
-                continue
-            if reply.status == 200 and isinstance(reply.body, dict):
-                stats[name] = reply.body
-        return stats
+    def _scrape_pod(self, pod: str) -> dict[str, Any] | None:
+        path = proxy.pod_path(self.conn.namespace, pod, "/stats")
+        try:
+            reply = proxy.request(self.conn, "GET", path, timeout=SCRAPE_TIMEOUT)
+        except BackendError:
+            return None
+        return reply.body if reply.status == 200 and isinstance(reply.body, dict) else None
+
+    def _scrape(self, apis: list[ApiObjects]) -> dict[str, dict[str, dict[str, Any]]]:
+        """`/stats` of every ready pod of these APIs, in parallel: {api: {pod: stats}}."""
+        targets = [(objs.name, pod["metadata"]["name"]) for objs in apis for pod in objs.pods
+                   if is_ready(pod) and not pod["metadata"].get("deletionTimestamp")]
+        result: dict[str, dict[str, dict[str, Any]]] = {objs.name: {} for objs in apis}
+        if not targets:
+            return result
+        with ThreadPoolExecutor(max_workers=min(SCRAPE_WORKERS, len(targets))) as pool:
+            answers = pool.map(lambda target: self._scrape_pod(target[1]), targets)
+            for (api, pod), stats in zip(targets, answers, strict=True):
+                if stats is not None:
+                    result[api][pod] = stats
+        return result
 
     def metrics(self, api: str, since: float | None = None) -> Metrics:
         objs = self._gather().get(api)
         if objs is None or objs.deployment is None:
             raise ApiNotFound(api)
-        stats = self._scrape(objs)
+        stats = self._scrape([objs])[api]
         ready = sum(1 for p in current_pods(objs) if is_ready(p))
         self._series.observe(api, time.time(), stats, objs.deployment["spec"].get("replicas", 0),
                              ready, hpa_cpu(objs.hpa))

@@ -102,7 +102,10 @@ class KubernetesBackend(Backend):
 
     # ------------------------------------------------------------------ target
     def target_info(self) -> TargetInfo:
-        nodes = call("list nodes", self.conn.core.list_node).items or []
+        try:
+            nodes = call("list nodes", self.conn.core.list_node).items or []
+        except objects.Forbidden:
+            nodes = []  # a namespaced user may not list nodes: show the namespace anyway
         cpu, memory, gpu = 0.0, 0, 0
         for node in nodes:
             allocatable = (node.status.allocatable if node.status else None) or {}

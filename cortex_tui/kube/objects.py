@@ -44,6 +44,10 @@ KINDS: dict[str, Kind] = {
 DELETE_ORDER = ("HorizontalPodAutoscaler", "Deployment", "Service", "Ingress", "ConfigMap")
 
 
+class Forbidden(BackendError):
+    """The cluster refused our credentials for this call (401 / 403)."""
+
+
 def status_reason(exc: ApiException) -> str:
     try:
         return str(json.loads(exc.body or "{}").get("message") or exc.reason)
@@ -58,7 +62,7 @@ def call(what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     except ApiException as exc:
         if exc.status in (401, 403):
             reason = status_reason(exc)
-            raise BackendError(f"{what}: not allowed by the cluster: {reason}") from None
+            raise Forbidden(f"{what}: not allowed by the cluster: {reason}") from None
         raise
     except (HTTPError, OSError) as exc:
         raise TargetUnavailable(f"{what}: cannot reach the cluster: {exc}") from None

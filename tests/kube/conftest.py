@@ -8,6 +8,7 @@ namespace is created and deleted).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -126,7 +127,8 @@ def _real_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[C
     try:
         yield Cluster(backend, None, [])
     finally:
-        backend.conn.core.delete_namespace(namespace)
+        with contextlib.suppress(Exception):  # the answer's shape varies with the version
+            backend.conn.core.delete_namespace(namespace)
         backend.close()
 
 

@@ -161,3 +161,11 @@ def test_target_info_counts_nodes_and_allocatable_resources(
     assert (info.kind, info.name, info.namespace, info.nodes) == ("kubernetes", "fake",
                                                                   "cortex", 2)
     assert (info.cpu, info.memory, info.gpu) == (12.0, 48 * 2**30, 2)
+
+
+def test_target_info_without_the_right_to_list_nodes(
+    fake: FakeKube, backend: KubernetesBackend
+) -> None:
+    fake.forbidden.add("nodes")
+    info = backend.target_info()
+    assert (info.namespace, info.nodes, info.cpu) == ("cortex", 0, 0.0)

@@ -102,6 +102,13 @@ class Api:
     def handle(self, method: str, route: Route, query: dict[str, str], body: bytes,
                headers: dict[str, str]) -> Response:
         res = route.res
+        if res.plural in self.fake.forbidden:
+            verb = {"GET": "get" if route.name else "list", "POST": "create", "PUT": "update",
+                    "PATCH": "patch", "DELETE": "delete"}[method]
+            scope = f'in the namespace "{route.namespace}"' if route.namespace else (
+                "at the cluster scope")
+            raise ApiError(403, "Forbidden", f'{res.plural} is forbidden: User "fake" cannot '
+                           f'{verb} resource "{res.plural}" in API group "{res.group}" {scope}')
         if res.namespaced and route.namespace is None and route.name is not None:
             raise not_found(res, route.name)
         namespace = route.namespace or ""

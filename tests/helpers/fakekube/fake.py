@@ -45,6 +45,7 @@ class FakeKube:
         self.api = Api(self)
         self.cpu_utilization: dict[tuple[str, str], int] = {}
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status) from clients
+        self.forbidden: set[str] = set()  # resource plurals the client may not touch (403)
         self.stopping = threading.Event()
         self._behaviours: list[tuple[dict[str, str], Behaviour]] = []
         self._routes: list[tuple[dict[str, str], int]] = []

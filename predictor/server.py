@@ -33,6 +33,7 @@ from predictor.tracker import Tracker
 BACKLOG = 1024
 DRAIN_POLL_S = 0.02
 IDLE_CLOSE_S = 0.25  # during a drain, close connections idle for this long
+LISTENER_HANDOFF_S = 0.05
 
 
 class Fatal(Exception):
@@ -88,6 +89,8 @@ class ReplicaServer:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="predict")
         self.serving: AsyncioServer | None = None
         self.serving_app: Sanic | None = None
+        # A second descriptor of the serving listener, so that we, not the loop, decide the
+        # instant it closes (see _close_listener).
         self.serving_sock: socket.socket | None = None
         self.admin: AsyncioServer | None = None
         self.stop = asyncio.Event()
@@ -106,14 +109,16 @@ class ReplicaServer:
             log.info("admin listening on %s (/healthz /stats /metrics)", _address(sock))
         self.serving_app = app
         if not self.opts.reuse_port:
-            sock = self.serving_sock = bind(self.opts.host, self.opts.port, reuse_port=False)
+            sock = bind(self.opts.host, self.opts.port, reuse_port=False)
+            self.serving_sock = sock.dup()
             self.serving = await start(app, sock, self.opts.replica)
             log.info("listening on %s (starting: /healthz answers 503 until init is done)",
                      _address(sock))
         if not await self._load():
             return 0  # stopped during init: nothing was served yet
         if self.opts.reuse_port:
-            sock = self.serving_sock = bind(self.opts.host, self.opts.port, reuse_port=True)
+            sock = bind(self.opts.host, self.opts.port, reuse_port=True)
+            self.serving_sock = sock.dup()
             self.serving = await start(app, sock, self.opts.replica)
         self.replica.ready = True
         log.info("ready: api %s serving %s (POST /predict, POST /%s)",
@@ -169,8 +174,7 @@ class ReplicaServer:
         """Stop accepting, let requests in flight finish (bounded), close everything."""
         self.replica.draining = True
         if self.serving is not None:
-            self._take_pending_connections()
-            self.serving.server.close()
+            await self._close_listener()
         deadline = time.monotonic() + self.opts.grace_seconds
         while time.monotonic() < deadline and self._busy():
             await asyncio.sleep(DRAIN_POLL_S)
@@ -189,13 +193,17 @@ class ReplicaServer:
         self.pool.shutdown(wait=False, cancel_futures=True)
         log.info("stopped")
 
-    def _take_pending_connections(self) -> None:
-        """Accept what already waits in the listen queue, just before closing the listener.
+    async def _close_listener(self) -> None:
+        """Stop accepting without resetting connections already queued on the listener.
 
-        Closing a listener resets the connections queued on it (with SO_REUSEPORT they are
-        not handed to a sibling replica): take them and serve them during the drain instead.
+        Closing a listener resets the connections waiting in its queue (with SO_REUSEPORT they
+        are not handed to a sibling replica unless net.ipv4.tcp_migrate_req=1). So: the loop
+        stops watching it and drops its descriptor, while ours keeps the queue alive; then, in
+        one synchronous step, we accept what waits, hand it to Sanic and close the listener.
         """
         assert self.serving is not None and self.serving_sock is not None
+        self.serving.server.close()
+        await asyncio.sleep(LISTENER_HANDOFF_S)  # the loop closes its descriptor meanwhile
         loop = asyncio.get_running_loop()
         factory = partial(HttpProtocol, loop=loop, app=self.serving_app,
                           connections=self.serving.connections)
@@ -210,6 +218,7 @@ class ReplicaServer:
             self._adopting.add(task)
             task.add_done_callback(self._adopting.discard)
             taken += 1
+        self.serving_sock.close()
         if taken:
             log.info("took %d queued connections before closing the port", taken)
 

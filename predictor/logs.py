@@ -26,7 +26,7 @@ class _LineFormatter(logging.Formatter):
         return f"{stamp}.{int(record.msecs):03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
+        message = record.getMessage().rstrip()
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
             message += (f": {type(exc).__name__}: {exc}; traceback: "
@@ -41,7 +41,8 @@ def setup_logging(replica: str) -> None:
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(_LineFormatter(replica))
-    for name in (LOGGER_NAME, "sanic.error", "sanic.root", "sanic.server"):
+    logging.captureWarnings(True)  # Python warnings too, as one line each
+    for name in (LOGGER_NAME, "sanic.error", "sanic.root", "sanic.server", "py.warnings"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(logging.INFO if name == LOGGER_NAME else logging.WARNING)

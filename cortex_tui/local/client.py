@@ -61,11 +61,30 @@ class OperatorClient:
             return address[1], address[2]
         self.state.ensure()
         with open(self.state.start_lock, "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            address = self._address()  # another client may have started it meanwhile
-            if address is not None and self._answers(address[1], address[2]):
-                return address[1], address[2]
-            return self._start()
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one starting client at a time
+            deadline = time.monotonic() + START_TIMEOUT
+            if not self._lock_free():  # an operator runs (starting, or busy): wait for it
+                return self._wait_for_address(deadline, None)
+            self.state.address.unlink(missing_ok=True)  # stale: its process is gone
+            with open(self.state.operator_log, "ab") as log:
+                proc = subprocess.Popen(
+                    [sys.executable, "-P", "-m", "cortex_tui.local.daemon"],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    cwd=self.state.root, start_new_session=True,
+                    env=dict(os.environ, **{OWNER_ENV: str(self.state.root)}),
+                )
+            return self._wait_for_address(deadline, proc)
+
+    def _lock_free(self) -> bool:
+        """True when no operator holds the state directory's lock (the kernel drops it when
+        the operator dies, so stale pid / port files never count)."""
+        with open(self.state.lock, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return True
 
     def _answers(self, port: int, token: str) -> bool:
         try:
@@ -74,25 +93,19 @@ class OperatorClient:
             return False
         return True
 
-    def _start(self) -> tuple[int, str]:
-        self.state.address.unlink(missing_ok=True)
-        with open(self.state.operator_log, "ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-P", "-m", "cortex_tui.local.daemon"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=self.state.root, start_new_session=True,
-                env=dict(os.environ, **{OWNER_ENV: str(self.state.root)}),
-            )
-        deadline = time.monotonic() + START_TIMEOUT
+    def _wait_for_address(
+        self, deadline: float, proc: subprocess.Popen[bytes] | None
+    ) -> tuple[int, str]:
         while time.monotonic() < deadline:
             address = self._address()
             if address is not None and self._answers(address[1], address[2]):
                 return address[1], address[2]
-            if proc.poll() is not None and address is None:
-                break
+            if proc is not None and proc.poll() is not None and self._lock_free():
+                break  # it died before answering
             time.sleep(0.05)
         raise TargetUnavailable(
-            f"the local operator did not start; see {self.state.operator_log}"
+            f"the local operator did not start or does not answer; see "
+            f"{self.state.operator_log} (`cortex-tui local stop` stops a stuck one)"
         )
 
     # ---- calls -------------------------------------------------------------------------

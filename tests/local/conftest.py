@@ -112,8 +112,15 @@ class Local:
         return wait_for(check, timeout, f"{api} {status} {counts}")
 
     def replica_pids(self, api: str) -> set[int]:
-        return {p.pid for p in processes_of(self.home)
-                if "predictor" in " ".join(p.cmdline()) and api in p.cmdline()}
+        pids = set()
+        for proc in processes_of(self.home):
+            try:
+                cmdline = proc.cmdline()
+            except psutil.Error:  # exited (or a zombie) since the scan
+                continue
+            if "predictor" in cmdline and api in cmdline:
+                pids.add(proc.pid)
+        return pids
 
     def operator_pid(self) -> int | None:
         return self.backend.client.running_pid()

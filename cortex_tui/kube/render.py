@@ -88,10 +88,14 @@ def canonical_hash(value: Any) -> str:
 
 
 def stamp(manifest: dict[str, Any]) -> dict[str, Any]:
-    """Add the config-hash annotation: the hash of everything else in the desired object."""
+    """Add the config-hash annotation: the hash of everything else in the desired object
+    (but a Deployment's replicas: init_replicas only counts at creation, the HPA owns it)."""
     annotations = manifest["metadata"].setdefault("annotations", {})
     annotations.pop(L.CONFIG_HASH, None)
-    annotations[L.CONFIG_HASH] = canonical_hash(manifest)
+    hashed = copy.deepcopy(manifest)
+    if manifest["kind"] == "Deployment":
+        hashed["spec"].pop("replicas", None)
+    annotations[L.CONFIG_HASH] = canonical_hash(hashed)
     return manifest
 
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from moto.server import ThreadedMotoServer
 
-from cortex_tui.backends.base import BackendError, Status, TargetUnavailable
+from cortex_tui.backends.base import BackendError, ScaleRequest, Status, TargetUnavailable
 from cortex_tui.backends.kubernetes import KubernetesBackend
 from cortex_tui.config import load_project
 from cortex_tui.kube import objects
@@ -210,4 +210,16 @@ def test_an_api_of_another_project_is_not_replaced(
     with pytest.raises(BackendError, match=f'api "{IRIS}" already runs in namespace cortex for '
                        'the deployment "iris"'):
         backend.deploy(load_project(other))
+    assert fake.writes == []
+
+
+def test_deploying_the_bounds_scale_wrote_back_makes_no_write(
+    fake: FakeKube, backend: KubernetesBackend, iris: Path
+) -> None:
+    backend.deploy(load_project(iris))
+    backend.scale(IRIS, ScaleRequest(min_replicas=2, max_replicas=3))
+    edit_config(iris, "min_replicas: 1", "min_replicas: 2")  # what the TUI writes back
+    project = edit_config(iris, "max_replicas: 4", "max_replicas: 3")
+    fake.clear_requests()
+    assert [c.action for c in backend.deploy(project).changes] == ["unchanged"]
     assert fake.writes == []

@@ -147,3 +147,15 @@ def test_logs_follow_and_debug_predict_and_watch(local: Local, iris: Path) -> No
         for proc in (follow, watch):
             proc.send_signal(signal.SIGINT)
             assert proc.wait(10) == 0
+
+
+def test_local_stop_after_an_operator_crash_leaves_nothing(local: Local, iris: Path) -> None:
+    local.backend.deploy(load_project(iris))
+    local.wait_status(API, "live", available=1)
+    operator = local.operator_pid()
+    assert operator is not None and local.replica_pids(API)
+    os.kill(operator, signal.SIGKILL)
+    wait_for(lambda: local.operator_pid() is None, 10, "operator gone")
+    out = local.cli("local", "stop")
+    assert out.returncode == 0 and "was not running" in out.stdout
+    assert processes_of(local.home) == []  # the orphaned replicas were stopped too

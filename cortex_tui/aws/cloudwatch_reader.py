@@ -253,12 +253,21 @@ def combine(live: Metrics, history: Metrics, since: float | None = None) -> Metr
     if since is None:
         first = min((p.t for p in live.points), default=float("inf"))
         points = [p for p in history.points if p.t < first] + points
-    return Metrics(
-        api=live.api,
-        points=tuple(points),
-        network=history.network,
-        tracker=history.tracker or live.tracker,
-    )
+    network, tracker = best_totals((live.network, live.tracker),
+                                   (history.network, history.tracker))
+    return Metrics(api=live.api, points=tuple(points), network=network, tracker=tracker)
+
+
+Totals = tuple[NetworkStats, TrackerStats | None]
+
+
+def best_totals(live: Totals, history: Totals) -> Totals:
+    """CloudWatch's totals unless they count fewer requests than the live replicas report:
+    data still buffered in replicas, or metrics CloudWatch has not listed yet (ListMetrics can
+    lag minutes behind a new API), must not make the totals go down."""
+    if history[0].total >= live[0].total:
+        return history[0], history[1] or live[1]
+    return live
 
 
 def read_metrics(aws: AwsSettings, api: str, since: float | None = None) -> Metrics:

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from cortex_tui.aws.clients import AwsError
-from cortex_tui.aws.cloudwatch_reader import CloudWatchReader, combine
+from cortex_tui.aws.cloudwatch_reader import CloudWatchReader, best_totals, combine
 from cortex_tui.backends.base import ApiState, Metrics, MetricsPoint
 from cortex_tui.settings import AwsSettings
 
@@ -67,8 +67,8 @@ class CloudWatchHistory:
         totals = self._cached(("totals", state.name), lambda reader: reader.totals(state.name))
         if totals is None:
             return state
-        network, tracker = totals
-        return replace(state, network=network, tracker=tracker or state.tracker)
+        network, tracker = best_totals((state.network, state.tracker), totals)
+        return replace(state, network=network, tracker=tracker)
 
     def _cached(self, key: tuple[Any, ...], read: Callable[[CloudWatchReader], Any]) -> Any:
         now = self._clock()

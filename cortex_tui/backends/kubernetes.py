@@ -196,6 +196,8 @@ class KubernetesBackend(Backend):
             values = list(stats.values())
             states[name] = replace(states[name], network=merge_network(values),
                                    tracker=merge_tracker(values, model_type))
+        if api is not None and self._cloudwatch is not None:  # `get API`: totals outlive pods
+            states[api] = self._cloudwatch.state(states[api])
         for state in states.values():
             self._note_status(state)
         return [states[n] for n in names]

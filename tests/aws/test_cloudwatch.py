@@ -200,6 +200,8 @@ def test_combine_puts_history_before_live_points_and_keeps_increments_live() -> 
     assert [p.t for p in first.points] == [60, 120, 150, 155]
     later = combine(live, history, since=149)
     assert [p.t for p in later.points] == [150, 155]
+    lagging = Metrics("a", points=(), network=NetworkStats(total=2), tracker=None)
+    assert combine(live, lagging).network.total == 5  # CloudWatch behind: totals never drop
 
 
 def test_history_overlays_cloudwatch_totals_and_falls_back_to_live(aws_env: str) -> None:

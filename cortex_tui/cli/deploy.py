@@ -47,5 +47,6 @@ def run(args: argparse.Namespace) -> int:
     for change in result.changes:
         print(describe(change))
     if any(c.action in ("created", "updated") for c in result.changes):
-        print("run `cortex-tui get` to follow the rollout")
+        env = "" if args.env in (None, "local") else f" -e {args.env}"
+        print(f"run `cortex-tui get{env} --watch` to follow the rollout")
     return 0

@@ -122,19 +122,25 @@ class Runner:
                  1e6 * self._inline_avg)
 
     async def _call_pooled(self, sample: Any) -> Any:
+        job = self.pool.submit(_timed, self.predict, sample, self.metadata)
         self._pool_busy += 1
         try:
-            result, took = await asyncio.get_running_loop().run_in_executor(
-                self.pool, _timed, self.predict, sample, self.metadata
-            )
+            result, took = await asyncio.wrap_future(job)
         finally:
-            self._pool_busy -= 1
-            if self._pool_busy == 0 and self._drained is not None:
-                self._drained.set_result(None)
-                self._drained = None
+            if job.done():
+                self._pool_done()
+            else:  # we were cancelled (client gone) while the call runs: it still counts
+                loop = asyncio.get_running_loop()
+                job.add_done_callback(lambda _: loop.call_soon_threadsafe(self._pool_done))
         if self._inline_allowed and not self.inline:
             self._count_toward_inline(took)
         return result
+
+    def _pool_done(self) -> None:
+        self._pool_busy -= 1
+        if self._pool_busy == 0 and self._drained is not None:
+            self._drained.set_result(None)
+            self._drained = None
 
     def _count_toward_inline(self, took: float) -> None:
         if took >= FAST_S:

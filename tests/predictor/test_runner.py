@@ -117,3 +117,18 @@ async def test_async_predict_runs_at_most_threads_at_once(pool: Any) -> None:
     assert runner.mode == "async"
     assert await asyncio.gather(*(runner.run(i) for i in range(9))) == list(range(9))
     assert state["highest"] == 3
+
+
+async def test_a_cancelled_request_keeps_its_running_call_counted(pool: Any) -> None:
+    model = Model(delay=0.1)
+    runner = Runner(model, {}, is_async=False, threads=1, queue_size=8, pool=pool)
+    gone = asyncio.ensure_future(runner.run("client went away"))
+    await asyncio.sleep(0.02)  # running in the thread now
+    gone.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    runner.inline = True  # even if the model had just proved fast...
+    model.delay = 0.0
+    assert not runner.inline_now  # ...nothing runs inline while that call is still running
+    assert await runner.run("next") == "next"
+    assert model.highest == 1

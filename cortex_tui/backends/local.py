@@ -133,26 +133,35 @@ def _read_from(path: Path, offset: int) -> tuple[list[str], int]:
 
 
 def post_json(endpoint: str, sample: Any, debug: bool, timeout: float = 60.0) -> PredictResult:
-    """POST `sample` to a prediction endpoint; the replica's status and decoded body."""
+    """POST `sample` to a prediction endpoint; the replica's status and decoded body.
+
+    A connection reset before any answer is tried once more: during a rollout or scale-in a
+    stopping replica can reset connections it never read (see README, the local target).
+    """
     url = urlsplit(endpoint)
     path = (url.path or "/") + ("?debug=true" if debug else "")
-    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=timeout)
+    body = json.dumps(sample).encode()
     started = time.perf_counter()
-    try:
-        conn.request("POST", path, body=json.dumps(sample).encode(),
-                     headers={"Content-Type": "application/json"})
-        resp = conn.getresponse()
-        raw = resp.read()
-    except OSError as exc:
-        raise BackendError(f"cannot reach {endpoint}: {exc}") from None
-    finally:
-        conn.close()
+    for attempt in (1, 2):
+        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=timeout)
+        try:
+            conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            raw = resp.read()
+            break
+        except (ConnectionResetError, BrokenPipeError):
+            if attempt == 2:
+                raise BackendError(f"{endpoint} reset the connection twice") from None
+        except OSError as exc:
+            raise BackendError(f"cannot reach {endpoint}: {exc}") from None
+        finally:
+            conn.close()
     elapsed = (time.perf_counter() - started) * 1000
     try:
-        body: Any = json.loads(raw)
+        decoded: Any = json.loads(raw)
     except ValueError:
-        body = raw.decode("utf-8", "replace")
-    return PredictResult(status=resp.status, body=body, elapsed_ms=elapsed)
+        decoded = raw.decode("utf-8", "replace")
+    return PredictResult(status=resp.status, body=decoded, elapsed_ms=elapsed)
 
 
 def _tracker(data: dict[str, Any] | None) -> TrackerStats | None:

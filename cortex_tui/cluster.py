@@ -7,8 +7,8 @@ to the group holding the EC2 instance named by its `spec.providerID` (`aws:///zo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -123,7 +123,7 @@ class ClusterService:
                          "node_groups or node_group_tag")
         else:
             groups = find_node_groups(aws)
-        nodes, pending = self._kubernetes()
+        nodes, pending = self._kubernetes(notes)
         by_instance = {i.instance_id: g.name for g in groups for i in g.instances}
         placed = [_with_group(n, by_instance.get(n.instance_id or "")) for n in nodes]
         views = tuple(
@@ -148,19 +148,29 @@ class ClusterService:
         assert aws is not None  # node_groups() refused otherwise
         return set_bounds(aws, chosen, min_instances, max_instances)
 
-    def _kubernetes(self) -> tuple[list[ClusterNode], list[PendingPod]]:
+    def _kubernetes(self, notes: list[str]) -> tuple[list[ClusterNode], list[PendingPod]]:
+        """Nodes and unschedulable pods; what RBAC forbids becomes a note, not a failure."""
         from kubernetes import client as k8s
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
 
-        from cortex_tui.kube.client import make_api_client
+        from cortex_tui.kube.client import make_api_client, namespace_for
 
         api_client = make_api_client(self.environment)
+        core = k8s.CoreV1Api(api_client)
+        pending = "status.phase=Pending"
         try:
-            core = k8s.CoreV1Api(api_client)
-            nodes = [_node(n) for n in core.list_node().items]
-            pods = core.list_pod_for_all_namespaces(field_selector="status.phase=Pending").items
-            return sorted(nodes, key=lambda n: n.name), _unschedulable(pods)
+            nodes = _forbidden_as_note(notes, "nodes", lambda: core.list_node().items)
+            pods = _forbidden_as_note(
+                None, "pods",
+                lambda: core.list_pod_for_all_namespaces(field_selector=pending).items,
+            )
+            if pods is None:  # no cluster-wide read: the environment's namespace only
+                namespace = namespace_for(self.environment)
+                pods = _forbidden_as_note(notes, f"pods in namespace {namespace}", lambda: (
+                    core.list_namespaced_pod(namespace, field_selector=pending).items))
+            found = sorted((_node(n) for n in nodes or []), key=lambda n: n.name)
+            return found, _unschedulable(pods or [])
         except ApiException as exc:
             raise BackendError(
                 f"Kubernetes ({self.environment.name}): {exc.status} {exc.reason}"
@@ -173,10 +183,22 @@ class ClusterService:
             api_client.close()
 
 
+def _forbidden_as_note(notes: list[str] | None, what: str, read: Callable[[], Any]) -> Any:
+    """`read()`, or None when RBAC forbids it (noted in `notes` when given)."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        return read()
+    except ApiException as exc:
+        if exc.status != 403:
+            raise
+        if notes is not None:
+            notes.append(f"not allowed to list {what} (RBAC): not shown")
+        return None
+
+
 def _with_group(node: ClusterNode, group: str | None) -> ClusterNode:
-    if group is None:
-        return node
-    return ClusterNode(**{**vars(node), "group": group})
+    return node if group is None else replace(node, group=group)
 
 
 def _node(node: Any) -> ClusterNode:

@@ -94,3 +94,17 @@ def test_info_without_node_group_settings_still_lists_nodes(
     out = capsys.readouterr().out
     assert "note: node groups unknown: the environment's `aws` settings name no" in out
     assert "4 nodes: 9 cpu" in out
+
+
+def test_what_rbac_forbids_becomes_a_note(
+    cluster: FakeKube, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster.forbidden.update({"nodes", "pods"})
+    assert main(["cluster", "info", "-e", "prod", "-o", "json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["notes"] == [
+        "not allowed to list nodes (RBAC): not shown",
+        "not allowed to list pods in namespace cortex (RBAC): not shown",
+    ]
+    assert [g["name"] for g in info["node_groups"]] == ["prod-cpu", "prod-gpu"]
+    assert info["nodes"] == [] and info["pending_pods"] == []

@@ -53,16 +53,21 @@ def make_app(fake: FakeBackend, iris: Path) -> Callable[..., CortexApp]:
     return make
 
 
-async def palette(pilot, query: str) -> None:
+async def palette(pilot, query: str, command: str) -> None:
+    """Open the palette, type `query`, pick the command titled `command` (case-insensitive)."""
     await pilot.press("ctrl+p")
     await pilot.pause()
     assert isinstance(pilot.app.screen, CommandPalette)
     await pilot.press(*query)
     commands = pilot.app.screen.query_one(CommandList)
-    for _ in range(100):  # the palette searches asynchronously
-        option = commands.highlighted_option
-        if option is not None and query.lower() in str(option.prompt).lower():
+    for _ in range(250):  # the palette searches asynchronously
+        titles = [str(commands.get_option_at_index(i).prompt).lower().split("\n")[0]
+                  for i in range(commands.option_count)]  # title, then help
+        if command.lower() in titles:
+            commands.highlighted = titles.index(command.lower())
             break
         await pilot.pause(0.02)
+    else:
+        raise AssertionError(f"{command!r} not offered for {query!r}: {titles}")
     await pilot.press("enter")
     await settle(pilot)

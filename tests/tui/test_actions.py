@@ -67,9 +67,9 @@ async def test_readonly_hides_and_disables_every_mutating_action(make_app, fake,
 async def test_palette_deploys_and_opens_an_api(make_app, fake) -> None:
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await palette(pilot, "deploy")
+        await palette(pilot, "dep", "Deploy")
         assert len(fake.called("deploy")) == 1
-        await palette(pilot, "open api housing")
+        await palette(pilot, "hous", "Open API housing-regressor")
         assert isinstance(pilot.app.screen, DetailScreen)
         assert pilot.app.screen.api == "housing-regressor"
 
@@ -81,7 +81,7 @@ async def test_colon_opens_the_palette_and_delete_asks_first(make_app, fake) -> 
         await pilot.pause(0.2)
         assert isinstance(pilot.app.screen, CommandPalette)
         await pilot.press("escape")
-        await palette(pilot, "delete api iris")
+        await palette(pilot, "del iris", "Delete API iris-classifier")
         assert isinstance(pilot.app.screen, ConfirmScreen)
         await pilot.press("tab", "enter")
         await settle(pilot)
@@ -110,7 +110,7 @@ async def test_switch_target_uses_the_new_backend(make_app, tui_home: Path) -> N
 
     async with make_app(backend_factory=factory).run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await palette(pilot, "switch target to prod")
+        await palette(pilot, "prod", "Switch target to prod")
         await settle(pilot)
         assert asked == ["prod"] and pilot.app.backend is prod and pilot.app.env == "prod"
         header = str(pilot.app.screen.query_one(TargetHeader).render())
@@ -126,7 +126,7 @@ async def test_switch_target_failure_keeps_the_old_backend(make_app, fake, tui_h
 
     async with make_app(backend_factory=factory).run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await palette(pilot, "switch target to prod")
+        await palette(pilot, "prod", "Switch target to prod")
         assert pilot.app.backend is fake
         assert any("cluster unreachable" in n.message for n in pilot.app._notifications)
 

@@ -30,7 +30,7 @@ async def test_switch_to_a_context_deploy_and_see_the_api(make_app, fakekube: Fa
     app = make_app(backend_factory=get_backend)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await palette(pilot, "switch target to fake")
+        await palette(pilot, "fake", "Switch target to fake")
         await wait_until(pilot, lambda: app.env == "fake")
         header = app.screen.query_one(TargetHeader)
         await wait_until(pilot, lambda: "fake / ns cortex · 1 node: 4 cpu, 16.0 GiB"

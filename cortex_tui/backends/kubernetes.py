@@ -130,8 +130,13 @@ class KubernetesBackend(Backend):
         manifests = render_project(project, ctx, bundle)  # refuses oversized projects: no write
         self._refuse_foreign_apis(project)
         kube_apply.ensure_namespace(conn, namespace_manifest(conn.namespace))
-        changes = [kube_apply.apply_api(conn, api, force) for api in manifests]
+        # Plan from reads, let the server check every write (dry run), then write: a refused
+        # object stops the deploy before anything changed.
+        plans = [kube_apply.plan_api(conn, api, force) for api in manifests]
         removed = kube_apply.managed_apis(conn, project.deployment_name) - set(project.api_names)
+        for plan in plans:
+            kube_apply.try_plan(conn, plan)
+        changes = [kube_apply.commit_plan(conn, plan) for plan in plans]
         for api in sorted(removed):
             kube_apply.delete_api(conn, api)
             self._series.forget(api)
@@ -276,7 +281,9 @@ class KubernetesBackend(Backend):
         except ScaleError as exc:
             raise BackendError(f'api "{api}": {exc}') from None
         group = deployment["metadata"]["labels"].get(L.PART_OF, api)
-        kube_apply.apply_object(conn, render_hpa(api, conn.namespace, group, wanted))
+        hpa_step = kube_apply.plan_object(conn, render_hpa(api, conn.namespace, group, wanted))
+        kube_apply.try_step(conn, hpa_step)
+        kube_apply.commit_step(conn, hpa_step)
         target = wanted.init_replicas if request.init_replicas is not None else min(
             max(replicas, wanted.min_replicas), wanted.max_replicas)
         if target != replicas:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from kubernetes import client as k8s
@@ -93,24 +94,52 @@ def _refused(manifest: Obj, exc: ApiException) -> BackendError:
     )
 
 
-def apply_object(conn: Connection, desired: Obj, force: bool = False) -> tuple[str, Obj | None]:
-    """("created" | "updated" | "unchanged", the live object before the change)."""
-    kind, name = desired["kind"], desired["metadata"]["name"]
+@dataclass
+class Step:
+    """One object's planned write: "created", "updated" or "unchanged"."""
+
+    desired: Obj
+    live: Obj | None
+    action: str
+
+
+def plan_object(conn: Connection, desired: Obj) -> Step:
+    live = objects.read(conn, desired["kind"], desired["metadata"]["name"])
+    if live is None:
+        return Step(desired, None, "created")
+    return Step(desired, live, "unchanged" if unchanged(desired, live) else "updated")
+
+
+def _write(conn: Connection, step: Step, dry_run: bool) -> None:
+    if step.action == "created":
+        objects.create(conn, _stamped_now(step.desired), dry_run)
+    elif step.action == "updated":
+        assert step.live is not None
+        objects.replace(conn, _update_body(step.desired, step.live), dry_run)
+
+
+def try_step(conn: Connection, step: Step) -> None:
+    """Ask the server to validate the write without making it (`dryRun=All`): refusals
+    (invalid, forbidden, quota) surface before anything changes."""
+    try:
+        _write(conn, step, dry_run=True)
+    except ApiException as exc:
+        if exc.status != 409:  # a race is settled when the write is made for real
+            raise _refused(step.desired, exc) from None
+
+
+def commit_step(conn: Connection, step: Step) -> Step:
+    """Make the write, re-reading and retrying on 409 Conflict; the step as finally done."""
     for _ in range(MAX_ATTEMPTS):
-        live = objects.read(conn, kind, name)
         try:
-            if live is None:
-                objects.create(conn, _stamped_now(desired))
-                return "created", None
-            if not force and unchanged(desired, live):
-                return "unchanged", live
-            objects.replace(conn, _update_body(desired, live))
-            return "updated", live
+            _write(conn, step, dry_run=False)
+            return step
         except ApiException as exc:
-            if exc.status == 409:  # a concurrent writer (or a create race): read again
-                time.sleep(0.05)
-                continue
-            raise _refused(desired, exc) from None
+            if exc.status != 409:
+                raise _refused(step.desired, exc) from None
+        time.sleep(0.05)  # a concurrent writer (or a create race): read again
+        step = plan_object(conn, step.desired)
+    kind, name = step.desired["kind"], step.desired["metadata"]["name"]
     raise BackendError(
         f"{kind} {name}: still conflicting with another writer after {MAX_ATTEMPTS} attempts"
     )
@@ -121,9 +150,9 @@ def ensure_namespace(conn: Connection, manifest: Obj) -> None:
     try:
         call("read namespace", core.read_namespace, conn.namespace)
         return
+    except objects.Forbidden:
+        return  # not allowed to read namespaces: assume it exists, the writes will tell
     except ApiException as exc:
-        if exc.status == 403:
-            return  # not allowed to read namespaces: assume it exists, the writes will tell
         if exc.status != 404:
             raise
     try:
@@ -166,50 +195,74 @@ def _hpa_diff(before: Obj | None, after: Obj) -> list[str]:
     return changed
 
 
-def apply_api(conn: Connection, manifests: ApiManifests, force: bool = False) -> DeployChange:
-    actions: dict[str, str] = {}
-    reasons: list[str] = []
+@dataclass
+class ApiPlan:
+    """Everything a deploy will do to one API, decided from reads only."""
+
+    api: str
+    steps: list[Step]
+    stale: list[tuple[str, str]]  # (kind, name) of objects the render no longer produces
+    force: bool = False
+
+
+def plan_api(conn: Connection, manifests: ApiManifests, force: bool = False) -> ApiPlan:
+    steps = []
     for manifest in manifests.objects:
         desired = manifest
         if force and manifest["kind"] == "Deployment":
             desired = copy.deepcopy(manifest)
             template_meta = desired["spec"]["template"]["metadata"]
             template_meta["annotations"][RESTARTED_AT] = f"{time.time():.3f}"
-        action, before = apply_object(conn, desired)
-        actions[manifest["kind"]] = action
-        if action == "updated" and manifest["kind"] == "Deployment":
-            reasons += _config_diff(before, manifest)
-        if action == "updated" and manifest["kind"] == "HorizontalPodAutoscaler":
-            reasons += _hpa_diff(before, manifest)
-    stale = prune_api_objects(conn, manifests)
+        steps.append(plan_object(conn, desired))
+    return ApiPlan(manifests.api, steps, stale_objects(conn, manifests), force)
+
+
+def try_plan(conn: Connection, plan: ApiPlan) -> None:
+    for step in plan.steps:
+        try_step(conn, step)
+
+
+def commit_plan(conn: Connection, plan: ApiPlan) -> DeployChange:
+    actions: dict[str, str] = {}
+    reasons: list[str] = []
+    for planned in plan.steps:
+        step = commit_step(conn, planned)
+        kind = step.desired["kind"]
+        actions[kind] = step.action
+        if step.action == "updated" and kind == "Deployment":
+            reasons += _config_diff(step.live, step.desired)
+        if step.action == "updated" and kind == "HorizontalPodAutoscaler":
+            reasons += _hpa_diff(step.live, step.desired)
+    for kind, name in plan.stale:
+        objects.delete(conn, kind, name)
     if actions.get("Deployment") == "created":
-        return DeployChange(manifests.api, "created")
-    changed = [kind for kind, action in actions.items() if action != "unchanged"] + stale
+        return DeployChange(plan.api, "created")
+    changed = [kind for kind, action in actions.items() if action != "unchanged"]
+    changed += [kind for kind, _ in plan.stale]
     if not changed:
-        return DeployChange(manifests.api, "unchanged")
+        return DeployChange(plan.api, "unchanged")
     if reasons:
         message = ", ".join(f"{reason} changed" for reason in dict.fromkeys(reasons))
-    elif force and changed == ["Deployment"]:
+    elif plan.force and changed == ["Deployment"]:
         message = "restarted"
     else:
         message = f"{', '.join(changed)} changed"
-    return DeployChange(manifests.api, "updated", message)
+    return DeployChange(plan.api, "updated", message)
 
 
 def api_selector(api: str) -> str:
     return f"{L.INSTANCE}={api},{L.MANAGED_SELECTOR}"
 
 
-def prune_api_objects(conn: Connection, manifests: ApiManifests) -> list[str]:
-    """Delete this API's objects that the render no longer produces (e.g. an Ingress)."""
+def stale_objects(conn: Connection, manifests: ApiManifests) -> list[tuple[str, str]]:
+    """This API's objects that the render no longer produces (e.g. a dropped Ingress)."""
     wanted = {(o["kind"], o["metadata"]["name"]) for o in manifests.objects}
-    removed = []
-    for kind in KINDS:
-        for obj in objects.list_objects(conn, kind, api_selector(manifests.api)):
-            if (kind, obj["metadata"]["name"]) not in wanted:
-                objects.delete(conn, kind, obj["metadata"]["name"])
-                removed.append(kind)
-    return removed
+    return [
+        (kind, obj["metadata"]["name"])
+        for kind in KINDS
+        for obj in objects.list_objects(conn, kind, api_selector(manifests.api))
+        if (kind, obj["metadata"]["name"]) not in wanted
+    ]
 
 
 def delete_api(conn: Connection, api: str) -> bool:

@@ -65,6 +65,7 @@ class _PodFollower(threading.Thread):
     def run(self) -> None:
         first = True
         while not self.stop.is_set():
+            pause = 0.3  # the stream ended (a restart): reopen soon
             try:
                 self.response = self.conn.core.read_namespaced_pod_log(
                     self.pod, self.conn.namespace, container=L.CONTAINER, follow=True,
@@ -78,9 +79,10 @@ class _PodFollower(threading.Thread):
                 if exc.status == 404:
                     self.gone = True
                     return
+                pause = 1.0  # 400: the container is waiting to (re)start
             except (HTTPError, OSError, ValueError):
                 pass  # stream cut (closed by us on stop, or by the server): retry below
-            if self.stop.wait(0.3):
+            if self.stop.wait(pause):
                 return
 
     def _pump(self) -> None:

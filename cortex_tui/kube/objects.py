@@ -87,19 +87,24 @@ def read(conn: Connection, kind: str, name: str) -> Obj | None:
     return to_dict(conn, obj)
 
 
-def create(conn: Connection, manifest: Obj) -> Obj:
+def _dry(dry_run: bool) -> dict[str, str]:
+    return {"dry_run": "All"} if dry_run else {}
+
+
+def create(conn: Connection, manifest: Obj, dry_run: bool = False) -> Obj:
+    """Create; with `dry_run` the server validates (and authorises) without persisting."""
     spec = KINDS[manifest["kind"]]
     body = spec.model.from_dict(manifest)
     return to_dict(conn, call(f"create {manifest['kind']}", _method(conn, "create", spec),
-                              conn.namespace, body))
+                              conn.namespace, body, **_dry(dry_run)))
 
 
-def replace(conn: Connection, manifest: Obj) -> Obj:
+def replace(conn: Connection, manifest: Obj, dry_run: bool = False) -> Obj:
     spec = KINDS[manifest["kind"]]
     body = spec.model.from_dict(manifest)
     name = manifest["metadata"]["name"]
     return to_dict(conn, call(f"update {manifest['kind']} {name}", _method(conn, "replace", spec),
-                              name, conn.namespace, body))
+                              name, conn.namespace, body, **_dry(dry_run)))
 
 
 def patch(conn: Connection, kind: str, name: str, body: Obj) -> Obj:

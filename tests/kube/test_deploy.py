@@ -223,3 +223,44 @@ def test_deploying_the_bounds_scale_wrote_back_makes_no_write(
     fake.clear_requests()
     assert [c.action for c in backend.deploy(project).changes] == ["unchanged"]
     assert fake.writes == []
+
+
+def test_without_rights_on_namespaces_deploy_uses_the_existing_one(
+    fake: FakeKube, backend: KubernetesBackend, iris: Path
+) -> None:
+    fake.store.create(by_kind("Namespace"), "", {"metadata": {"name": "cortex"}})
+    fake.forbidden.add("namespaces")
+    assert backend.deploy(load_project(iris)).changes[0].action == "created"
+
+
+def test_a_write_the_cluster_refuses_stops_the_deploy_before_any_write(
+    fake: FakeKube, backend: KubernetesBackend, iris: Path
+) -> None:
+    fake.store.create(by_kind("Namespace"), "", {"metadata": {"name": "cortex"}})
+    fake.forbidden.add("create horizontalpodautoscalers")  # the last object of the API
+    fake.clear_requests()
+    with pytest.raises(BackendError, match='not allowed by the cluster: horizontalpodautoscalers '
+                       'is forbidden: User "fake" cannot create resource'):
+        backend.deploy(load_project(iris))
+    assert fake.writes == []  # the server's dry run refused it before the ConfigMap was written
+    dry_runs = [p for m, p, _ in fake.requests if "dryRun=All" in p]
+    assert len(dry_runs) == 4
+
+
+def test_an_object_the_server_finds_invalid_stops_the_deploy_before_any_write(
+    fake: FakeKube, backend: KubernetesBackend, iris: Path
+) -> None:
+    project = load_project(iris)
+    backend.deploy(project)
+    # Someone recreated the Deployment by hand with another selector: our update would change
+    # an immutable field, which the server refuses (422).
+    deployments = by_kind("Deployment")
+    by_hand = fake.store.get(deployments, "cortex", IRIS)
+    fake.store.delete(deployments, "cortex", IRIS)
+    by_hand["spec"]["selector"]["matchLabels"]["extra"] = "x"
+    by_hand["spec"]["template"]["metadata"]["labels"]["extra"] = "x"
+    fake.store.create(deployments, "cortex", by_hand)
+    fake.clear_requests()
+    with pytest.raises(BackendError, match=r"refused Deployment iris-classifier: .*immutable"):
+        backend.deploy(edit_config(iris, "cpu: 200m", "cpu: 300m"))
+    assert fake.writes == []

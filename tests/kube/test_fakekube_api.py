@@ -190,3 +190,22 @@ def test_deletes_answer_as_client_37_expects(api: client.ApiClient, fake: FakeKu
     apps.create_namespaced_deployment(NS, client.V1Deployment.from_dict(deployment()))
     status = apps.delete_namespaced_deployment("web", NS)  # client 37 hands back the raw Status
     assert (status["kind"], status["status"]) == ("Status", "Success")
+
+
+def test_dry_run_validates_without_persisting(api: client.ApiClient, fake: FakeKube) -> None:
+    apps = client.AppsV1Api(api)
+    answer = apps.create_namespaced_deployment(
+        NS, client.V1Deployment.from_dict(deployment()), dry_run="All")
+    assert answer.spec.strategy.type == "RollingUpdate"  # defaulted like a real create
+    assert apps.list_namespaced_deployment(NS).items == []
+    broken = deployment()
+    broken["spec"]["template"]["metadata"]["labels"] = {"app": "other"}
+    with pytest.raises(ApiException) as invalid:
+        apps.create_namespaced_deployment(NS, client.V1Deployment.from_dict(broken),
+                                          dry_run="All")
+    assert invalid.value.status == 422
+    fake.forbidden.add("create deployments")
+    with pytest.raises(ApiException) as forbidden:
+        apps.create_namespaced_deployment(NS, client.V1Deployment.from_dict(deployment()),
+                                          dry_run="All")
+    assert status_of(forbidden.value)["reason"] == "Forbidden"

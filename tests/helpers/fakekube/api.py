@@ -102,9 +102,9 @@ class Api:
     def handle(self, method: str, route: Route, query: dict[str, str], body: bytes,
                headers: dict[str, str]) -> Response:
         res = route.res
-        if res.plural in self.fake.forbidden:
-            verb = {"GET": "get" if route.name else "list", "POST": "create", "PUT": "update",
-                    "PATCH": "patch", "DELETE": "delete"}[method]
+        verb = {"GET": "get" if route.name else "list", "POST": "create", "PUT": "update",
+                "PATCH": "patch", "DELETE": "delete"}[method]
+        if {res.plural, f"{verb} {res.plural}"} & self.fake.forbidden:
             scope = f'in the namespace "{route.namespace}"' if route.namespace else (
                 "at the cluster scope")
             raise ApiError(403, "Forbidden", f'{res.plural} is forbidden: User "fake" cannot '
@@ -124,13 +124,16 @@ class Api:
             return self._scale(method, route, body, headers)
         if method == "GET":
             return json_response(200, self.store.get(res, namespace, route.name))
+        dry_run = bool(query.get("dryRun"))
         if method == "PUT":
             obj = self._body(body)
             return json_response(200, self.store.update(res, namespace, route.name, obj,
-                                                        route.sub))
+                                                        route.sub, dry_run=dry_run))
         if method == "PATCH":
-            return json_response(200, self._patch(route, namespace, body, headers))
+            return json_response(200, self._patch(route, namespace, body, headers, dry_run))
         if method == "DELETE":
+            if dry_run:
+                return json_response(200, self.store.get(res, namespace, route.name))
             return self._delete(res, namespace, route.name, query, body)
         raise ApiError(405, "MethodNotAllowed", f"{method} is not supported")
 
@@ -157,7 +160,8 @@ class Api:
             obj = self._body(body)
             if not isinstance(obj, dict):
                 raise bad_request("the body must be an object")
-            return json_response(201, self.store.create(res, route.namespace or "", obj))
+            return json_response(201, self.store.create(res, route.namespace or "", obj,
+                                                        dry_run=bool(query.get("dryRun"))))
         if method == "DELETE":
             items, _ = self.store.list(res, route.namespace, query.get("labelSelector"),
                                        query.get("fieldSelector"))
@@ -169,7 +173,8 @@ class Api:
         raise ApiError(405, "MethodNotAllowed", f"{method} is not supported on a collection")
 
     # ------------------------------------------------------------------ verbs
-    def _patch(self, route: Route, namespace: str, body: bytes, headers: dict[str, str]) -> Obj:
+    def _patch(self, route: Route, namespace: str, body: bytes, headers: dict[str, str],
+               dry_run: bool = False) -> Obj:
         assert route.name is not None
         patch = self._body(body)
         with self.store.cond:
@@ -179,7 +184,8 @@ class Api:
                 "resourceVersion")
             if not precondition:
                 merged.setdefault("metadata", {}).pop("resourceVersion", None)
-            return self.store.update(route.res, namespace, route.name, merged, route.sub)
+            return self.store.update(route.res, namespace, route.name, merged, route.sub,
+                                     dry_run=dry_run)
 
     def _delete(self, res: Resource, namespace: str, name: str, query: dict[str, str],
                 body: bytes) -> Response:

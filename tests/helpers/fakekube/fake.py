@@ -45,7 +45,8 @@ class FakeKube:
         self.api = Api(self)
         self.cpu_utilization: dict[tuple[str, str], int] = {}
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status) from clients
-        self.forbidden: set[str] = set()  # resource plurals the client may not touch (403)
+        # 403 for these: a resource plural ("nodes"), or a verb and a plural ("create pods")
+        self.forbidden: set[str] = set()
         self.stopping = threading.Event()
         self._behaviours: list[tuple[dict[str, str], Behaviour]] = []
         self._routes: list[tuple[dict[str, str], int]] = []
@@ -168,10 +169,10 @@ class FakeKube:
 
     @property
     def writes(self) -> list[tuple[str, str, int]]:
-        """Client requests that change something (proxy calls excluded)."""
+        """Client requests that change something (proxy calls and dry runs excluded)."""
         with self._lock:
-            return [r for r in self.requests
-                    if r[0] in WRITE_METHODS and "/proxy" not in r[1]]
+            return [r for r in self.requests if r[0] in WRITE_METHODS
+                    and "/proxy" not in r[1] and "dryRun=" not in r[1]]
 
     def clear_requests(self) -> None:
         with self._lock:

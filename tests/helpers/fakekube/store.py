@@ -129,7 +129,7 @@ class Store:
         self._rv += 1
         obj["metadata"]["resourceVersion"] = str(self._rv)
 
-    def create(self, res: Resource, namespace: str, obj: Obj) -> Obj:
+    def create(self, res: Resource, namespace: str, obj: Obj, dry_run: bool = False) -> Obj:
         obj = copy.deepcopy(obj)
         meta = obj.setdefault("metadata", {})
         if not meta.get("name") and meta.get("generateName"):
@@ -155,6 +155,8 @@ class Store:
                 meta["generation"] = 1
             for transient in ("resourceVersion", "deletionTimestamp"):
                 meta.pop(transient, None)
+            if dry_run:  # validated and defaulted, never stored
+                return copy.deepcopy(obj)
             self._bump(obj)
             self._objects[key] = obj
             self._record(res, key[1], "ADDED", obj)
@@ -168,6 +170,7 @@ class Store:
         obj: Obj,
         subresource: str | None = None,
         by_client: bool = True,
+        dry_run: bool = False,
     ) -> Obj:
         """PUT semantics: the main resource keeps the live status; `status` keeps the rest."""
         ns = namespace if res.namespaced else ""
@@ -178,13 +181,15 @@ class Store:
             wanted = (obj.get("metadata") or {}).get("resourceVersion")
             if wanted and wanted != live["metadata"]["resourceVersion"]:
                 raise conflict(res, name)
-            if by_client and self._take_forced_conflict(res):
+            if by_client and not dry_run and self._take_forced_conflict(res):
                 raise conflict(res, name)
             new = self._merge_for_update(res, live, copy.deepcopy(obj), subresource)
             validation.default(res, new)
             if _same(new, live):
                 return copy.deepcopy(live)  # a no-op write does not bump the version
             validation.validate(res, new, live)
+            if dry_run:
+                return copy.deepcopy(new)
             self._bump(new)
             self._objects[(res.qualified, ns, name)] = new
             self._record(res, ns, "MODIFIED", new)

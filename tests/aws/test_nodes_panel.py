@@ -147,3 +147,20 @@ async def test_readonly_offers_no_bounds_dialog() -> None:
         await pilot.press("s")
         await settle(pilot)
         assert isinstance(pilot.app.screen, NodesScreen)
+
+
+async def test_aws_refusal_is_shown_in_the_dialog(cluster: FakeKube, aws_env: str) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await open_nodes(pilot)
+        await pilot.press("s")  # prod-cpu
+        dialog = pilot.app.screen
+        assert isinstance(dialog, NodeBoundsScreen)
+        boto3.client("autoscaling", region_name=REGION, endpoint_url=aws_env
+                     ).delete_auto_scaling_group(AutoScalingGroupName="prod-cpu", ForceDelete=True)
+        await pilot.press("down", "plus", "enter")  # max 4 -> 5
+        await settle(pilot)
+        assert pilot.app.screen is dialog  # still open: nothing changed
+        reason = str(dialog.query_one("#reason", Static).render())
+        assert reason == (  # groups are found again before the change: it is gone
+            "refused: no node group 'prod-cpu' in this environment (node groups: prod-gpu)"
+        )

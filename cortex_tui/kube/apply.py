@@ -2,7 +2,8 @@
 
 Idempotent by construction: an object is written only when its config-hash annotation differs from
 the live one or the live object no longer contains the desired fields (someone edited it).
-Updates are PUTs carrying the live resourceVersion, retried on 409 Conflict.
+A deploy is planned from reads, every write is tried as a server-side dry run, then made:
+updates are PUTs carrying the live resourceVersion, retried on 409 Conflict.
 """
 
 from __future__ import annotations

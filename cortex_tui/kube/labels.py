@@ -19,7 +19,7 @@ UPDATED_AT = "cortex-tui/updated-at"  # unix time of the last write (not part of
 PORT = 8888
 PORT_NAME = "http"
 CONTAINER = "predictor"
-DEFAULT_IMAGE = f"cortex-tui/predictor:{__version__}"
+DEFAULT_IMAGE = f"cortex-tui-predictor:{__version__}"  # predictor/Dockerfile, tagged
 AWS_CLI_IMAGE = "amazon/aws-cli:2.17.0"
 GPU_RESOURCE = "nvidia.com/gpu"
 

@@ -76,9 +76,20 @@ def _stamped_now(manifest: Obj) -> Obj:
     return body
 
 
+def _keep_foreign(body: Obj, live: Obj, field: str) -> None:
+    """Labels / annotations other tools put on the object survive our update (ours do not:
+    a `cortex-tui/` key we no longer render goes)."""
+    theirs = {k: v for k, v in (live["metadata"].get(field) or {}).items()
+              if not k.startswith("cortex-tui/")}
+    if theirs:
+        body["metadata"][field] = {**theirs, **(body["metadata"].get(field) or {})}
+
+
 def _update_body(desired: Obj, live: Obj) -> Obj:
     body = _stamped_now(desired)
     body["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+    for field in ("labels", "annotations"):
+        _keep_foreign(body, live, field)
     if desired["kind"] == "Deployment":
         body["spec"]["replicas"] = live["spec"].get("replicas", body["spec"].get("replicas"))
     if desired["kind"] == "Service":

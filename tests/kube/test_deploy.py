@@ -264,3 +264,21 @@ def test_an_object_the_server_finds_invalid_stops_the_deploy_before_any_write(
     with pytest.raises(BackendError, match=r"refused Deployment iris-classifier: .*immutable"):
         backend.deploy(edit_config(iris, "cpu: 200m", "cpu: 300m"))
     assert fake.writes == []
+
+
+def test_an_update_keeps_labels_and_annotations_other_tools_added(
+    fake: FakeKube, backend: KubernetesBackend, iris: Path
+) -> None:
+    backend.deploy(load_project(iris))
+
+    def tag(obj: dict) -> None:
+        obj["metadata"].setdefault("annotations", {})["argocd.argoproj.io/tracking-id"] = "x"
+        obj["metadata"]["labels"]["team"] = "ml"
+
+    fake.store.mutate(by_kind("Deployment"), "cortex", IRIS, tag)
+    backend.deploy(edit_config(iris, "cpu: 200m", "cpu: 300m"))
+    live = objects.read(backend.conn, "Deployment", IRIS)
+    assert live["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"] == "x"
+    assert live["metadata"]["labels"]["team"] == "ml"
+    assert live["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == (
+        "300m")

@@ -68,7 +68,7 @@ class OperatorClient:
             self.state.address.unlink(missing_ok=True)  # stale: its process is gone
             with open(self.state.operator_log, "ab") as log:
                 proc = subprocess.Popen(
-                    [sys.executable, "-P", "-m", "cortex_tui.local.daemon"],
+                    [sys.executable, "-P", "-m", "cortex_tui.local.daemon", "--detach"],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     cwd=self.state.root, start_new_session=True,
                     env=dict(os.environ, **{OWNER_ENV: str(self.state.root)}),
@@ -101,7 +101,7 @@ class OperatorClient:
             if address is not None and self._answers(address[1], address[2]):
                 return address[1], address[2]
             if proc is not None and proc.poll() is not None and self._lock_free():
-                break  # it died before answering
+                break  # it (or the detached child holding the lock) died before answering
             time.sleep(0.05)
         raise TargetUnavailable(
             f"the local operator did not start or does not answer; see "
@@ -115,11 +115,19 @@ class OperatorClient:
             path += "?" + urlencode({k: v for k, v in query.items() if v is not None})
         if self._known is None:
             self._known = self.ensure_started()
+            self.state.stopped.unlink(missing_ok=True)
         try:
             try:
                 return self._call(*self._known, method, path, body, self.timeout)
             except (ConnectionError, _Unauthorized):
-                self._known = self.ensure_started()  # the operator died or was replaced
+                # The operator died or was replaced. A session that was connected restarts a
+                # crashed operator, never one the user stopped on purpose.
+                if self.state.stopped.exists():
+                    self._known = None
+                    raise TargetUnavailable(
+                        "the local operator was stopped (`cortex-tui local stop`)"
+                    ) from None
+                self._known = self.ensure_started()
                 return self._call(*self._known, method, path, body, self.timeout)
         except OSError as exc:
             self._known = None
@@ -160,6 +168,8 @@ class OperatorClient:
             with contextlib.suppress(BackendError, OSError):
                 self._call(address[1], address[2], "POST", "/v1/stop", {}, 10.0)
             _wait_gone(pid, STOP_TIMEOUT)
+        if self.state.root.is_dir():
+            self.state.stopped.touch()
         self._kill_leftover_replicas()
         for proc in owned_processes(self.state):  # a hung operator, unrecorded replicas
             with contextlib.suppress(psutil.Error):
@@ -195,10 +205,15 @@ def owned_processes(state: StateDir) -> list[psutil.Process]:
 
 
 def _wait_gone(pid: int, timeout: float) -> None:
+    """Wait until `pid` has exited (a zombie counts as exited), SIGKILL it after `timeout`."""
+    deadline = time.monotonic() + timeout
+    killed = False
     with contextlib.suppress(psutil.Error):
         proc = psutil.Process(pid)
-        with contextlib.suppress(psutil.TimeoutExpired):
-            proc.wait(timeout)
-            return
-        proc.kill()
-        proc.wait(5)
+        while proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+            if time.monotonic() > deadline:
+                if killed:
+                    return  # unkillable (uninterruptible sleep): give up
+                proc.kill()
+                killed, deadline = True, time.monotonic() + 5
+            time.sleep(0.05)

@@ -86,6 +86,10 @@ def main() -> int:
     if lock is None:
         print("another operator holds the lock; exiting", file=sys.stderr)
         return 0
+    if "--detach" in sys.argv[1:] and os.fork() > 0:
+        # The starting client reaps this parent at once; the child (which shares the lock)
+        # is adopted by init, so it never lingers as a zombie of a long-lived client.
+        os._exit(0)
     operator = Operator(state, OperatorOptions.from_env())
     # SIGTERM / SIGINT: a clean stop (every replica stopped). SIGKILL: replicas keep serving
     # and the next operator re-adopts them.

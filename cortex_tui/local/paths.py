@@ -32,6 +32,10 @@ class StateDir:
         return self.root / "operator.json"
 
     @property
+    def stopped(self) -> Path:  # written by `local stop`: connected sessions do not restart it
+        return self.root / "stopped"
+
+    @property
     def token(self) -> Path:
         return self.root / "token"
 

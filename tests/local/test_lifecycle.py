@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from cortex_tui.backends.base import TargetUnavailable
 from cortex_tui.backends.local import post_json
 from cortex_tui.config import load_project
 from tests.local.conftest import Local, processes_of, read_until, wait_for
@@ -159,3 +162,17 @@ def test_local_stop_after_an_operator_crash_leaves_nothing(local: Local, iris: P
     out = local.cli("local", "stop")
     assert out.returncode == 0 and "was not running" in out.stdout
     assert processes_of(local.home) == []  # the orphaned replicas were stopped too
+
+
+def test_local_stop_is_not_undone_by_a_connected_session(local: Local, iris: Path) -> None:
+    local.backend.deploy(load_project(iris))
+    before = local.wait_status(API, "live", available=1)
+    assert local.cli("local", "stop").returncode == 0
+    assert processes_of(local.home) == []
+    with pytest.raises(TargetUnavailable, match="was stopped"):
+        local.backend.get()  # e.g. a TUI left open: it does not resurrect the operator
+    assert processes_of(local.home) == []
+    # a new command starts it again, with every API deployed before
+    assert API in local.cli("get").stdout
+    after = local.wait_status(API, "live", available=1)
+    assert after.endpoint == before.endpoint

@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
     add_env_option(parser)
     parser.add_argument("-w", "--watch", action="store_true", help="refresh until Ctrl-C")
     parser.add_argument("-o", "--output", choices=("table", "json"), default="table",
-                        help="table (default) or json")
+                        help="table (default) or json (a list; one object when API is given)")
     parser.set_defaults(func=run)
 
 

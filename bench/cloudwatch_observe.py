@@ -36,7 +36,7 @@ def per_call_us(observe: Any, n: int) -> float:
 
 
 def fold_us(n: int) -> tuple[float, int]:
-    publisher = Unstarted("bench", "iris-classifier", deployment="iris",
+    publisher = Unstarted("bench", "iris-classifier", deployment="iris", region="us-east-1",
                           model_type="classification", flush_seconds=3600)
     per_call_us(publisher.observe, n)
     start = time.perf_counter()
@@ -47,7 +47,8 @@ def fold_us(n: int) -> tuple[float, int]:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     publisher = CloudWatchPublisher("bench", "iris-classifier", deployment="iris",
-                                    model_type="classification", flush_seconds=3600)
+                                    region="us-east-1", model_type="classification",
+                                    flush_seconds=3600)
 
     def noop(status: int, latency_ms: float, tracked: Any) -> None:
         return None

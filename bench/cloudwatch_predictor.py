@@ -56,6 +56,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--conns", type=int, default=16)
+    parser.add_argument("--flush-seconds", type=float, default=5.0,
+                        help="the replicas' CORTEX_CLOUDWATCH_FLUSH_SECONDS")
     args = parser.parse_args()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
@@ -63,7 +65,8 @@ def main() -> int:
     url = f"http://{host}:{moto_port}"
     os.environ.update(CREDENTIALS)
     cloudwatch = {**CREDENTIALS, "CORTEX_CLOUDWATCH_NAMESPACE": NAMESPACE,
-                  "CORTEX_CLOUDWATCH_ENDPOINT": url}
+                  "CORTEX_CLOUDWATCH_ENDPOINT": url,
+                  "CORTEX_CLOUDWATCH_FLUSH_SECONDS": str(args.flush_seconds)}
     results: dict[str, list[pb.Result]] = {"off": [], "on": []}
     answered = 0  # requests the CloudWatch-on replicas answered (their own /stats)
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -266,8 +266,20 @@ def best_totals(live: Totals, history: Totals) -> Totals:
     data still buffered in replicas, or metrics CloudWatch has not listed yet (ListMetrics can
     lag minutes behind a new API), must not make the totals go down."""
     if history[0].total >= live[0].total:
-        return history[0], history[1] or live[1]
+        return history[0], _with_live_histogram(history[1], live[1])
     return live
+
+
+def _with_live_histogram(history: TrackerStats | None, live: TrackerStats | None
+                         ) -> TrackerStats | None:
+    """CloudWatch keeps min / max / avg / count of regression values, not their histogram:
+    the live replicas' histogram stays (it covers their lifetime, the rest all history)."""
+    if history is None:
+        return live
+    stats, live_stats = history.regression_stats, live.regression_stats if live else None
+    if stats is None or stats.histogram or live_stats is None or not live_stats.histogram:
+        return history
+    return replace(history, regression_stats=replace(stats, histogram=live_stats.histogram))
 
 
 def read_metrics(aws: AwsSettings, api: str, since: float | None = None) -> Metrics:

@@ -228,6 +228,20 @@ def test_history_overlays_cloudwatch_totals_and_falls_back_to_live(aws_env: str)
     assert down.last_error is not None and "cannot reach" in down.last_error
 
 
+def test_regression_histogram_of_live_replicas_is_kept_with_cloudwatch_totals() -> None:
+    from cortex_tui.aws.cloudwatch_reader import best_totals
+    from cortex_tui.backends.base import RegressionStats, TrackerStats
+
+    live = (NetworkStats(total=3), TrackerStats("regression", regression_stats=RegressionStats(
+        1.0, 9.0, 5.0, 3, histogram=((5.0, 2), (float("inf"), 1)))))
+    history = (NetworkStats(total=40), TrackerStats("regression", regression_stats=(
+        RegressionStats(0.5, 12.0, 6.0, 40))))
+    network, tracker = best_totals(live, history)
+    assert network.total == 40 and tracker is not None and tracker.regression_stats is not None
+    assert (tracker.regression_stats.sample_count, tracker.regression_stats.max) == (40, 12.0)
+    assert tracker.regression_stats.histogram == ((5.0, 2), (float("inf"), 1))
+
+
 def test_pod_env_only_when_cloudwatch_is_on() -> None:
     from cortex_tui.aws.pod_env import pod_env
     from cortex_tui.settings import AwsSettings

@@ -25,16 +25,17 @@ _COMMAND_MODULES: tuple[str, ...] = (
 USER_ERRORS = (BackendError, ConfigError, SettingsError)
 
 
-def add_project_option(parser: argparse.ArgumentParser) -> None:
+def add_project_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    # On a sub-command the option has no default, so `cortex-tui -p X deploy` keeps X.
     parser.add_argument(
-        "-p", "--path", default=".", metavar="PATH",
+        "-p", "--path", default="." if top else argparse.SUPPRESS, metavar="PATH",
         help="project folder holding cortex.yaml, or the cortex.yaml file (default: .)",
     )
 
 
-def add_env_option(parser: argparse.ArgumentParser) -> None:
+def add_env_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
     parser.add_argument(
-        "-e", "--env", default="local", metavar="ENV",
+        "-e", "--env", default="local" if top else argparse.SUPPRESS, metavar="ENV",
         help="target: local (default), a kubeconfig context or a named environment",
     )
 
@@ -45,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve Python models as autoscaled HTTP APIs. "
         "Without a sub-command, opens the terminal UI.",
     )
-    add_project_option(parser)
-    add_env_option(parser)
+    add_project_option(parser, top=True)
+    add_env_option(parser, top=True)
     parser.add_argument(
         "--readonly", action="store_true", help="TUI: hide every action that changes anything"
     )

@@ -9,17 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cortex_tui.aws.node_groups import NodeGroup
 from cortex_tui.cli import add_env_option
-from cortex_tui.cluster import (
-    ClusterInfo,
-    ClusterNode,
-    ClusterService,
-    format_cores,
-    format_memory,
-)
+
+if TYPE_CHECKING:  # the cluster service imports boto3: load it only when the command runs
+    from cortex_tui.aws.node_groups import NodeGroup
+    from cortex_tui.cluster import ClusterInfo, ClusterNode
 
 
 def register(subparsers: Any) -> None:
@@ -49,6 +45,8 @@ def register(subparsers: Any) -> None:
 
 
 def run_info(args: argparse.Namespace) -> int:
+    from cortex_tui.cluster import ClusterService
+
     info = ClusterService(args.env).info()
     if args.output == "json":
         print(json.dumps(info.to_json(), indent=2))
@@ -58,6 +56,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_scale(args: argparse.Namespace) -> int:
+    from cortex_tui.cluster import ClusterService
+
     group = ClusterService(args.env).scale(args.group, args.min_instances, args.max_instances)
     print(f"node group {group.name}: {group_bounds(group)}")
     return 0
@@ -68,6 +68,8 @@ def group_bounds(group: NodeGroup) -> str:
 
 
 def render_info(info: ClusterInfo) -> str:
+    from cortex_tui.cluster import format_cores, format_memory
+
     where = f" (region {info.region})" if info.region else ""
     lines = [f"environment {info.environment}{where}", ""]
     lines += [f"note: {n}" for n in info.notes]
@@ -114,6 +116,8 @@ def render_info(info: ClusterInfo) -> str:
 
 
 def node_row(node: ClusterNode) -> tuple[Any, ...]:
+    from cortex_tui.cluster import format_cores, format_memory
+
     return (
         node.name, node.group or "-", node.instance_type or "-", "yes" if node.ready else "no",
         format_cores(node.cpu), format_memory(node.memory), node.gpu,

@@ -282,8 +282,7 @@ class KubernetesBackend(Backend):
             raise BackendError(f'api "{api}": {exc}') from None
         group = deployment["metadata"]["labels"].get(L.PART_OF, api)
         hpa_step = kube_apply.plan_object(conn, render_hpa(api, conn.namespace, group, wanted))
-        kube_apply.try_step(conn, hpa_step)
-        kube_apply.commit_step(conn, hpa_step)
+        kube_apply.commit_step(conn, kube_apply.try_step(conn, hpa_step))
         target = wanted.init_replicas if request.init_replicas is not None else min(
             max(replicas, wanted.min_replicas), wanted.max_replicas)
         if target != replicas:

@@ -130,14 +130,20 @@ def _write(conn: Connection, step: Step, dry_run: bool) -> None:
         objects.replace(conn, _update_body(step.desired, step.live), dry_run)
 
 
-def try_step(conn: Connection, step: Step) -> None:
+def try_step(conn: Connection, step: Step) -> Step:
     """Ask the server to validate the write without making it (`dryRun=All`): refusals
-    (invalid, forbidden, quota) surface before anything changes."""
-    try:
-        _write(conn, step, dry_run=True)
-    except ApiException as exc:
-        if exc.status != 409:  # a race is settled when the write is made for real
-            raise _refused(step.desired, exc) from None
+    (invalid, forbidden, quota) surface before anything changes. Returns the step, re-planned
+    when a concurrent writer moved the object meanwhile."""
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            _write(conn, step, dry_run=True)
+            return step
+        except ApiException as exc:
+            if exc.status != 409:
+                raise _refused(step.desired, exc) from None
+        time.sleep(0.05)
+        step = plan_object(conn, step.desired)
+    return step  # still racing: the real write retries (and reports) the conflicts
 
 
 def commit_step(conn: Connection, step: Step) -> Step:
@@ -230,8 +236,7 @@ def plan_api(conn: Connection, manifests: ApiManifests, force: bool = False) -> 
 
 
 def try_plan(conn: Connection, plan: ApiPlan) -> None:
-    for step in plan.steps:
-        try_step(conn, step)
+    plan.steps = [try_step(conn, step) for step in plan.steps]
 
 
 def commit_plan(conn: Connection, plan: ApiPlan) -> DeployChange:

@@ -90,7 +90,8 @@ def test_editing_one_api_leaves_the_others_untouched(fake: FakeKube, backend: Ku
         (IRIS, "updated", "compute.max_replicas changed"),
         ("iris-twin", "unchanged", ""),
     ]
-    assert [(m, p.split("/")[-1]) for m, p, _ in fake.writes] == [("PUT", IRIS)]
+    done = [(m, p.split("/")[-1]) for m, p, status in fake.writes if status < 400]
+    assert done == [("PUT", IRIS)]  # (a 409 from a controller's concurrent write is retried)
     assert "/horizontalpodautoscalers/" in fake.writes[0][1]  # bounds only touch the HPA
 
 

@@ -79,7 +79,7 @@ def test_a_compute_change_rolls_out_the_pods_and_leaves_the_rest(
     ]
     if cluster.fake:
         # The API's own config (in its ConfigMap) and its pods changed; Service and HPA did not.
-        assert [(m, p.rsplit("/", 2)[-2]) for m, p, _ in cluster.fake.writes] == [
+        assert [(m, p.rsplit("/", 2)[-2]) for m, p, s in cluster.fake.writes if s < 400] == [
             ("PUT", "configmaps"), ("PUT", "deployments")
         ]
 

@@ -93,13 +93,13 @@ def test_the_hpa_scales_from_the_cpu_figure_the_test_sets(api: client.ApiClient,
                  "minReplicas": 1, "maxReplicas": 5, "metrics": [{"type": "Resource",
                  "resource": {"name": "cpu", "target": {"type": "Utilization",
                                                         "averageUtilization": 50}}}]}})
-    fake.set_cpu("web", 100)  # 2 x 100 / 50 = 4
+    fake.set_cpu("web", 100)  # 2 x 100 / 50 = 4, then the load spreads: 4 at 50 %, stable
     fake.wait_for(lambda: apps.read_namespaced_deployment("web", NS).spec.replicas == 4,
                   message="4 replicas")
     status = fake.wait_for(
         lambda: (s := hpas.read_namespaced_horizontal_pod_autoscaler("web", NS).status)
-        and s.current_metrics and s, message="the HPA status")
-    assert status.current_metrics[0].resource.current.average_utilization == 100
+        and s.current_metrics and s.desired_replicas == 4 and s, message="the HPA status")
+    assert status.current_metrics[0].resource.current.average_utilization == 50
     fake.set_cpu("web", 53)  # within the 10 % tolerance: no change
     fake.wait_for(lambda: hpas.read_namespaced_horizontal_pod_autoscaler(
         "web", NS).status.current_metrics[0].resource.current.average_utilization == 53,

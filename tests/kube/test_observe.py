@@ -118,7 +118,7 @@ def test_the_hpa_scales_on_the_cpu_figure_within_the_bounds(
 ) -> None:
     backend.deploy(load_project(iris))  # min 1, max 4, target 80 %
     _live(fake, backend)
-    fake.set_cpu(IRIS, 160)  # twice the target: 1 -> 2 -> 4, never past max_replicas
+    fake.set_cpu(IRIS, 400)  # five times the target: 1 -> 5, capped at max_replicas (4)
     fake.wait_for(lambda: backend.get(IRIS)[0].requested == 4, message="scaled to max")
     _live(fake, backend, 4)
     fake.set_cpu(IRIS, 10)

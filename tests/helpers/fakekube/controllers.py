@@ -6,6 +6,7 @@ converge: GC, deployments, replica sets, scheduler, kubelet, autoscaler.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -61,6 +62,11 @@ def _scaled(value: Any, total: int, round_up: bool) -> int:
     return int(value or 0)
 
 
+def _each(step: Any, *args: Any) -> None:
+    with contextlib.suppress(ApiError):
+        step(*args)
+
+
 class Controllers:
     def __init__(self, fake: FakeKube) -> None:
         self.fake = fake
@@ -77,16 +83,17 @@ class Controllers:
                 traceback.print_exc(file=sys.stderr)
 
     def reconcile(self) -> None:
-        self.collect_garbage()
+        """One pass; an object whose reconcile races a client write is retried next tick
+        without holding up the others."""
+        _each(self.collect_garbage)
         for deployment in self.store.list(DEPLOYMENT)[0]:
-            self.deployment(deployment)
+            _each(self.deployment, deployment)
         for replicaset in self.store.list(REPLICASET)[0]:
-            self.replicaset(replicaset)
-        pods = self.store.list(POD)[0]
-        self.kubelet.schedule(pods)
-        self.kubelet.run(self.store.list(POD)[0])
+            _each(self.replicaset, replicaset)
+        _each(self.kubelet.schedule, self.store.list(POD)[0])
+        _each(self.kubelet.run, self.store.list(POD)[0])
         for hpa in self.store.list(HPA)[0]:
-            self.autoscale(hpa)
+            _each(self.autoscale, hpa)
 
     # ------------------------------------------------------------------ garbage collection
     def collect_garbage(self) -> None:
@@ -307,6 +314,9 @@ class Controllers:
                 obj["spec"]["replicas"] = desired
 
             self.store.mutate(DEPLOYMENT, meta["namespace"], target["name"], scale)
+            if utilization is not None:  # the same load spread over the new replica count
+                utilization = round(utilization * current / desired)
+                self.fake.cpu_utilization[(meta["namespace"], meta["name"])] = utilization
             self.fake.events.record(hpa, "SuccessfulRescale",
                                     f"New size: {desired}; reason: cpu resource utilization "
                                     "(percentage of request) above target"

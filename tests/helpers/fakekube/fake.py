@@ -136,7 +136,9 @@ class FakeKube:
         return Behaviour()
 
     def set_cpu(self, hpa: str, utilization: int | None, namespace: str = "cortex") -> None:
-        """The average CPU utilisation (percent of the request) the HPA of `hpa` observes."""
+        """The average CPU utilisation (percent of the request) the HPA of `hpa` observes now.
+        When the HPA scales, the same load spreads over the new count (the figure drops), so it
+        converges as on a cluster."""
         if utilization is None:
             self.cpu_utilization.pop((namespace, hpa), None)
         else:
@@ -181,7 +183,7 @@ class FakeKube:
     def pods(self, namespace: str, selector: str | None = None) -> list[dict[str, Any]]:
         return self.store.list(POD, namespace, selector)[0]
 
-    def wait_for(self, condition: Callable[[], T], timeout: float = 10.0,
+    def wait_for(self, condition: Callable[[], T], timeout: float = 20.0,
                  message: str = "condition") -> T:
         deadline = time.monotonic() + timeout
         while True:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from textual.widgets import Static
+
 from cortex_tui.backends.base import Status
 from cortex_tui.tui.screens.apis import ApisScreen
 from cortex_tui.tui.screens.detail import DetailScreen
 from cortex_tui.tui.widgets.api_table import ApiTable
 from cortex_tui.tui.widgets.header import TargetHeader
 from tests.tui.conftest import SIZE, settle
+from tests.tui.scenes import wait_until
 
 
 def names(table: ApiTable) -> list[str]:
@@ -136,3 +139,25 @@ async def test_a_slow_target_never_gets_overlapping_refreshes(make_app, fake) ->
         app.screen.refresh_data()
         await settle(pilot)
         assert len(fake.called("get")) == 2
+
+
+async def test_an_empty_target_tells_how_to_deploy(make_app, fake) -> None:
+    fake.delete(None)
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        hint = pilot.app.screen.query_one("#empty", Static)
+        assert hint.display
+        assert "No APIs are deployed on local" in str(hint.render())
+        assert "F5" in str(hint.render())
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: bool(fake.get()))
+        pilot.app.screen.refresh_data()
+        await wait_until(pilot, lambda: not hint.display)
+
+
+async def test_the_empty_hint_offers_no_deploy_when_readonly(make_app, fake) -> None:
+    fake.delete(None)
+    async with make_app(readonly=True).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        hint = pilot.app.screen.query_one("#empty", Static)
+        assert hint.display and "F5" not in str(hint.render())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Footer, Input, Static
 
 from cortex_tui.backends.base import ApiState, TargetInfo
 from cortex_tui.tui.messages import Done, Failed, Poll
@@ -35,10 +35,12 @@ class ApisScreen(CortexScreen):
         self._ticks = 0
         self._poll = Poll(self, "apis")
         self._error: str | None = None  # the last refresh failed with this
+        self._loaded = False  # the target answered once (no empty-state flash at start)
 
     def compose(self) -> ComposeResult:
         yield TargetHeader(id="header")
         yield Input(placeholder="filter APIs by name", id="filter")
+        yield Static(id="empty")
         yield ApiTable(id="apis")
         yield Footer()
 
@@ -79,6 +81,7 @@ class ApisScreen(CortexScreen):
         self._update_rates(states)
         self.states = {s.name: s for s in states}
         self._error = None
+        self._loaded = True
         self._draw()
 
     def on_failed(self, message: Failed) -> None:
@@ -105,6 +108,19 @@ class ApisScreen(CortexScreen):
         table = self.query_one(ApiTable)
         table.show(states, self._rates, self.cortex.clock())
         table.border_title = f"APIs (sort: {table.sort_name}{' ↑' if table.sort_reverse else ''})"
+        empty = self.query_one("#empty", Static)
+        empty.display = self._loaded and not states
+        if empty.display:
+            empty.update(self._empty_hint())
+
+    def _empty_hint(self) -> str:
+        where = f"No APIs are deployed on {self.cortex.env}."
+        if self.cortex.readonly:
+            return where
+        return (
+            f"{where}\nPress F5 to deploy {self.cortex.config_path}, "
+            "or e to edit it first. ? lists every key."
+        )
 
     # -- actions ---------------------------------------------------------------------------
     def _selected(self) -> ApiState | None:

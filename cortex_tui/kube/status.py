@@ -96,9 +96,12 @@ def failure(pods: list[Obj]) -> str | None:
             if waiting.get("reason") in FAILING_WAIT_REASONS or (
                 failed_exit and "terminated" in (container.get("state") or {})
             ):
-                message = (terminated.get("message") or "").strip()
-                if message:
-                    return message
+                # The replica writes one line; a crash without one leaves the last log lines
+                # (FallbackToLogsOnError), whose last line names the error.
+                lines = [line for line in (terminated.get("message") or "").splitlines()
+                         if line.strip()]
+                if lines:
+                    return lines[-1].strip()
                 reason = waiting.get("reason") or terminated.get("reason") or "Error"
                 detail = waiting.get("message") or f"exit code {terminated.get('exitCode')}"
                 return f"{reason}: {detail}"

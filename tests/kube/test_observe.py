@@ -169,3 +169,16 @@ def test_target_info_without_the_right_to_list_nodes(
     fake.forbidden.add("nodes")
     info = backend.target_info()
     assert (info.namespace, info.nodes, info.cpu) == ("cortex", 0, 0.0)
+
+
+def test_logs_of_a_crash_looping_api_show_the_crash(
+    fake: FakeKube, backend: KubernetesBackend, iris: Path
+) -> None:
+    fake.behave(SELECT, "crash", "Traceback (most recent call last):\nImportError: torch")
+    backend.deploy(load_project(iris))
+    state = fake.wait_for(lambda: (s := backend.get(IRIS)[0]).status is Status.ERROR and s,
+                          message="error")
+    assert state.message == "ImportError: torch"  # a multi-line message: its last line
+    texts = [line.text for line in backend.logs(IRIS)]
+    assert texts[-2:] == ["Traceback (most recent call last):", "ImportError: torch"]
+    assert texts.count("ImportError: torch") == 1  # the last crash, not every one

@@ -165,20 +165,24 @@ class Kubelet:
         crashing = behaviour.mode in ("crash", "oom")
         crash_now = crashing and (ticks - 1) % self.fake.crash_ticks == 0
         if crash_now:
-            self._crash(pod, behaviour)
+            self._crash(pod, behaviour, first=ticks == 1)
 
         def update(obj: dict[str, Any]) -> None:
             self._status(obj, behaviour, ticks, crash_now)
 
         self.fake.store.mutate(POD, meta["namespace"], meta["name"], update, "status")
 
-    def _crash(self, pod: dict[str, Any], behaviour: Behaviour) -> None:
+    def _crash(self, pod: dict[str, Any], behaviour: Behaviour, first: bool) -> None:
+        """The container (re)starts and dies. Its output stays the current log until the
+        next start, as `kubectl logs` shows a crash-looping pod's last crash."""
         meta = pod["metadata"]
         for container in pod["spec"]["containers"]:
+            where = (meta["namespace"], meta["name"], container["name"])
+            if not first:
+                self.fake.logs.restart(*where)
+                self.fake.logs.write(*where, f"starting {container['name']} ({container['image']})")
             if behaviour.mode == "crash" and behaviour.message:
-                self.fake.logs.write(meta["namespace"], meta["name"], container["name"],
-                                     behaviour.message)
-            self.fake.logs.restart(meta["namespace"], meta["name"], container["name"])
+                self.fake.logs.write(*where, behaviour.message)
         self.fake.events.record(pod, "BackOff", "Back-off restarting failed container",
                                 "Warning", "kubelet")
 

@@ -23,6 +23,7 @@ class Options:
     port: int = DEFAULT_PORT
     admin_port: int | None = None
     reuse_port: bool = False
+    listen_fd: int | None = None  # serve on this inherited listening socket (the local operator)
     replica: str = ""
     grace_seconds: float = DEFAULT_GRACE_SECONDS
     termination_log: str | None = None
@@ -58,7 +59,20 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p.add_argument("--reuse-port", action="store_true",
                    default=_flag(env.get("CORTEX_REUSE_PORT")),
                    help="bind the serving port with SO_REUSEPORT, after init [$CORTEX_REUSE_PORT]")
+    p.add_argument("--listen-fd", type=_fd, default=env.get("CORTEX_LISTEN_FD") or None,
+                   help="serve on this inherited socket (bound by the parent; --host/--port "
+                   "ignored), accepting only after init [$CORTEX_LISTEN_FD]")
     return p
+
+
+def _fd(text: str) -> int:
+    try:
+        fd = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a file descriptor number: {text!r}") from None
+    if fd < 3:
+        raise argparse.ArgumentTypeError(f"not an inherited socket: {fd} (0-2 are stdio)")
+    return fd
 
 
 def parse_options(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> Options:
@@ -70,6 +84,9 @@ def parse_options(argv: list[str] | None = None, env: Mapping[str, str] | None =
         parser.error("--project (or CORTEX_PROJECT) is required")
     if not args.api:
         parser.error("--api (or CORTEX_API) is required")
+    listen_fd = None if args.listen_fd is None else _fd(str(args.listen_fd))
+    if listen_fd is not None and args.reuse_port:
+        parser.error("--listen-fd and --reuse-port exclude each other")
     try:
         grace = float(env.get("CORTEX_GRACE_SECONDS", DEFAULT_GRACE_SECONDS))
     except ValueError:
@@ -81,6 +98,7 @@ def parse_options(argv: list[str] | None = None, env: Mapping[str, str] | None =
         port=_port(str(args.port)),
         admin_port=None if args.admin_port is None else _port(str(args.admin_port)),
         reuse_port=bool(args.reuse_port),
+        listen_fd=listen_fd,
         replica=env.get("CORTEX_REPLICA") or f"{socket.gethostname()}-{os.getpid()}",
         grace_seconds=max(0.0, grace),
         termination_log=termination_log_path(env),

@@ -15,7 +15,7 @@ from typing import Any
 
 from sanic import Sanic
 from sanic.application.state import ApplicationServerInfo
-from sanic.http.constants import HTTP
+from sanic.http.constants import HTTP, Stage
 from sanic.server.async_server import AsyncioServer
 from sanic.server.protocols.http_protocol import HttpProtocol
 
@@ -32,7 +32,11 @@ from predictor.tracker import Tracker
 
 BACKLOG = 1024
 DRAIN_POLL_S = 0.02
-IDLE_CLOSE_S = 0.25  # during a drain, close connections idle for this long
+# During a drain, a keep-alive connection gets its next request answered with
+# `Connection: close`; one that stays idle this long (since the drain began or its last
+# activity) is closed instead. Long enough that a connection accepted just before the drain
+# has its first request read, rather than being cut with the request on the wire.
+IDLE_CLOSE_S = 1.0
 LISTENER_HANDOFF_S = 0.05
 
 
@@ -53,6 +57,23 @@ def bind(host: str, port: int, reuse_port: bool) -> socket.socket:
         sock.close()
         raise Fatal(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.setblocking(False)
+    return sock
+
+
+def inherited(fd: int) -> socket.socket:
+    """The listening socket our parent bound for us (`--listen-fd`); we listen after init."""
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError as exc:
+        raise Fatal(f"--listen-fd {fd}: not an open socket: {exc.strerror or exc}") from None
+    if sock.type != socket.SOCK_STREAM or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        sock.detach()
+        raise Fatal(f"--listen-fd {fd}: not a TCP socket")
+    try:
+        sock.getsockname()[1]
+    except (OSError, IndexError):
+        sock.detach()
+        raise Fatal(f"--listen-fd {fd}: the socket is not bound to an address") from None
     return sock
 
 
@@ -92,6 +113,8 @@ class ReplicaServer:
         # A second descriptor of the serving listener, so that we, not the loop, decide the
         # instant it closes (see _close_listener).
         self.serving_sock: socket.socket | None = None
+        self.inherited: socket.socket | None = None  # --listen-fd: shared with sibling replicas
+        self._idle_since: dict[Any, float] = {}  # drain: connection -> idle since (monotonic)
         self.admin: AsyncioServer | None = None
         self.stop = asyncio.Event()
         self.init_running = False
@@ -108,7 +131,9 @@ class ReplicaServer:
             self.admin = await start(build_admin_app(self.replica), sock, self.opts.replica)
             log.info("admin listening on %s (/healthz /stats /metrics)", _address(sock))
         self.serving_app = app
-        if not self.opts.reuse_port:
+        if self.opts.listen_fd is not None:
+            self.inherited = inherited(self.opts.listen_fd)
+        elif not self.opts.reuse_port:
             sock = bind(self.opts.host, self.opts.port, reuse_port=False)
             self.serving_sock = sock.dup()
             self.serving = await start(app, sock, self.opts.replica)
@@ -116,7 +141,9 @@ class ReplicaServer:
                      _address(sock))
         if not await self._load():
             return 0  # stopped during init: nothing was served yet
-        if self.opts.reuse_port:
+        if self.inherited is not None:
+            await self._serve_inherited(app, self.inherited)
+        elif self.opts.reuse_port:
             sock = bind(self.opts.host, self.opts.port, reuse_port=True)
             self.serving_sock = sock.dup()
             self.serving = await start(app, sock, self.opts.replica)
@@ -126,6 +153,18 @@ class ReplicaServer:
         await self.stop.wait()
         await self._drain()
         return 0
+
+    async def _serve_inherited(self, app: Sanic, sock: socket.socket) -> None:
+        """Accept from the socket every replica of the API shares: one kernel queue, so a
+        connection waiting in it is served by whichever replica accepts next, and one that
+        stops accepting leaves the queue to its siblings."""
+        try:
+            sock.listen(BACKLOG)  # harmless when a sibling already made it listen
+        except OSError as exc:
+            raise Fatal(f"--listen-fd {self.opts.listen_fd}: cannot listen: "
+                        f"{exc.strerror or exc}") from None
+        sock.setblocking(False)
+        self.serving = await start(app, sock, self.opts.replica)
 
     def _on_signal(self, sig: int) -> None:
         if not self.stop.is_set():
@@ -173,7 +212,11 @@ class ReplicaServer:
     async def _drain(self) -> None:
         """Stop accepting, let requests in flight finish (bounded), close everything."""
         self.replica.draining = True
-        if self.serving is not None:
+        if self.serving is not None and self.inherited is not None:
+            # Only our descriptor goes: the parent and the siblings keep the socket and
+            # its queue open, so nothing waiting in it is reset.
+            self.serving.server.close()
+        elif self.serving is not None:
             await self._close_listener()
         deadline = time.monotonic() + self.opts.grace_seconds
         while time.monotonic() < deadline and self._busy():
@@ -225,15 +268,26 @@ class ReplicaServer:
     def _busy(self) -> bool:
         """Close connections idle for IDLE_CLOSE_S; True while any other work remains.
 
-        A connection that has just been accepted is idle too, with its first request maybe
-        still on the wire: closing it at once would lose that request.
+        Idle time counts from the drain's start or the connection's last data, whichever is
+        later: a connection in use gets its next request answered (with `Connection: close`)
+        instead of being cut while that request may be on the wire.
         """
         busy = self.replica.in_flight > 0 or bool(self._adopting)
-        if self.serving is not None:
-            now = time.monotonic()
-            for conn in list(self.serving.connections):
-                if now - conn._time < IDLE_CLOSE_S or not conn.close_if_idle():
-                    busy = True
+        if self.serving is None:
+            return busy
+        now = time.monotonic()
+        seen = self._idle_since
+        for conn in list(self.serving.connections):
+            http = conn.http
+            if http is not None and http.stage is not Stage.IDLE:
+                seen.pop(conn, None)
+                busy = True
+                continue
+            since = max(seen.setdefault(conn, now), conn._time)
+            if now - since < IDLE_CLOSE_S or not conn.close_if_idle():
+                busy = True
+        for conn in [c for c in seen if c not in self.serving.connections]:
+            del seen[conn]
         return busy
 
 

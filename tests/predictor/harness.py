@@ -89,8 +89,10 @@ class Predictor:
 
     def __init__(self, project: Path, api: str = "test-api", *, port: int = 0,
                  admin_port: int | None = None, reuse_port: bool = False,
+                 listen_fd: int | None = None,
                  env: dict[str, str] | None = None, flags: bool = True) -> None:
-        """With flags=False, only the environment (CORTEX_*) configures the process."""
+        """With flags=False, only the environment (CORTEX_*) configures the process.
+        `listen_fd`: a socket of ours the process inherits and serves on (--listen-fd)."""
         args = [sys.executable, "-m", "predictor"]
         if flags:
             args += ["--project", str(project), "--api", api, "--host", "127.0.0.1",
@@ -99,12 +101,15 @@ class Predictor:
             args += ["--admin-port", str(admin_port)]
         if reuse_port:
             args.append("--reuse-port")
+        if listen_fd is not None:
+            args += ["--listen-fd", str(listen_fd)]
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("CORTEX_")}
         full_env.pop("KUBERNETES_SERVICE_HOST", None)
         full_env.update(env or {})
         full_env.setdefault("CORTEX_REPLICA", f"test-{api}")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     env=full_env, text=True, bufsize=1)
+                                     env=full_env, text=True, bufsize=1,
+                                     pass_fds=() if listen_fd is None else (listen_fd,))
         self.lines: list[str] = []
         self._lock = threading.Lock()
         self._reader = threading.Thread(target=self._read, daemon=True)

@@ -35,7 +35,4 @@ def run(args: argparse.Namespace) -> int:
     options = info["options"]
     print(f"autoscaler: sync every {options['sync_period']:g} s, scale-down window "
           f"{options['scale_down_window']:g} s")
-    if info.get("lossless_drain") is False:
-        print("note: net.ipv4.tcp_migrate_req is 0: a replica that stops can reset the few "
-              "connections queued on it; set it to 1 for lossless rollouts")
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import psutil
 
@@ -51,19 +50,3 @@ def describe_shortfall(need: Resources, free: Resources) -> str:
 
 def _mib(n: int) -> str:
     return f"{n / (1 << 20):.0f}Mi"
-
-
-MIGRATE_SYSCTL = Path("/proc/sys/net/ipv4/tcp_migrate_req")
-
-
-def lossless_drain() -> bool | None:
-    """Whether the kernel hands connections queued on a closing SO_REUSEPORT listener to the
-    other replicas (Linux 5.14+, `net.ipv4.tcp_migrate_req=1`); None when it cannot tell.
-
-    Without it, a replica that stops (rollout, scale-in) resets the few connections that were
-    queued on its listener at that instant: measured ~1 in 5-10 rollouts under a steady stream.
-    """
-    try:
-        return MIGRATE_SYSCTL.read_text().strip() == "1"
-    except OSError:
-        return None

@@ -19,7 +19,7 @@ import time
 import traceback
 from typing import IO, Any
 
-from cortex_tui.local.capacity import lossless_drain, node_capacity
+from cortex_tui.local.capacity import node_capacity
 from cortex_tui.local.options import OperatorOptions
 from cortex_tui.local.paths import StateDir, write_private
 from cortex_tui.local.server import OperatorServer
@@ -49,7 +49,7 @@ class Operator:
         cap = node_capacity()
         return {"pid": os.getpid(), "cpu_millis": cap.cpu_millis, "memory": cap.mem,
                 "gpu": cap.gpu, "home": str(self.state.root),
-                "options": self.options.__dict__, "lossless_drain": lossless_drain()}
+                "options": self.options.__dict__}
 
     def stop(self) -> None:
         self.stopped.set()

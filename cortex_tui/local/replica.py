@@ -73,15 +73,20 @@ class Replica:
     out_of_memory: str = ""  # set when the operator killed it for using more than `mem`
     popen: subprocess.Popen[bytes] | None = None
     cpu_sample: tuple[float, float] | None = None  # (wall time, cpu seconds)
+    listen_fd: int | None = None  # the API's endpoint socket, as numbered in the replica
+
 
     @classmethod
     def spawn(
-        cls, *, api: str, version: int, project: Path, config: str, port: int, log_dir: Path,
-        cpu_millis: int, mem: int, avoid_ports: set[int],
+        cls, *, api: str, version: int, project: Path, config: str, listener: socket.socket,
+        log_dir: Path, cpu_millis: int, mem: int, avoid_ports: set[int],
     ) -> Replica:
+        """Start a predictor serving `listener`, the API's endpoint socket (inherited, same
+        descriptor number: every replica of the API accepts from its one queue)."""
         log_dir.mkdir(parents=True, exist_ok=True)
         name = replica_name(api, version)
         admin = free_port(avoid_ports)
+        fd, port = listener.fileno(), int(listener.getsockname()[1])
         log_path = log_dir / f"{name}.log"
         termination = log_dir / f"{name}.termination"
         module = os.environ.get(PREDICTOR_MODULE_ENV, "predictor")
@@ -89,7 +94,7 @@ class Replica:
             # -P: the project folder (the working directory) must not shadow our modules; a
             # user's `predictor.py` would otherwise run instead of the predictor.
             sys.executable, "-P", "-m", module, "--project", str(project / config), "--api", api,
-            "--host", HOST, "--port", str(port), "--admin-port", str(admin), "--reuse-port",
+            "--host", HOST, "--listen-fd", str(fd), "--admin-port", str(admin),
         ]
         env = dict(os.environ, PYTHONUNBUFFERED="1", CORTEX_TERMINATION_LOG=str(termination),
                    CORTEX_REPLICA=name)
@@ -97,14 +102,14 @@ class Replica:
         with open(log_path, "ab") as log:
             popen = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=project, env=env, start_new_session=True,
+                cwd=project, env=env, start_new_session=True, pass_fds=(fd,),
             )
         try:
             created = psutil.Process(popen.pid).create_time()
         except psutil.Error:
             created = 0.0
         return cls(name, api, version, port, admin, log_path, termination, popen.pid, created,
-                   cpu_millis, mem, project, popen=popen)
+                   cpu_millis, mem, project, popen=popen, listen_fd=fd)
 
     @classmethod
     def adopt(cls, record: dict[str, Any]) -> Replica | None:
@@ -124,6 +129,7 @@ class Replica:
             float(record["create_time"]), int(record["cpu_millis"]), int(record["mem"]),
             Path(record["project"]), state="starting",
             started_at=float(record.get("started_at", time.time())),
+            listen_fd=record.get("listen_fd"),
         )
         if record.get("stopping"):  # it was draining when the previous operator died
             replica.state, replica.stop_sent_at = "stopping", time.time()
@@ -137,7 +143,7 @@ class Replica:
             "termination_path": str(self.termination_path), "pid": self.pid,
             "create_time": self.create_time, "cpu_millis": self.cpu_millis, "mem": self.mem,
             "started_at": self.started_at, "project": str(self.project),
-            "stopping": self.state == "stopping",
+            "stopping": self.state == "stopping", "listen_fd": self.listen_fd,
         }
 
     def exit_code(self) -> int | None:

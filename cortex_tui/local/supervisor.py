@@ -27,11 +27,12 @@ from cortex_tui.config.scaling import ScaleError, apply_scale
 from cortex_tui.local import snapshot
 from cortex_tui.local.capacity import Resources, describe_shortfall, node_capacity
 from cortex_tui.local.hpa import Autoscaler
+from cortex_tui.local.listeners import Listeners
 from cortex_tui.local.monitoring import Monitoring
 from cortex_tui.local.options import OperatorOptions
 from cortex_tui.local.paths import StateDir, write_private
 from cortex_tui.local.records import ApiRecord, describe_changes, fingerprint, runtime_spec
-from cortex_tui.local.replica import Replica, free_port
+from cortex_tui.local.replica import Replica
 from cortex_tui.local.runtime import Runtime, api_state, failure_message
 from cortex_tui.local.stats import merge_network, merge_tracker
 from cortex_tui.local.store import History
@@ -50,6 +51,7 @@ class Supervisor(Monitoring):
         self._orphans: list[Replica] = []  # replicas of deleted APIs, still draining
         self._deploying = threading.Lock()  # one deploy at a time (snapshots, pruning)
         self._saved = ""
+        self.listeners = Listeners()  # one endpoint socket per API, for its whole life
 
     # ---- persistence -----------------------------------------------------------------
     def load(self) -> None:
@@ -127,8 +129,9 @@ class Supervisor(Monitoring):
         now = time.time()
         c = spec["compute"]
         if old is None:
-            self.apis[name] = ApiRecord(name, deployment, 1, fp, str(snap), self._new_port(),
-                                        spec, c["init_replicas"], now, code, rk, config)
+            self.apis[name] = ApiRecord(name, deployment, 1, fp, str(snap),
+                                        self.listeners.create(name), spec,
+                                        c["init_replicas"], now, code, rk, config)
             self._new_runtime(name)
             self.history.event(name, "deployed", f"created with {c['init_replicas']} replica(s)")
             return DeployChange(name, "created")
@@ -147,9 +150,6 @@ class Supervisor(Monitoring):
         rt.failures, rt.next_start_at, rt.failure_message = 0, 0.0, ""
         self.history.event(name, "updated", f"version {old.version + 1}: {message}")
         return DeployChange(name, "updated", message)
-
-    def _new_port(self) -> int:
-        return free_port(self._ports_in_use())
 
     def _ports_in_use(self) -> set[int]:
         ports = {r.port for r in self.apis.values()}
@@ -181,6 +181,7 @@ class Supervisor(Monitoring):
                 replica.stop()
             self._orphans.extend(rt.replicas)
             del self.runtime[name]
+        self.listeners.close(name)  # the draining replicas keep it until they exit
         self.history.forget_api(name)
         self.history.event(name, "deleted", "deleted")
         shutil.rmtree(self.dir.log_dir(name), ignore_errors=True)  # open files live on
@@ -376,10 +377,18 @@ class Supervisor(Monitoring):
                 rt.pending_logged = reason
             rt.pending_reason = reason
             return False
+        try:
+            listener = self.listeners.get(record.name, record.port, rt.replicas)
+        except BackendError as exc:  # after a restart, the port was taken meanwhile
+            rt.failures = max(rt.failures + 1, self.options.failures_before_error)
+            rt.next_start_at = time.time() + self.options.restart_backoff_max
+            rt.failure_message = rt.pending_reason = str(exc)
+            return False
+        if how := self.listeners.recovered.pop(record.name, None):
+            self.history.event(record.name, "endpoint", f"port {record.port}: socket {how}")
         replica = Replica.spawn(
             api=record.name, version=record.version, project=Path(record.snapshot),
-            config=record.config,
-            port=record.port, log_dir=self.dir.log_dir(record.name),
+            config=record.config, listener=listener, log_dir=self.dir.log_dir(record.name),
             cpu_millis=need.cpu_millis, mem=need.mem, avoid_ports=self._ports_in_use(),
         )
         rt.replicas.append(replica)
@@ -405,6 +414,7 @@ class Supervisor(Monitoring):
             for rt in self.runtime.values():
                 rt.replicas.clear()
             self._orphans.clear()
+            self.listeners.close_all()
             self.save()
             self.history.close()
 

@@ -25,6 +25,7 @@ from cortex_tui.backends.base import BackendError
 from cortex_tui.local.replica import HOST, Replica
 
 _SYS_PIDFD_GETFD = 438  # the same number on every Linux architecture
+RECOVER_ENV = "CORTEX_TUI_RECOVER_ENDPOINT"  # "0": never take a replica's socket (tests)
 
 
 def bind_endpoint(port: int = 0) -> socket.socket:
@@ -89,6 +90,7 @@ class Listeners:
     def __init__(self) -> None:
         self._by_api: dict[str, socket.socket] = {}
         self.recovered: dict[str, str] = {}  # API -> how its socket was obtained after restart
+        self.may_recover = os.environ.get(RECOVER_ENV, "1").strip() != "0"
 
     def create(self, api: str) -> int:
         """A new API's endpoint; returns its port."""
@@ -100,7 +102,7 @@ class Listeners:
         """The API's socket; after an operator restart, recovered or bound again."""
         sock = self._by_api.get(api)
         if sock is None:
-            sock = recover(port, replicas)
+            sock = recover(port, replicas) if self.may_recover else None
             self.recovered[api] = "recovered from a replica" if sock else "bound again"
             if sock is None:
                 sock = bind_endpoint(port)

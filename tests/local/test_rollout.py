@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cortex_tui.backends.local import post_json
 from cortex_tui.config import load_project
 from tests.local.conftest import Local, make_project, wait_for
 
@@ -82,3 +87,67 @@ def test_redeploy_under_load_loses_no_request(local: Local, tmp_path: Path) -> N
     assert failures == []
     assert answers[-1] == 3
     assert set(answers) == {1, 2, 3}
+
+
+def test_rollout_after_an_operator_restart_keeps_the_endpoint_socket(
+    local: Local, tmp_path: Path
+) -> None:
+    """A new operator takes the endpoint socket back from a running replica (pidfd_getfd), so
+    the replicas it starts share the old ones' queue: still no failed request."""
+    root = make_project(tmp_path / "p", CODE.format(version=1), name="versioned",
+                        compute="min_replicas: 2\nmax_replicas: 2\n")
+    local.backend.deploy(load_project(root))
+    state = local.wait_status("versioned", "live", available=2)
+    operator = local.operator_pid()
+    assert operator is not None
+    os.kill(operator, signal.SIGKILL)
+    wait_for(lambda: local.operator_pid() is None, 10, "operator gone")
+    stop, answers, failures = threading.Event(), [], []
+    clients = [threading.Thread(target=stream, args=(state.endpoint, stop, answers, failures),
+                                kwargs={"keep_alive": keep}) for keep in (False, True)]
+    for client in clients:
+        client.start()
+    try:
+        wait_for(lambda: len(answers) > 50, 20, "requests flowing")
+        (root / "inference.py").write_text(CODE.format(version=2))
+        local.cli("deploy", "-p", str(root))  # starts a new operator, which re-adopts
+        wait_for(lambda: answers[-1] == 2 and len(local.replica_pids("versioned")) == 2 and
+                 str(local.state_of("versioned").status) == "live", 40, "version 2 live")
+        count = len(answers)
+        wait_for(lambda: len(answers) > count + 50, 20, "requests after the rollout")
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(20)
+    port = urlsplit(state.endpoint).port
+    assert _endpoint_events(local) == [f"port {port}: socket recovered from a replica"]
+    assert failures == []
+    assert set(answers) == {1, 2}
+
+
+def _endpoint_events(local: Local) -> list[str]:
+    return [e.message for e in local.backend.events("versioned") if e.kind == "endpoint"]
+
+
+def test_without_the_old_socket_a_new_operator_binds_the_port_again(
+    local: Local, tmp_path: Path
+) -> None:
+    """When the socket cannot be taken back (no ptrace permission), the port is bound again
+    beside the old replicas' socket (SO_REUSEPORT) and the rollout completes."""
+    root = make_project(tmp_path / "p", CODE.format(version=1), name="versioned")
+    local.backend.deploy(load_project(root))
+    state = local.wait_status("versioned", "live", available=1)
+    operator = local.operator_pid()
+    assert operator is not None
+    os.kill(operator, signal.SIGKILL)
+    wait_for(lambda: local.operator_pid() is None, 10, "operator gone")
+    (root / "inference.py").write_text(CODE.format(version=2))
+    env = dict(local.env, CORTEX_TUI_RECOVER_ENDPOINT="0")
+    out = subprocess.run([sys.executable, "-m", "cortex_tui", "deploy", "-p", str(root)],
+                         env=env, capture_output=True, text=True, timeout=60, cwd=local.home)
+    assert out.returncode == 0, out
+    local.wait_status("versioned", "live", available=1, up_to_date=1)
+    wait_for(lambda: len(local.replica_pids("versioned")) == 1, 30, "the old replica gone")
+    assert post_json(state.endpoint, {}, debug=False).body == {"version": 2}
+    port = urlsplit(state.endpoint).port
+    assert _endpoint_events(local) == [f"port {port}: socket bound again"]

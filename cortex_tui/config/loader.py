@@ -31,7 +31,10 @@ def validate_project(path: str | Path) -> Result:
         raw = config_file.read_bytes()
     except FileNotFoundError:
         folder = config_file.parent
-        message = "file not found" if folder.is_dir() else f"folder not found: {folder}"
+        if folder.is_dir():
+            message = f"file not found in {folder.absolute()} (-p PATH names another project)"
+        else:
+            message = f"folder not found: {folder}"
         return None, [Problem(str(config_file), 1, 1, None, "", message)]
     except (OSError, ValueError) as exc:
         return None, [Problem(str(given), 1, 1, None, "", f"cannot be read: {exc}")]

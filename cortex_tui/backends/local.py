@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,27 +98,55 @@ class LocalBackend(Backend):
         return post_json(endpoint, sample, debug)
 
     def logs(self, api: str, follow: bool = False, tail: int | None = None) -> Iterator[LogLine]:
-        offsets: dict[str, int] = {}
+        """Every replica's lines; with `follow`, an iterator whose `close()` may be called
+        from any thread: it ends within one poll (FOLLOW_POLL) even while the logs are quiet."""
         replicas = self._replicas(api)
-        for replica in replicas:
-            path = Path(replica["log"])
-            lines, offsets[replica["name"]] = _read_from(path, 0)
-            for text in lines[-tail:] if tail else lines:
-                yield LogLine(replica["name"], text)
-        next_listing = time.monotonic() + 1.0
-        while follow:
-            for replica in replicas:
-                start = offsets.get(replica["name"], 0)
-                lines, offsets[replica["name"]] = _read_from(Path(replica["log"]), start)
-                for text in lines:
-                    yield LogLine(replica["name"], text)
-            if time.monotonic() >= next_listing:
-                replicas = self._replicas(api)  # replicas come and go while following
-                next_listing = time.monotonic() + 1.0
-            time.sleep(FOLLOW_POLL)
+        if not follow:
+            return iter(list(_read_all(replicas, {}, tail)))
+        return LogFollow(self, api, replicas, tail)
 
     def _replicas(self, api: str) -> list[dict[str, Any]]:
         return list(self.client.call("GET", "/v1/replicas", query={"api": api})["replicas"])
+
+
+class LogFollow(Iterator[LogLine]):
+    """Follows the log files of an API's replicas (replicas come and go meanwhile)."""
+
+    def __init__(self, backend: LocalBackend, api: str, replicas: list[dict[str, Any]],
+                 tail: int | None) -> None:
+        self._closed = threading.Event()
+        self._lines = self._follow(backend, api, replicas, tail)
+
+    def __next__(self) -> LogLine:
+        if self._closed.is_set():
+            raise StopIteration
+        return next(self._lines)
+
+    def close(self) -> None:
+        self._closed.set()  # a poll waiting in another thread wakes up and ends
+        with contextlib.suppress(ValueError):  # running in another thread: it ends by itself
+            self._lines.close()
+
+    def _follow(self, backend: LocalBackend, api: str, replicas: list[dict[str, Any]],
+                tail: int | None) -> Iterator[LogLine]:
+        offsets: dict[str, int] = {}
+        yield from _read_all(replicas, offsets, tail)
+        next_listing = time.monotonic() + 1.0
+        while not self._closed.wait(FOLLOW_POLL):
+            yield from _read_all(replicas, offsets, None)
+            if time.monotonic() >= next_listing:
+                replicas = backend._replicas(api)  # replicas come and go while following
+                next_listing = time.monotonic() + 1.0
+
+
+def _read_all(replicas: list[dict[str, Any]], offsets: dict[str, int],
+              tail: int | None) -> Iterator[LogLine]:
+    """New complete lines of each replica's log since `offsets` (updated)."""
+    for replica in replicas:
+        name = replica["name"]
+        lines, offsets[name] = _read_from(Path(replica["log"]), offsets.get(name, 0))
+        for text in lines[-tail:] if tail else lines:
+            yield LogLine(name, text)
 
 
 def _read_from(path: Path, offset: int) -> tuple[list[str], int]:

@@ -1,0 +1,35 @@
+"""`logs(follow=True)` on the local target: new lines arrive, and closing it from another
+thread (the TUI leaving its logs tab) ends it even while the logs are quiet."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from cortex_tui.backends.base import LogLine
+from cortex_tui.config import load_project
+from tests.local.conftest import Local, make_project, wait_for
+
+CODE = """
+def predict(sample, metadata):
+    print("predicted", sample)
+    return sample
+"""
+
+
+def test_follow_sees_new_lines_and_closes_from_another_thread(
+    local: Local, tmp_path: Path
+) -> None:
+    root = make_project(tmp_path / "p", CODE, name="chatty")
+    local.backend.deploy(load_project(root))
+    local.wait_status("chatty", "live", available=1)
+    follow = local.backend.logs("chatty", follow=True)
+    lines: list[LogLine] = []
+    reader = threading.Thread(target=lambda: lines.extend(follow), daemon=True)
+    reader.start()
+    wait_for(lambda: any("ready: api chatty" in line.text for line in lines), 20, "ready line")
+    local.backend.predict("chatty", 42)
+    wait_for(lambda: any("predicted 42" in line.text for line in lines), 20, "a new line")
+    follow.close()  # nothing more is logged: the reader waits for lines that never come
+    reader.join(10)
+    assert not reader.is_alive(), "the follow iterator did not end when closed"

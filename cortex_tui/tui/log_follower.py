@@ -1,18 +1,21 @@
 """Following an API's logs off the event loop.
 
-`backend.logs(api, follow=True)` blocks between lines and can only be stopped between two
-lines (a generator cannot be closed from another thread while it waits). So a daemon thread
-reads it into a bounded history, the UI polls `since()`, and the app keeps one follower per API:
-leaving the logs tab lets it stop at its first line after a grace period; coming back before
-that reuses it, history included.
+`backend.logs(api, follow=True)` blocks between lines, so a daemon thread reads it into a
+bounded history, the UI polls `since()`, and the app keeps one follower per API: leaving the
+logs tab lets it stop after a grace period; coming back before that reuses it, history
+included. The local target's follow iterator can be closed from another thread (it ends within
+a poll, even while quiet), so the follower closes it when the grace period ends; a generator
+(the Kubernetes target) cannot be, and stops at its first line after that.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from itertools import islice
 
 from cortex_tui.backends.base import Backend, LogLine
@@ -33,14 +36,29 @@ class LogFollower:
         self._total = 0  # lines ever received (the deque forgets the oldest)
         self._lock = threading.Lock()
         self._stop_after: float | None = None  # monotonic deadline once detached
+        self._iterator: Iterator[LogLine] | None = None
         self._thread = threading.Thread(target=self._run, name=f"logs-{api}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self, grace: float = GRACE) -> None:
-        """Stop at the first line that arrives `grace` seconds from now or later."""
+        """Stop `grace` seconds from now (see the module's docstring)."""
         self._stop_after = time.monotonic() + grace
+        if grace <= 0:
+            self._close_if_detached()
+        else:
+            timer = threading.Timer(grace, self._close_if_detached)
+            timer.daemon = True
+            timer.start()
+
+    def _close_if_detached(self) -> None:
+        stop_after, iterator = self._stop_after, self._iterator
+        if stop_after is None or time.monotonic() < stop_after or iterator is None:
+            return  # resumed meanwhile, or a later stop() set a later deadline
+        if not inspect.isgenerator(iterator):  # a generator running in our thread would raise
+            with contextlib.suppress(Exception):
+                iterator.close()  # type: ignore[attr-defined]
 
     def resume(self) -> bool:
         """Keep following if the thread has not exited yet; False when it has."""
@@ -57,7 +75,7 @@ class LogFollower:
     def _run(self) -> None:
         iterator = None
         try:
-            iterator = self.backend.logs(self.api, follow=True, tail=TAIL)
+            iterator = self._iterator = self.backend.logs(self.api, follow=True, tail=TAIL)
             for line in iterator:
                 stop_after = self._stop_after
                 if stop_after is not None and time.monotonic() >= stop_after:

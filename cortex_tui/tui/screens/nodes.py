@@ -10,10 +10,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from rich.text import Text
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Static
 
 from cortex_tui.aws.clients import AwsError
@@ -25,10 +23,10 @@ from cortex_tui.cluster import (
     format_memory,
 )
 from cortex_tui.tui.messages import Done, Failed, run_blocking
-from cortex_tui.tui.screens.base import CortexModal, CortexScreen
+from cortex_tui.tui.screens.base import CortexScreen
+from cortex_tui.tui.screens.number_dialog import NumberDialog, dialog_bindings
 
 REFRESH_EVERY_S = 10.0  # node groups change slowly; AWS calls cost
-MAX_DIGITS = 4
 GROUP_COLUMNS = ("node group", "instance type", "desired", "min", "max", "instances", "nodes")
 NODE_COLUMNS = ("node", "group", "instance type", "ready", "cpu", "memory", "gpu")
 
@@ -191,7 +189,7 @@ class NodesScreen(CortexScreen):
         )
 
 
-class NodeBoundsScreen(CortexModal):
+class NodeBoundsScreen(NumberDialog):
     """min / max instances of one node group: arrows select and nudge, digits type."""
 
     DEFAULT_CSS = """
@@ -202,120 +200,33 @@ class NodeBoundsScreen(CortexModal):
     """
     FIELDS = ("min", "max")
     LABELS = {"min": "min instances", "max": "max instances"}
-    BINDINGS = [
-        Binding("up,shift+tab", "move(-1)", "Previous", show=False),
-        Binding("down,tab", "move(1)", "Next", show=False),
-        Binding("right,plus,equals_sign", "nudge(1)", "+1", id="nodes.bounds.up"),
-        Binding("left,minus", "nudge(-1)", "-1", id="nodes.bounds.down"),
-        Binding("enter", "apply", "Apply", id="nodes.bounds.apply"),
-        Binding("escape", "cancel", "Cancel", id="nodes.bounds.cancel"),
-    ]
+    BINDINGS = dialog_bindings("nodes.bounds")
+    WORKER_GROUP = "node-bounds"
+    REFUSALS = (AwsError,)
 
     def __init__(self, group: NodeGroup, service: Callable[[], ClusterLike]) -> None:
-        super().__init__()
+        super().__init__(f"Node group {group.name}", {"min": group.min_size, "max": group.max_size})
         self.group = group
         self._service = service
-        self.initial = {"min": group.min_size, "max": group.max_size}
-        self.values = dict(self.initial)
-        self.index = 0
-        self._fresh = True
-        self.busy = False
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(Text(f"Node group {self.group.name}", style="bold"), id="title")
-            yield Static(id="fields")
-            yield Static(id="reason")
-            yield Static(
-                Text("↑↓ field  ←→ +/- nudge  digits  enter apply  esc cancel", style="dim")
-            )
-
-    def on_mount(self) -> None:
-        self._draw()
-
-    @property
-    def field(self) -> str:
-        return self.FIELDS[self.index]
-
-    def _draw(self) -> None:
-        text = Text()
-        for i, key in enumerate(self.FIELDS):
-            selected = i == self.index
-            text.append(f"{'>' if selected else ' '} {self.LABELS[key]:<14}")
-            text.append(f" {self.values[key]:>4} ", style="reverse bold" if selected else "bold")
-            if self.values[key] != self.initial[key]:
-                text.append(f"  (was {self.initial[key]})", style="dim")
-            text.append("\n")
+    def extra_line(self) -> Text:
         try:
             _low, _high, desired = check_bounds(self.group, self.values["min"], self.values["max"])
         except AwsError:
             desired = self.group.desired
         moved = f" (now {self.group.desired})" if desired != self.group.desired else ""
-        text.append(f"  desired        {desired:>4}{moved}", style="dim")
-        self.query_one("#fields", Static).update(text)
+        return Text(f"  desired        {desired:>4}{moved}", style="dim")
 
-    def _say(self, message: str, style: str = "bold red") -> None:
-        self.query_one("#reason", Static).update(Text(message, style=style))
+    def check(self, changed: dict[str, int]) -> None:
+        check_bounds(self.group, self.values["min"], self.values["max"])
 
-    def _changed(self) -> None:
-        self._fresh = False
-        self._say("")
-        self._draw()
-
-    def action_move(self, step: int) -> None:
-        self.index = (self.index + step) % len(self.FIELDS)
-        self._fresh = True
-        self._draw()
-
-    def action_nudge(self, step: int) -> None:
-        self.values[self.field] = max(0, self.values[self.field] + step)
-        self._changed()
-
-    def on_key(self, event: events.Key) -> None:
-        if event.character and event.character.isdigit():
-            digits = "" if self._fresh else str(self.values[self.field])
-            self.values[self.field] = int((digits + event.character)[-MAX_DIGITS:])
-        elif event.key == "backspace":
-            self.values[self.field] = int(str(self.values[self.field])[:-1] or 0)
-        else:
-            return
-        event.stop()
-        self._changed()
-
-    def action_apply(self) -> None:
-        if self.busy:
-            return
-        low, high = self.values["min"], self.values["max"]
-        if (low, high) == (self.initial["min"], self.initial["max"]):
-            self.dismiss(None)
-            return
-        try:
-            check_bounds(self.group, low, high)
-        except AwsError as exc:
-            self._say(f"refused: {exc}")
-            return
-        self.busy = True
-        self._say("applying...", style="yellow")
+    def submit(self, changed: dict[str, int]) -> Callable[[], NodeGroup]:
         name, service = self.group.name, self._service
-        run_blocking(self, "node-bounds", lambda: service().scale(name, low, high))
+        low, high = self.values["min"], self.values["max"]
+        return lambda: service().scale(name, low, high)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def on_done(self, message: Done) -> None:
-        if message.group != "node-bounds":
-            return
-        message.stop()
-        group: NodeGroup = message.value
+    def finished(self, value: NodeGroup) -> None:
         self.app.notify(
-            f"{group.name}: desired {group.desired}, min {group.min_size}, max {group.max_size}",
+            f"{value.name}: desired {value.desired}, min {value.min_size}, max {value.max_size}",
             title="node group changed",
         )
-        self.dismiss(group)
-
-    def on_failed(self, message: Failed) -> None:
-        if message.group != "node-bounds":
-            return
-        message.stop()
-        self.busy = False
-        self._say(f"refused: {message.error}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from kubernetes import client, config
 
 from cortex_tui.backends.kubernetes import KubernetesBackend
 from cortex_tui.config import load_project
@@ -148,3 +149,16 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
     finally:
         backend.close()
         server.stop()
+
+
+FAKE_NS = "cortex"
+
+
+@pytest.fixture
+def api(fake: FakeKube, tmp_path: Path) -> Iterator[client.ApiClient]:
+    """A raw client of the fake API server, with the namespace the fake's own tests use."""
+    kubeconfig = fake.write_kubeconfig(tmp_path / "kubeconfig")
+    api_client = config.new_client_from_config(config_file=str(kubeconfig), persist_config=False)
+    client.CoreV1Api(api_client).create_namespace({"metadata": {"name": FAKE_NS}})
+    yield api_client
+    api_client.close()

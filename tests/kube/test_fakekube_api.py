@@ -4,26 +4,15 @@ Status bodies, resourceVersion, the three patch flavours, subresources, selector
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from tests.helpers.fakekube import FakeKube
 
 NS = "cortex"
-
-
-@pytest.fixture
-def api(fake: FakeKube, tmp_path: Path) -> Iterator[client.ApiClient]:
-    kubeconfig = fake.write_kubeconfig(tmp_path / "kubeconfig")
-    api_client = config.new_client_from_config(config_file=str(kubeconfig), persist_config=False)
-    client.CoreV1Api(api_client).create_namespace({"metadata": {"name": NS}})
-    yield api_client
-    api_client.close()
 
 
 def deployment(name: str = "web", replicas: int = 1, image: str = "img:1") -> dict[str, Any]:

@@ -3,26 +3,15 @@ updates, the HPA, the scheduler (Pending), the kubelet (crash loops, OOM), garba
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 
 from tests.helpers.fakekube import FakeKube
 from tests.kube.test_fakekube_api import deployment
 
 NS = "cortex"
-
-
-@pytest.fixture
-def api(fake: FakeKube, tmp_path: Path) -> Iterator[client.ApiClient]:
-    kubeconfig = fake.write_kubeconfig(tmp_path / "kubeconfig")
-    api_client = config.new_client_from_config(config_file=str(kubeconfig), persist_config=False)
-    client.CoreV1Api(api_client).create_namespace({"metadata": {"name": NS}})
-    yield api_client
-    api_client.close()
 
 
 def _ready(pod: dict[str, Any]) -> bool:

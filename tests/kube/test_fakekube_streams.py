@@ -7,24 +7,14 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-from kubernetes import client, config, watch
+from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
 from tests.helpers.fakekube import FakeKube
 
 NS = "cortex"
-
-
-@pytest.fixture
-def api(fake: FakeKube, tmp_path: Path) -> Iterator[client.ApiClient]:
-    kubeconfig = fake.write_kubeconfig(tmp_path / "kubeconfig")
-    api_client = config.new_client_from_config(config_file=str(kubeconfig), persist_config=False)
-    client.CoreV1Api(api_client).create_namespace({"metadata": {"name": NS}})
-    yield api_client
-    api_client.close()
 
 
 def test_watch_replays_changes_from_a_version_and_ends_at_its_timeout(

@@ -106,7 +106,7 @@ def main() -> int:
         os.killpg(bare.pid, signal.SIGTERM)
         bare.wait(10)
         bare = None
-        print(f"local target, 2 replicas (SO_REUSEPORT): {rates(ours)} req/s")
+        print(f"local target, 2 replicas (one shared socket): {rates(ours)} req/s")
         print(f"bare Sanic, 2 workers:                   {rates(theirs)} req/s")
         print(f"ratio (best of {args.rounds}): {max(ours) / max(theirs):.2f}  (target >= 0.9)")
         print(f"deploy-to-live: {deploy_to_live:.2f} s")

@@ -165,8 +165,9 @@ def _read_from(path: Path, offset: int) -> tuple[list[str], int]:
 def post_json(endpoint: str, sample: Any, debug: bool, timeout: float = 60.0) -> PredictResult:
     """POST `sample` to a prediction endpoint; the replica's status and decoded body.
 
-    A connection reset before any answer is tried once more: during a rollout or scale-in a
-    stopping replica can reset connections it never read (see README, the local target).
+    A connection reset before any answer is tried once more: after an operator restart that
+    could not take the endpoint socket back, the next rollout can reset the connections
+    queued on the old socket (see README, the local target).
     """
     url = urlsplit(endpoint)
     path = (url.path or "/") + ("?debug=true" if debug else "")

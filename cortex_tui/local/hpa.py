@@ -42,6 +42,12 @@ class Autoscaler:
     window: float
     _recommendations: deque[tuple[float, int]] = field(default_factory=deque)
 
+    def assume(self, now: float, replicas: int) -> None:
+        """Count `replicas` as recommended for the whole window (an operator that restarts
+        has no history: without this, its first sync could scale down at once)."""
+        self._recommendations.append((now - self.window, replicas))
+        self._recommendations.append((now, replicas))
+
     def decide(
         self, now: float, current: int, utilization: float | None, low: int, high: int, target: int
     ) -> int:

@@ -24,6 +24,7 @@ PREDICTOR_MODULE_ENV = "CORTEX_TUI_PREDICTOR_MODULE"  # tests / development only
 # they belong to, so `local stop` can find every process of ours even without state files.
 OWNER_ENV = "CORTEX_TUI_OWNER"
 UNKNOWN_EXIT = -255  # an adopted process is not our child: its exit code cannot be known
+MIN_CPU_SAMPLE_S = 1.0  # shortest interval a CPU utilisation is measured over
 
 
 def free_port(avoid: set[int] | frozenset[int] = frozenset()) -> int:
@@ -184,8 +185,11 @@ class Replica:
         now, cpu = time.monotonic(), self.cpu_seconds()
         if cpu is None:
             return None
-        previous, self.cpu_sample = self.cpu_sample, (now, cpu)
-        if previous is None or now - previous[0] <= 0:
+        previous = self.cpu_sample
+        if previous is not None and now - previous[0] < MIN_CPU_SAMPLE_S:
+            return None  # CPU time counts in 10 ms ticks: too short an interval reads as 0 %
+        self.cpu_sample = (now, cpu)
+        if previous is None:
             return None
         cores = (cpu - previous[1]) / (now - previous[0])
         return 100.0 * cores * 1000 / max(self.cpu_millis, 1)

@@ -63,6 +63,7 @@ class Supervisor(Monitoring):
             record = ApiRecord.from_json(raw)
             self.apis[record.name] = record
             rt = self._new_runtime(record.name)
+            rt.autoscaler.assume(time.time(), record.requested)
             rt.stats = {s.get("replica", str(i)): s
                         for i, s in enumerate(self.history.replica_stats(record.name))}
         for raw in data.get("replicas", []):

@@ -27,6 +27,15 @@ def test_scale_down_waits_for_the_stabilisation_window() -> None:
     assert hpa.decide(61, 4, 10, low=1, high=10, target=80) == 1  # the window has passed
 
 
+def test_a_restarted_autoscaler_waits_a_full_window_before_scaling_down() -> None:
+    hpa = Autoscaler(window=60)
+    hpa.assume(1000, 4)  # the operator restarted with 4 replicas requested
+    assert hpa.decide(1000, 4, 0, low=1, high=10, target=80) == 4
+    assert hpa.decide(1059, 4, 0, low=1, high=10, target=80) == 4
+    assert hpa.decide(1061, 4, 0, low=1, high=10, target=80) == 1
+    assert hpa.decide(1062, 1, 800, low=1, high=10, target=80) == 5  # scale-up stays immediate
+
+
 def test_replicas_without_samples_damp_the_decision() -> None:
     # one busy replica and two still starting: the starting ones count as idle
     assert utilization_with_missing([240.0], 2, 80) == 80.0

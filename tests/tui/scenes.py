@@ -44,9 +44,10 @@ class Scene:
     title: str  # caption in the README
     steps: Callable[[Pilot], Awaitable[None]]
     app_options: dict[str, Any] = field(default_factory=dict)
+    backend_options: dict[str, Any] = field(default_factory=dict)
 
     def app(self, config: Path = CONFIG) -> CortexApp:
-        fake = FakeBackend()
+        fake = FakeBackend(**self.backend_options)
         return CortexApp(fake, config_path=config, clock=fake.clock, refresh_interval=None,
                          **self.app_options)
 
@@ -107,6 +108,8 @@ def _nodes(*keys: str) -> Steps:
 
 SCENES: tuple[Scene, ...] = (
     Scene("apis", "APIs view: live table, target header, counts by status", _home),
+    Scene("first-run", "First run: nothing deployed yet, the view says how to deploy", _home,
+          backend_options={"n_apis": 0}),
     Scene("apis-filter", "APIs view filtered with /", lambda p: _press(p, "slash", "r", "e")),
     Scene("detail-overview", "API detail: overview with status message and events",
           _detail("sentiment-analyzer", "overview")),

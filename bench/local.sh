@@ -8,12 +8,5 @@
 # Measured 2026-11-25 on the shared 2-core box (load average ~4.7): ours 7423/6961 req/s vs bare
 # Sanic 2 workers 5358/4201 (ratio 1.39); deploy-to-live 0.62 s; spike -> ready 10.7 s with the
 # default 15 s sync (1.2 s with CORTEX_TUI_SYNC_PERIOD=1).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk (Debian)..." >&2
-    apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
-fi
-PY=${PYTHON:-.venv/bin/python}
-[ -x "$PY" ] || PY=python3
+source "$(dirname "$0")/common.sh"
 exec "$PY" bench/local_bench.py "$@"

@@ -92,8 +92,9 @@ def main() -> int:
 
         port = free_port()
         bare = subprocess.Popen(
-            [sys.executable, str(REPO / "bench" / "local_bare_sanic.py"),
-             str(project / "inference.py"), str(port), "2", '{"data_file": "iris.csv"}'],
+            [sys.executable, str(REPO / "bench" / "bare_sanic.py"),
+             str(project / "inference.py"), str(port), '{"data_file": "iris.csv"}',
+             "--workers", "2"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         bare_url = f"http://127.0.0.1:{port}/predict"

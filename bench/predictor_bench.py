@@ -81,7 +81,7 @@ def ours(project: Path, api: str, port: int, inline: bool = True) -> subprocess.
 
 
 def bare(inference: Path, port: int, metadata: dict[str, str]) -> subprocess.Popen[bytes]:
-    return start([sys.executable, str(BENCH / "predictor_bare_sanic.py"), str(inference),
+    return start([sys.executable, str(BENCH / "bare_sanic.py"), str(inference),
                   str(port), json.dumps(metadata)])
 
 
@@ -110,8 +110,9 @@ def wrk(port: int, conns: int, seconds: float, body: Path, label: str,
     cpu = cpu_seconds(pid) - cpu0 if pid else float("nan")
     total = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))
+    # Anchored: the "+/- Stdev" column (e.g. "75.99%") must not pass for a percentile line.
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     return Result(label, conns, rps, p50, p99, errors, 1e6 * cpu / max(total, 1))

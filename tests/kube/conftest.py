@@ -24,7 +24,7 @@ from cortex_tui.config import load_project
 from cortex_tui.config.model import Project
 from cortex_tui.settings import Environment
 from tests.helpers.fakekube import FakeKube
-from tests.predictor.harness import Predictor
+from tests.helpers.predictor_process import Predictor
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"

@@ -13,8 +13,8 @@ import pytest
 from cortex_tui.cli import main
 from tests.helpers.fakekube import FakeKube
 from tests.helpers.fakekube.resources import by_kind
+from tests.helpers.predictor_process import Predictor, wait_until
 from tests.kube.conftest import IRIS, REPO, serve_api
-from tests.predictor.harness import Predictor, wait_until
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

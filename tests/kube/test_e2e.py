@@ -11,8 +11,8 @@ import yaml
 from cortex_tui.backends.base import ApiNotFound, ScaleRequest, Status
 from cortex_tui.config import load_project
 from cortex_tui.kube import objects
+from tests.helpers.predictor_process import wait_until
 from tests.kube.conftest import IRIS, IRIS_SAMPLE, Cluster, edit_config
-from tests.predictor.harness import wait_until
 
 KINDS = ("ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler")
 

@@ -12,8 +12,8 @@ from cortex_tui.backends.base import ApiNotFound, BackendError, LogLine, ScaleRe
 from cortex_tui.backends.kubernetes import KubernetesBackend
 from cortex_tui.config import load_project
 from tests.helpers.fakekube import FakeKube
+from tests.helpers.predictor_process import Predictor
 from tests.kube.conftest import IRIS, IRIS_SAMPLE, edit_config, serve_api
-from tests.predictor.harness import Predictor
 
 SELECT = {"app.kubernetes.io/name": IRIS}
 

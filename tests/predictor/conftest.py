@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.predictor.harness import Predictor, make_project
+from tests.helpers.predictor_process import Predictor, make_project
 
 ECHO = """
 def predict(sample, metadata):

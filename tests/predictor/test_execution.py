@@ -6,7 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.predictor.harness import Predictor, wait_until
+from tests.helpers.predictor_process import Predictor, wait_until
 
 # Waits on a gate file, and reports the highest number of predictions seen running at once.
 GATED_SYNC = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.predictor.harness import Predictor, request
+from tests.helpers.predictor_process import Predictor, request
 
 MODEL = """
 import json
@@ -53,7 +53,7 @@ def predict(sample, metadata):
 
 @pytest.fixture(scope="module")
 def replica(tmp_path_factory: pytest.TempPathFactory):
-    from tests.predictor.harness import make_project
+    from tests.helpers.predictor_process import make_project
 
     root = make_project(tmp_path_factory.mktemp("http") / "p", MODEL, api="echo-api",
                         tracker={"model_type": "classification", "key": "label"},

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.predictor.harness import Predictor, request, wait_until
+from tests.helpers.predictor_process import Predictor, request, wait_until
 
 METADATA_MODEL = """
 import helper

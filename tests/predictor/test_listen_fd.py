@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.predictor.harness import Predictor, request, wait_until
+from tests.helpers.predictor_process import Predictor, request, wait_until
 from tests.predictor.test_ports import GATED_INIT
 
 SLOWISH = """

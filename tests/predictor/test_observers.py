@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.predictor.harness import Predictor, wait_until
+from tests.helpers.predictor_process import Predictor, wait_until
 
 OBSERVER = """
 import json

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from predictor.tracker import REGRESSION_BOUNDS, Tracker, trimmed_histogram
-from tests.predictor.harness import Predictor
+from tests.helpers.predictor_process import Predictor
 
 WARNING = "tracker: value not tracked"
 

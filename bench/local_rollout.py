@@ -10,7 +10,6 @@ usage: .venv/bin/python bench/local_rollout.py [--rollouts N] [--clients 1,4]
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import shutil
 import subprocess
@@ -21,6 +20,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from tests.helpers.request_stream import request_stream  # noqa: E402
+
 IRIS = REPO / "examples" / "iris"
 API = "iris-classifier"
 
@@ -40,27 +42,9 @@ def settled(backend, old: set[str]) -> bool:  # type: ignore[no-untyped-def]
 
 
 def client(port: int, body: bytes, keep_alive: bool, stop: threading.Event,
-           ok: list[int], failed: list[str]) -> None:
-    conn: http.client.HTTPConnection | None = None
-    while not stop.is_set():
-        if conn is None:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            conn.request("POST", f"/{API}", body=body,
-                         headers={"Content-Type": "application/json"})
-            resp = conn.getresponse()
-            resp.read()
-            if resp.status == 200:
-                ok.append(1)
-            else:
-                failed.append(str(resp.status))
-            if not keep_alive or resp.will_close:
-                conn.close()
-                conn = None
-        except OSError as exc:
-            failed.append(repr(exc))
-            conn.close()
-            conn = None
+           ok: list, failed: list[str]) -> None:
+    request_stream(f"http://127.0.0.1:{port}/{API}", stop, ok, failed, body=body,
+                   keep_alive=keep_alive, timeout=30)
 
 
 def run(env: dict[str, str], backend, port: int, keep_alive: bool, clients: int,  # type: ignore[no-untyped-def]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import signal
@@ -16,6 +15,7 @@ import pytest
 
 from cortex_tui.backends.local import post_json
 from cortex_tui.config import load_project
+from tests.helpers.request_stream import request_stream
 from tests.local.conftest import Local, make_project, wait_for
 
 CODE = """
@@ -28,30 +28,9 @@ def predict(sample, metadata):
 
 def stream(endpoint: str, stop: threading.Event, answers: list, failures: list,
            keep_alive: bool = False) -> None:
-    """One client sending requests back to back: a new connection each (like curl in a loop),
-    or one keep-alive connection for as long as the server keeps it open."""
-    url = urlsplit(endpoint)
-    conn: http.client.HTTPConnection | None = None
-    while not stop.is_set():
-        if conn is None:
-            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-        try:
-            conn.request("POST", url.path, body=b"{}")
-            resp = conn.getresponse()
-            body = resp.read()
-            if resp.status == 200:
-                answers.append(json.loads(body)["version"])
-            else:
-                failures.append(resp.status)
-            if not keep_alive or resp.will_close:
-                conn.close()
-                conn = None
-        except OSError as exc:
-            failures.append(repr(exc))
-            conn.close()
-            conn = None
-    if conn is not None:
-        conn.close()
+    """A client of the API: the version each answer came from goes to `answers`."""
+    request_stream(endpoint, stop, answers, failures, keep_alive=keep_alive, timeout=10,
+                   decode=lambda body: json.loads(body)["version"])
 
 
 def test_redeploy_under_load_loses_no_request(local: Local, tmp_path: Path) -> None:

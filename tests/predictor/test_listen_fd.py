@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.predictor_process import Predictor, request, wait_until
+from tests.helpers.request_stream import request_stream
 from tests.predictor.test_ports import GATED_INIT
 
 SLOWISH = """
@@ -56,26 +56,10 @@ def test_inherited_socket_is_served_only_after_init(
     assert request(port, "POST", "/predict", "7").json() == 7
 
 
-def _client(port: int, keep_alive: bool, stop: threading.Event, ok: list[int],
+def _client(port: int, keep_alive: bool, stop: threading.Event, ok: list,
             failed: list[str]) -> None:
-    conn: http.client.HTTPConnection | None = None
-    while not stop.is_set():
-        if conn is None:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-        try:
-            conn.request("POST", "/predict", body=b"1")
-            resp = conn.getresponse()
-            resp.read()
-            (ok if resp.status == 200 else failed).append(resp.status)  # type: ignore[arg-type]
-            if not keep_alive or resp.will_close:
-                conn.close()
-                conn = None
-        except OSError as exc:
-            failed.append(repr(exc))
-            conn.close()
-            conn = None
-    if conn is not None:
-        conn.close()
+    request_stream(f"http://127.0.0.1:{port}/predict", stop, ok, failed, body=b"1",
+                   keep_alive=keep_alive)
 
 
 def test_a_draining_replica_leaves_queued_and_keep_alive_connections_to_its_sibling(

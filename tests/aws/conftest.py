@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from cortex_tui.settings import AwsSettings
 
@@ -23,15 +21,6 @@ FAKE_CREDENTIALS = {
 }
 # An AMI moto knows, so instances launch without warnings.
 AMI = "ami-12c6146b"
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

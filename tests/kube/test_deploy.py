@@ -7,13 +7,11 @@ import copy
 import io
 import os
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 import yaml
-from moto.server import ThreadedMotoServer
 
 from cortex_tui.backends.base import BackendError, ScaleRequest, Status, TargetUnavailable
 from cortex_tui.backends.kubernetes import KubernetesBackend
@@ -137,15 +135,6 @@ def test_an_unknown_context_or_unreachable_cluster_is_a_plain_error(
 
 
 # ---------------------------------------------------------------------------------- S3
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def s3_env(moto_url: str, kube_env: Environment, monkeypatch: pytest.MonkeyPatch,
            tmp_path: Path) -> Environment:

@@ -1,0 +1,18 @@
+"""Fixtures shared by several test areas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """A local AWS endpoint (moto in server mode) on 127.0.0.1: real HTTP for boto3."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

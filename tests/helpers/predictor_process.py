@@ -11,12 +11,12 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.helpers.waiting import wait_until
 
 READY = re.compile(r"ready: api \S+ serving http://127\.0\.0\.1:(\d+)")
 LISTENING = re.compile(r" listening on http://127\.0\.0\.1:(\d+)")
@@ -42,17 +42,6 @@ def make_project(root: Path, inference: str, *, api: str = "test-api",
     for name, text in (files or {}).items():
         (root / name).write_text(textwrap.dedent(text))
     return root
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.02)
 
 
 class Response:

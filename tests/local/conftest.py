@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from cortex_tui.backends.local import LocalBackend
 from cortex_tui.local.client import OperatorClient
 from cortex_tui.local.paths import StateDir
+from tests.helpers.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 IRIS = REPO / "examples" / "iris"
@@ -39,14 +39,7 @@ FAST_OPERATOR = {
 
 def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
     """Poll `condition` until it returns something truthy; fail with `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what or condition} (last: {last!r})")
+    return wait_until(condition, timeout, what or str(condition), period=0.1)
 
 
 def read_until(stream: IO[str], done: Callable[[list[str]], bool], timeout: float) -> list[str]:

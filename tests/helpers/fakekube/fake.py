@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ from tests.helpers.fakekube.podlogs import LogBook
 from tests.helpers.fakekube.resources import by_kind
 from tests.helpers.fakekube.server import serve
 from tests.helpers.fakekube.store import Store
+from tests.helpers.waiting import wait_until
 
 T = TypeVar("T")
 NODE = by_kind("Node")
@@ -185,11 +185,4 @@ class FakeKube:
 
     def wait_for(self, condition: Callable[[], T], timeout: float = 20.0,
                  message: str = "condition") -> T:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = condition()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-            time.sleep(0.02)
+        return wait_until(condition, timeout, message)

@@ -19,7 +19,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("available", "AVAIL"),
     ("requested", "REQ"),
     ("bounds", "MIN-MAX"),
-    ("target", "CPU%"),
+    ("target", "TGT CPU"),  # the autoscaler's target, not the current use
     ("latency", "LATENCY"),
     ("rate", "REQ/S"),
     ("c2xx", "2XX"),
@@ -47,7 +47,7 @@ def row_values(state: ApiState, rate: float | None, now: float) -> tuple[Any, ..
         state.available,
         state.requested,
         f"{state.min_replicas}-{state.max_replicas}",
-        state.target_cpu_utilization,
+        f"{state.target_cpu_utilization}%",
         number(net.latency_ms, 1, " ms"),
         number(rate, 1),
         net.code_2xx,

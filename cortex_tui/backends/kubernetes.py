@@ -42,6 +42,7 @@ from cortex_tui.kube import objects, proxy
 from cortex_tui.kube.client import Connection, connect
 from cortex_tui.kube.metrics import Series, merge_network, merge_tracker
 from cortex_tui.kube.objects import call
+from cortex_tui.kube.offline import render_for_environment
 from cortex_tui.kube.project import S3Location, bundle_for, upload_bundle
 from cortex_tui.kube.render import RenderContext, namespace_manifest, render_hpa, render_project
 from cortex_tui.kube.status import (
@@ -77,6 +78,11 @@ def _cloudwatch_history(environment: Environment) -> Any:
     from cortex_tui.aws.monitoring import CloudWatchHistory
 
     return CloudWatchHistory(environment.aws)
+
+
+# `cortex-tui render`: the manifests deploy would apply, offline (no cluster needed). Exposed
+# here so the CLI reaches the Kubernetes target only through the backends package.
+render_manifests = render_for_environment
 
 
 class KubernetesBackend(Backend):

@@ -29,11 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cortex_tui.backends.kubernetes import render_manifests
     from cortex_tui.config import load_project
-    from cortex_tui.kube.offline import render_for_environment
 
     project = load_project(args.path)
-    rendered = render_for_environment(
+    rendered = render_manifests(
         project, args.env, ingress=args.ingress, ingress_class=args.ingress_class
     )
     if not args.output:

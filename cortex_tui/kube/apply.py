@@ -130,33 +130,34 @@ def _write(conn: Connection, step: Step, dry_run: bool) -> None:
         objects.replace(conn, _update_body(step.desired, step.live), dry_run)
 
 
-def try_step(conn: Connection, step: Step) -> Step:
-    """Ask the server to validate the write without making it (`dryRun=All`): refusals
-    (invalid, forbidden, quota) surface before anything changes. Returns the step, re-planned
-    when a concurrent writer moved the object meanwhile."""
+def _write_retrying(conn: Connection, step: Step, dry_run: bool) -> tuple[Step, bool]:
+    """Write (or dry-run) the step, re-reading and re-planning on 409 Conflict (a concurrent
+    writer, or a create race). Returns the step as last planned and whether it went through."""
     for _ in range(MAX_ATTEMPTS):
         try:
-            _write(conn, step, dry_run=True)
-            return step
+            _write(conn, step, dry_run=dry_run)
+            return step, True
         except ApiException as exc:
             if exc.status != 409:
                 raise _refused(step.desired, exc) from None
         time.sleep(0.05)
         step = plan_object(conn, step.desired)
+    return step, False
+
+
+def try_step(conn: Connection, step: Step) -> Step:
+    """Ask the server to validate the write without making it (`dryRun=All`): refusals
+    (invalid, forbidden, quota) surface before anything changes. Returns the step, re-planned
+    when a concurrent writer moved the object meanwhile."""
+    step, _ = _write_retrying(conn, step, dry_run=True)
     return step  # still racing: the real write retries (and reports) the conflicts
 
 
 def commit_step(conn: Connection, step: Step) -> Step:
     """Make the write, re-reading and retrying on 409 Conflict; the step as finally done."""
-    for _ in range(MAX_ATTEMPTS):
-        try:
-            _write(conn, step, dry_run=False)
-            return step
-        except ApiException as exc:
-            if exc.status != 409:
-                raise _refused(step.desired, exc) from None
-        time.sleep(0.05)  # a concurrent writer (or a create race): read again
-        step = plan_object(conn, step.desired)
+    step, written = _write_retrying(conn, step, dry_run=False)
+    if written:
+        return step
     kind, name = step.desired["kind"], step.desired["metadata"]["name"]
     raise BackendError(
         f"{kind} {name}: still conflicting with another writer after {MAX_ATTEMPTS} attempts"

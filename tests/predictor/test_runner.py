@@ -37,6 +37,14 @@ class Model:
                 self.running -= 1
 
 
+async def running_in_its_thread(model: Model, timeout: float = 5.0) -> None:
+    """Wait (with a deadline) until a call of `model` has started in the pool's thread."""
+    deadline = time.monotonic() + timeout
+    while model.running == 0:
+        assert time.monotonic() < deadline, "the call never started"
+        await asyncio.sleep(0.001)
+
+
 @pytest.fixture
 def pool() -> Any:
     with ThreadPoolExecutor(1, thread_name_prefix="predict") as executor:
@@ -81,7 +89,7 @@ async def test_inline_calls_wait_for_the_pool_so_one_call_runs_at_a_time(pool: A
     model = Model(delay=0.05)
     runner = Runner(model, {}, is_async=False, threads=1, queue_size=8, pool=pool)
     pooled = asyncio.ensure_future(runner.run("pooled"))
-    await asyncio.sleep(0.01)  # the pooled call is running in its thread
+    await running_in_its_thread(model)
     runner.inline = True  # as if the model had just proved fast
     assert not runner.inline_now
     model.delay = 0.0
@@ -123,7 +131,7 @@ async def test_a_cancelled_request_keeps_its_running_call_counted(pool: Any) -> 
     model = Model(delay=0.1)
     runner = Runner(model, {}, is_async=False, threads=1, queue_size=8, pool=pool)
     gone = asyncio.ensure_future(runner.run("client went away"))
-    await asyncio.sleep(0.02)  # running in the thread now
+    await running_in_its_thread(model)
     gone.cancel()
     with pytest.raises(asyncio.CancelledError):
         await gone

@@ -16,6 +16,7 @@ from cortex_tui.tui.widgets.header import TargetHeader
 from cortex_tui.tui.widgets.yaml_editor import YamlEditor
 from tests.helpers.fake_backend import FakeBackend
 from tests.tui.conftest import SIZE, palette, settle
+from tests.tui.scenes import wait_until
 
 
 def footer_keys(app) -> set[str]:
@@ -78,8 +79,7 @@ async def test_colon_opens_the_palette_and_delete_asks_first(make_app, fake) -> 
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("colon")
-        await pilot.pause(0.2)
-        assert isinstance(pilot.app.screen, CommandPalette)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
         await pilot.press("escape")
         await palette(pilot, "del iris", "Delete API iris-classifier")
         assert isinstance(pilot.app.screen, ConfirmScreen)

@@ -8,5 +8,5 @@
 # Measured 2026-11-25 on the shared 2-core box (load average ~4.7): ours 7423/6961 req/s vs bare
 # Sanic 2 workers 5358/4201 (ratio 1.39); deploy-to-live 0.62 s; spike -> ready 10.7 s with the
 # default 15 s sync (1.2 s with CORTEX_TUI_SYNC_PERIOD=1).
-source "$(dirname "$0")/common.sh"
+source "$(dirname "$0")/common.sh" wrk
 exec "$PY" bench/local_bench.py "$@"

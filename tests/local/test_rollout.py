@@ -8,11 +8,14 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from cortex_tui.backends.base import ApiState
 from cortex_tui.backends.local import post_json
 from cortex_tui.config import load_project
 from tests.helpers.request_stream import request_stream
@@ -33,20 +36,38 @@ def stream(endpoint: str, stop: threading.Event, answers: list, failures: list,
                    decode=lambda body: json.loads(body)["version"])
 
 
-def test_redeploy_under_load_loses_no_request(local: Local, tmp_path: Path) -> None:
-    """Every replica accepts from the operator's one socket per API, so a replica that drains
-    leaves queued connections to the others: nothing is reset, with no kernel setting needed
-    (`net.ipv4.tcp_migrate_req` is left as it is, usually 0)."""
+def deploy_versioned(local: Local, tmp_path: Path, replicas: int) -> tuple[Path, ApiState]:
+    """The `versioned` API (answers its code's VERSION, 1 here) deployed and live."""
+    compute = f"min_replicas: {replicas}\nmax_replicas: {replicas}\n" if replicas > 1 else ""
     root = make_project(tmp_path / "p", CODE.format(version=1), name="versioned",
-                        compute="min_replicas: 2\nmax_replicas: 2\n")
+                        compute=compute)
     local.backend.deploy(load_project(root))
-    state = local.wait_status("versioned", "live", available=2)
+    return root, local.wait_status("versioned", "live", available=replicas)
+
+
+@contextmanager
+def traffic(endpoint: str) -> Iterator[tuple[list, list]]:
+    """Two clients (a connection per request, and keep-alive) sending requests back to back
+    while the block runs: yields the versions answered and the failures, both growing."""
     stop, answers, failures = threading.Event(), [], []
-    clients = [threading.Thread(target=stream, args=(state.endpoint, stop, answers, failures),
+    clients = [threading.Thread(target=stream, args=(endpoint, stop, answers, failures),
                                 kwargs={"keep_alive": keep}) for keep in (False, True)]
     for client in clients:
         client.start()
     try:
+        yield answers, failures
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(20)
+
+
+def test_redeploy_under_load_loses_no_request(local: Local, tmp_path: Path) -> None:
+    """Every replica accepts from the operator's one socket per API, so a replica that drains
+    leaves queued connections to the others: nothing is reset, with no kernel setting needed
+    (`net.ipv4.tcp_migrate_req` is left as it is, usually 0)."""
+    root, state = deploy_versioned(local, tmp_path, replicas=2)
+    with traffic(state.endpoint) as (answers, failures):
         # edits do not reach running replicas before a redeploy (the project was snapshotted)
         (root / "inference.py").write_text(CODE.format(version=2))
         wait_for(lambda: len(answers) > 50, 20, "requests flowing")
@@ -61,10 +82,6 @@ def test_redeploy_under_load_loses_no_request(local: Local, tmp_path: Path) -> N
                      len(local.replica_pids("versioned")) == 2, 40, f"version {version} live")
         count = len(answers)
         wait_for(lambda: len(answers) > count + 50, 20, "requests after the rollout")
-    finally:
-        stop.set()
-        for client in clients:
-            client.join(20)
     assert failures == []
     assert answers[-1] == 3
     assert set(answers) == {1, 2, 3}
@@ -88,20 +105,12 @@ def test_rollout_after_an_operator_restart_keeps_the_endpoint_socket(
 ) -> None:
     """A new operator takes the endpoint socket back from a running replica (pidfd_getfd), so
     the replicas it starts share the old ones' queue: still no failed request."""
-    root = make_project(tmp_path / "p", CODE.format(version=1), name="versioned",
-                        compute="min_replicas: 2\nmax_replicas: 2\n")
-    local.backend.deploy(load_project(root))
-    state = local.wait_status("versioned", "live", available=2)
+    root, state = deploy_versioned(local, tmp_path, replicas=2)
     operator = local.operator_pid()
     assert operator is not None
     os.kill(operator, signal.SIGKILL)
     wait_for(lambda: local.operator_pid() is None, 10, "operator gone")
-    stop, answers, failures = threading.Event(), [], []
-    clients = [threading.Thread(target=stream, args=(state.endpoint, stop, answers, failures),
-                                kwargs={"keep_alive": keep}) for keep in (False, True)]
-    for client in clients:
-        client.start()
-    try:
+    with traffic(state.endpoint) as (answers, failures):
         wait_for(lambda: len(answers) > 50, 20, "requests flowing")
         (root / "inference.py").write_text(CODE.format(version=2))
         local.cli("deploy", "-p", str(root))  # starts a new operator, which re-adopts
@@ -109,10 +118,6 @@ def test_rollout_after_an_operator_restart_keeps_the_endpoint_socket(
                  str(local.state_of("versioned").status) == "live", 40, "version 2 live")
         count = len(answers)
         wait_for(lambda: len(answers) > count + 50, 20, "requests after the rollout")
-    finally:
-        stop.set()
-        for client in clients:
-            client.join(20)
     port = urlsplit(state.endpoint).port
     assert _endpoint_events(local) == [f"port {port}: socket recovered from a replica"]
     assert failures == []
@@ -128,9 +133,7 @@ def test_without_the_old_socket_a_new_operator_binds_the_port_again(
 ) -> None:
     """When the socket cannot be taken back (no ptrace permission), the port is bound again
     beside the old replicas' socket (SO_REUSEPORT) and the rollout completes."""
-    root = make_project(tmp_path / "p", CODE.format(version=1), name="versioned")
-    local.backend.deploy(load_project(root))
-    state = local.wait_status("versioned", "live", available=1)
+    root, state = deploy_versioned(local, tmp_path, replicas=1)
     operator = local.operator_pid()
     assert operator is not None
     os.kill(operator, signal.SIGKILL)

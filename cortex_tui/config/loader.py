@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from cortex_tui.config.model import CONFIG_FILENAME, ConfigError, Problem, Project
 from cortex_tui.config.validator import Validator, default_deployment_name
+from cortex_tui.config.yamlpos import MAX_CHARS
 
 __all__ = ["default_deployment_name", "load_project", "validate_project", "validate_text"]
 
 Result = tuple[Project | None, list[Problem]]
+MAX_BYTES = 4 * MAX_CHARS  # UTF-8 takes up to 4 bytes a character; load_yaml counts those
 
 
 def load_project(path: str | Path) -> Project:
@@ -27,8 +30,7 @@ def validate_project(path: str | Path) -> Result:
         config_file = given / CONFIG_FILENAME if given.is_dir() else given
         if config_file is given and given.suffix not in (".yaml", ".yml") and not given.exists():
             config_file = given / CONFIG_FILENAME  # a folder that does not exist
-        root = config_file.parent
-        raw = config_file.read_bytes()
+        raw = _read_config(config_file)
     except FileNotFoundError:
         folder = config_file.parent
         if folder.is_dir():
@@ -36,8 +38,11 @@ def validate_project(path: str | Path) -> Result:
         else:
             message = f"folder not found: {folder}"
         return None, [Problem(str(config_file), 1, 1, None, "", message)]
+    except _Unreadable as exc:
+        return None, [Problem(str(config_file), 1, 1, None, "", str(exc))]
     except (OSError, ValueError) as exc:
-        return None, [Problem(str(given), 1, 1, None, "", f"cannot be read: {exc}")]
+        reason = exc.strerror.lower() if isinstance(exc, OSError) and exc.strerror else exc
+        return None, [Problem(str(given), 1, 1, None, "", f"cannot be read: {reason}")]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -46,7 +51,30 @@ def validate_project(path: str | Path) -> Result:
         column = exc.start - (before.rfind(b"\n") + 1) + 1
         return None, [Problem(config_file.name, line, column, None, "",
                               f"not a UTF-8 text file (byte 0x{raw[exc.start]:02x})")]
-    return validate_text(text, root, config_file.name)
+    return validate_text(text, config_file.parent, config_file.name)
+
+
+class _Unreadable(Exception):
+    """A cortex.yaml path that is not a regular file of sane size; the message says why."""
+
+
+def _read_config(config_file: Path) -> bytes:
+    """The file's bytes, refusing folders, pipes and devices (reading them would block or
+    never end) and files far too large to be a cortex.yaml."""
+    info = config_file.stat()
+    if stat.S_ISDIR(info.st_mode):
+        raise _Unreadable("is a folder, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise _Unreadable("is not a regular file (a pipe, socket or device)")
+    if info.st_size > MAX_BYTES:
+        raise _Unreadable(f"too large: {info.st_size} bytes (a cortex.yaml holds settings, "
+                          "not data)")
+    with config_file.open("rb") as handle:
+        raw = handle.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:  # it grew after stat()
+        raise _Unreadable(f"too large: more than {MAX_BYTES} bytes (a cortex.yaml holds "
+                          "settings, not data)")
+    return raw
 
 
 def validate_text(text: str, root: str | Path, filename: str = CONFIG_FILENAME) -> Result:

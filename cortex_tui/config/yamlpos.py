@@ -21,7 +21,7 @@ SEQ_TAG = "tag:yaml.org,2002:seq"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 MAX_VALUES = 50_000  # values after alias expansion; a real cortex.yaml has a few hundred
 MAX_DEPTH = 100
-MAX_CHARS = 4 * 1024 * 1024
+MAX_CHARS = 1024 * 1024  # PyYAML reads about a megabyte a second; real files are kilobytes
 
 
 @dataclass(frozen=True)
@@ -81,25 +81,42 @@ def load_yaml(text: str) -> YamlDoc:
                                         "characters (a cortex.yaml holds settings, not data)"))
         doc.syntax_ok = False
         return doc
+    loader: _CountingLoader | None = None
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = _CountingLoader(text)  # its reader refuses control characters already
+        root = loader.get_single_node()
+        if root is None:
+            return doc
+        doc.data = _Builder(doc).build(root, (), None, ())
     except (yaml.YAMLError, RecursionError) as exc:
         doc.problems.append(_parse_failure(exc, text))
         doc.syntax_ok = False
-        return doc
-    if root is None:
-        return doc
-    builder = _Builder(doc)
-    try:
-        doc.data = builder.build(root, (), None, ())
     except _TooBig:
         doc.data = None
         doc.syntax_ok = False
         doc.problems.append(YamlProblem(
-            _pos(root.start_mark), (),
-            f"too large: more than {MAX_VALUES} values once aliases are expanded",
+            Pos(1, 1), (), f"too large: more than {MAX_VALUES} values (each use of an alias "
+            "counts again; a cortex.yaml holds settings, not data)",
         ))
+    finally:
+        if loader is not None:
+            loader.dispose()
     return doc
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """Stops composing once the document has more nodes than a cortex.yaml could need:
+    PyYAML takes seconds per hundred thousand, and the builder would refuse them anyway."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.nodes = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        self.nodes += 1
+        if self.nodes > MAX_VALUES:
+            raise _TooBig
+        return super().compose_node(parent, index)
 
 
 def _parse_failure(exc: Exception, text: str) -> YamlProblem:

@@ -205,3 +205,53 @@ def test_a_huge_file_is_refused_quickly(make_project: MakeProject) -> None:
     _, problems = validate_project(make_project(text))
     assert [(p.line, p.column) for p in problems] == [(1, 1)]
     assert problems[0].message.startswith("too large")
+
+
+def test_a_folder_named_cortex_yaml(tmp_path: Path) -> None:
+    (tmp_path / "cortex.yaml").mkdir()
+    _, problems = validate_project(tmp_path)
+    assert [(p.file, p.line, p.column, p.message) for p in problems] == [
+        (str(tmp_path / "cortex.yaml"), 1, 1, "is a folder, not a file"),
+    ]
+
+
+def test_a_pipe_or_device_is_refused_without_reading_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    fifo.mkdir()
+    os.mkfifo(fifo / "cortex.yaml")  # reading it would block forever: no writer
+    device = tmp_path / "device"
+    device.mkdir()
+    os.symlink("/dev/zero", device / "cortex.yaml")  # reading it would never end
+    for root in (fifo, device):
+        _, problems = validate_project(root)
+        assert [p.message for p in problems] == [
+            "is not a regular file (a pipe, socket or device)"
+        ]
+
+
+def test_a_huge_file_is_refused_before_reading(tmp_path: Path) -> None:
+    with (tmp_path / "cortex.yaml").open("wb") as handle:
+        handle.truncate(1 << 40)  # sparse: a terabyte that takes no room
+    _, problems = validate_project(tmp_path)
+    assert [(p.line, p.column) for p in problems] == [(1, 1)]
+    assert problems[0].message == (
+        f"too large: {1 << 40} bytes (a cortex.yaml holds settings, not data)"
+    )
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_an_unreadable_file(tmp_path: Path) -> None:
+    config = tmp_path / "cortex.yaml"
+    config.write_text(BASE)
+    config.chmod(0)
+    _, problems = validate_project(tmp_path)
+    assert [p.message for p in problems] == ["cannot be read: permission denied"]
+
+
+def test_too_many_values_stop_the_parser_early(make_project: MakeProject) -> None:
+    # 60 000 list items then a syntax error at the end: parsing stops at the limit (PyYAML
+    # takes seconds per hundred thousand values) and never reaches the error.
+    text = api("  metadata:\n    items: [" + "1, " * 60_000 + "1]]\n")
+    _, problems = validate_project(make_project(text))
+    assert [(p.line, p.column, p.path) for p in problems] == [(1, 1, "")]
+    assert problems[0].message.startswith("too large: more than 50000 values")

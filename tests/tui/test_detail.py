@@ -74,7 +74,9 @@ async def test_logs_follow_filter_with_highlight_and_wrap(make_app, fake) -> Non
     async with make_app().run_test(size=SIZE) as pilot:
         screen = await open_detail(pilot, tab="logs")
         assert len(log_lines(screen)) == 21
+        assert footer_keys(pilot)["escape"] == "Back"
         await pilot.press("slash", "w", "a", "r", "n")
+        assert footer_keys(pilot)["escape"] == "Clear filter"
         lines = log_lines(screen)
         assert lines == ["iris-classifier-1 WARNING tracker: value 'x' is not a number"]
         await pilot.press("enter", "w")
@@ -84,6 +86,7 @@ async def test_logs_follow_filter_with_highlight_and_wrap(make_app, fake) -> Non
         assert not panel.follow
         await pilot.press("escape")  # clears the filter
         assert len(log_lines(screen)) == 21 and panel.needle == ""
+        assert footer_keys(pilot)["escape"] == "Back"
         fake.add_log("iris-classifier", "POST /predict 500 prediction failed")
         await wait_until(pilot, lambda: len(log_lines(screen)) == 22)
         assert log_lines(screen)[-1].endswith("POST /predict 500 prediction failed")
@@ -155,3 +158,55 @@ async def test_scale_and_delete_from_the_detail_screen(make_app, fake) -> None:
         await settle(pilot)
         assert not isinstance(pilot.app.screen, DetailScreen)  # the API is gone
     assert [c.args for c in fake.called("delete")] == [("housing-regressor",)]
+
+
+def footer_keys(pilot) -> dict[str, str]:
+    """Key -> description of what the footer offers right now."""
+    return {
+        key: active.binding.description
+        for key, active in pilot.app.screen.active_bindings.items()
+        if active.binding.show and active.enabled
+    }
+
+
+async def test_predict_tab_keys_work_until_the_sample_is_edited(make_app, fake) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, tab="predict")
+        sample = screen.query_one("#sample", TextArea)
+        before = sample.text
+        assert not sample.has_focus  # arriving does not start editing: tab keys work
+        assert footer_keys(pilot)["enter"] == "Edit sample"
+        await pilot.press("m")
+        await settle(pilot)
+        assert screen.query_one("#tabs").active == "metrics"
+        await pilot.press("p", "enter")  # back to predict, then edit
+        await settle(pilot)
+        assert sample.has_focus
+        assert footer_keys(pilot)["escape"] == "Done editing"
+        await pilot.press("m")  # typed into the sample
+        assert sample.text != before and screen.query_one("#tabs").active == "predict"
+        await pilot.press("escape")  # leaves the sample, stays on the tab
+        await settle(pilot)
+        assert not sample.has_focus and pilot.app.screen is screen
+        assert footer_keys(pilot)["escape"] == "Back"
+        await pilot.press("m")  # a tab key again, and it stays there
+        await settle(pilot)
+        assert screen.query_one("#tabs").active == "metrics"
+        await pilot.press("p", "escape")  # a second escape goes back
+        await settle(pilot)
+        assert not isinstance(pilot.app.screen, DetailScreen)
+
+
+async def test_leaving_the_debug_checkbox_for_another_tab_does_not_bounce_back(make_app) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, tab="predict")
+        screen.query_one("#debug").focus()
+        await settle(pilot)
+        for tab in ("overview", "logs", "metrics"):
+            await pilot.press("p")
+            await settle(pilot)
+            screen.query_one("#debug").focus()
+            await settle(pilot)
+            await pilot.press(tab[0])
+            await settle(pilot)
+            assert screen.query_one("#tabs").active == tab

@@ -72,7 +72,7 @@ class DetailScreen(CortexScreen):
     def compose(self) -> ComposeResult:
         yield TargetHeader(id="header")
         with TabbedContent(initial=self.initial_tab, id="tabs"):
-            with TabPane("Overview", id="overview"), VerticalScroll():
+            with TabPane("Overview", id="overview"), VerticalScroll(id="overview-scroll"):
                 yield Static("loading...", id="overview-body")
             with TabPane("Metrics", id="metrics"), Grid(id="plots"):
                 yield ThrottledPlot(id="plot-replicas")
@@ -157,6 +157,9 @@ class DetailScreen(CortexScreen):
         self.dismiss(None)
 
     def action_tab(self, tab: str) -> None:
+        # Let go of the focus first: a focused widget in the pane being hidden hands the focus
+        # to a neighbour in that same pane, whose TabPane then re-activates itself.
+        self.set_focus(None)
         self.query_one(TabbedContent).active = tab
 
     @on(TabbedContent.TabActivated)
@@ -165,12 +168,14 @@ class DetailScreen(CortexScreen):
             self._tab_shown(event.pane.id)
 
     def _tab_shown(self, tab: str) -> None:
-        if tab == "logs":
+        if tab == "overview":
+            self.set_focus(self.query_one("#overview-scroll"))
+        elif tab == "logs":
             panel = self.query_one(LogPanel)
             panel.attach(self.cortex.log_followers.follow(self.cortex.backend, self.api))
             self.set_focus(panel.query_one("#log"))
         elif tab == "predict":
-            self.set_focus(self.query_one("#sample"))
+            self.query_one(PredictPanel).show_keys()
 
     def action_scale(self) -> None:
         if self.snapshot is not None:

@@ -35,7 +35,8 @@ class LogPanel(Vertical):
         Binding("slash", "filter", "Filter", id="logs.filter"),
         Binding("w", "wrap", "Wrap", id="logs.wrap"),
         Binding("f", "follow", "Follow", id="logs.follow"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        # only while a filter is shown: otherwise esc falls through to the screen's "Back"
+        Binding("escape", "clear_filter", "Clear filter", id="logs.clear_filter"),
     ]
 
     def __init__(self, **kwargs: object) -> None:
@@ -107,19 +108,24 @@ class LogPanel(Vertical):
             parts.append("stream ended")
         self.query_one("#log-status", Static).update(Text("  ·  ".join(parts), style="dim"))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            boxes = self.query("#log-filter")
+            return bool(boxes) and bool(boxes.first().display)
+        return True
+
     def action_filter(self) -> None:
         box = self.query_one("#log-filter", Input)
         box.display = True
         box.focus()
+        self.refresh_bindings()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#log-filter", Input)
-        if not box.display:
-            self.screen.action_back()  # type: ignore[attr-defined]
-            return
         box.value = ""
         box.display = False
         self.query_one(RichLog).focus()
+        self.refresh_bindings()
 
     def action_wrap(self) -> None:
         self.wrap = not self.wrap

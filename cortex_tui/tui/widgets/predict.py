@@ -1,4 +1,9 @@
-"""The predict tab: edit a JSON sample, send it (ctrl+r), see status, time and response."""
+"""The predict tab: edit a JSON sample, send it (ctrl+r), see status, time and response.
+
+The sample is a TextArea, which takes every printable key. So arriving on the tab does not start
+editing (the tab keys o / m / l / p keep working): enter edits the sample, esc stops editing,
+and a second esc leaves the screen. The footer says which keys are live.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +20,23 @@ from textual.widgets import Checkbox, Static, TextArea
 from cortex_tui.backends.base import PredictResult
 
 
+class SampleArea(TextArea):
+    """The JSON sample. esc stops editing (a TextArea would otherwise keep the key)."""
+
+    BINDINGS = [
+        # priority: TextArea handles esc itself before non-priority bindings are looked at
+        Binding("escape", "done", "Done editing", id="predict.done", priority=True),
+    ]
+
+    def action_done(self) -> None:
+        self.screen.set_focus(self.screen.query_one("#response-box"))
+
+
 class PredictPanel(Vertical):
     BINDINGS = [
         Binding("ctrl+r", "send", "Send", id="predict.send"),
         Binding("ctrl+g", "toggle_debug", "Debug", id="predict.debug"),
+        Binding("enter", "edit", "Edit sample", id="predict.edit"),
     ]
 
     class Send(Message):
@@ -33,15 +51,25 @@ class PredictPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="predict-top"):
-            sample = TextArea(self.sample_text, id="sample", soft_wrap=True, tab_behavior="indent")
+            sample = SampleArea(
+                self.sample_text, id="sample", soft_wrap=True, tab_behavior="indent"
+            )
             sample.cursor_blink = False
             sample.border_title = "sample (JSON)"
+            sample.border_subtitle = "enter edits · esc done"
             yield sample
             with Vertical(id="predict-side"):
                 yield Checkbox("debug (log sample and prediction)", id="debug")
                 yield Static(Text("ctrl+r sends the sample", style="dim"), id="predict-status")
                 with VerticalScroll(id="response-box"):
                     yield Static(id="response")
+
+    def show_keys(self) -> None:
+        """Arriving on the tab: focus the response, so tab keys and ctrl+r work at once."""
+        self.screen.set_focus(self.query_one("#response-box"))
+
+    def action_edit(self) -> None:
+        self.query_one("#sample", SampleArea).focus()
 
     @property
     def debug(self) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from cortex_tui.config.quantity import describe
+from cortex_tui.config.yamlpos import position_of_byte
 
 MAX_SOURCE_BYTES = 20 * 1024 * 1024
 
@@ -58,8 +59,13 @@ def resolve_inference(root: Path, value: str) -> tuple[str, Path] | PathProblem:
             return PathProblem(f"is a link to a file outside the project folder (got {shown})")
         if not target.exists():
             return PathProblem(f"file not found: {relative} (in {root})")
-        if not target.is_file():
+        if target.is_dir():
             return PathProblem(f"must be a file, not a folder (got {shown})")
+        if not target.is_file():
+            return PathProblem(f"must be a regular file, not a pipe or device (got {shown})")
+        size = target.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            return PathProblem(f"is too large to be an inference file ({size} bytes, got {shown})")
     except (OSError, RuntimeError, ValueError) as exc:
         return PathProblem(f"cannot be read: {exc}")
     return relative, target
@@ -70,15 +76,17 @@ def check_source(source: bytes) -> list[SourceProblem]:
     if len(source) > MAX_SOURCE_BYTES:
         return [SourceProblem(1, 1, "is too large to be an inference file")]
     if b"\x00" in source:
-        index = source.index(b"\x00")
-        line_start = source.rfind(b"\n", 0, index) + 1
-        return [SourceProblem(source.count(b"\n", 0, index) + 1, index - line_start + 1,
+        line, column = position_of_byte(source, source.index(b"\x00"))
+        return [SourceProblem(line, column,
                               "syntax error: a null byte is not allowed in Python source")]
     try:
         with warnings.catch_warnings():  # e.g. "invalid escape sequence": not our business
             warnings.simplefilter("ignore")
             tree = ast.parse(source)
     except SyntaxError as exc:
+        not_utf8 = _not_utf8(source) if "'utf-8' codec" in exc.msg else None
+        if not_utf8 is not None:
+            return [not_utf8]
         line = exc.lineno or 1
         column = exc.offset or 1
         return [SourceProblem(line, max(column, 1), f"syntax error: {exc.msg}")]
@@ -96,6 +104,18 @@ def check_source(source: bytes) -> list[SourceProblem]:
     if init is not None:
         problems.extend(_check_signature(init, ("metadata",)))
     return problems
+
+
+def _not_utf8(source: bytes) -> SourceProblem | None:
+    """Where a file Python reads as UTF-8 (no coding declaration) stops being UTF-8."""
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = position_of_byte(source, exc.start)
+        return SourceProblem(line, column, f"not UTF-8 text (byte 0x{source[exc.start]:02x}): "
+                             "save the file as UTF-8 or declare its encoding in a "
+                             "'# -*- coding: ... -*-' line")
+    return None
 
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef

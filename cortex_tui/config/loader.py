@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cortex_tui.config.model import CONFIG_FILENAME, ConfigError, Problem, Project
 from cortex_tui.config.validator import Validator, default_deployment_name
-from cortex_tui.config.yamlpos import MAX_CHARS
+from cortex_tui.config.yamlpos import MAX_CHARS, position_of_byte
 
 __all__ = ["default_deployment_name", "load_project", "validate_project", "validate_text"]
 
@@ -46,9 +46,7 @@ def validate_project(path: str | Path) -> Result:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        line, column = position_of_byte(raw, exc.start)
         return None, [Problem(config_file.name, line, column, None, "",
                               f"not a UTF-8 text file (byte 0x{raw[exc.start]:02x})")]
     return validate_text(text, config_file.parent, config_file.name)

@@ -73,6 +73,14 @@ def position_of_index(text: str, index: int) -> Pos:
     return Pos(text.count("\n", 0, index) + 1, index - line_start + 1)
 
 
+def position_of_byte(raw: bytes, index: int) -> tuple[int, int]:
+    """Line and column (in characters) of a byte index, as an editor shows them; the bytes
+    before it on its line are read as UTF-8 with anything undecodable counted as one."""
+    line_start = raw.rfind(b"\n", 0, index) + 1
+    prefix = raw[line_start:index].decode("utf-8", "replace")
+    return raw.count(b"\n", 0, index) + 1, len(prefix) + 1
+
+
 def load_yaml(text: str) -> YamlDoc:
     """Parse one YAML document; syntax errors and unsafe values become problems."""
     doc = YamlDoc()

@@ -255,3 +255,34 @@ def test_too_many_values_stop_the_parser_early(make_project: MakeProject) -> Non
     _, problems = validate_project(make_project(text))
     assert [(p.line, p.column, p.path) for p in problems] == [(1, 1, "")]
     assert problems[0].message.startswith("too large: more than 50000 values")
+
+
+def test_an_inference_file_that_is_not_utf8(make_project: MakeProject) -> None:
+    root = make_project(BASE)
+    (root / "inference.py").write_bytes(
+        b'def predict(sample, metadata):\n    return "caf\xe9"\n'
+    )
+    _, problems = validate_project(root)
+    assert [(p.file, p.line, p.column) for p in problems] == [("inference.py", 2, 16)]
+    assert problems[0].message.startswith("not UTF-8 text (byte 0xe9): save the file as UTF-8")
+    # With a coding declaration Python reads it, and so does validation.
+    (root / "inference.py").write_bytes(b"# -*- coding: latin-1 -*-\n" + b'x = "caf\xe9"\n'
+                                        b"def predict(sample, metadata):\n    return x\n")
+    assert validate_project(root)[1] == []
+
+
+def test_an_inference_file_that_is_a_pipe_or_too_large(make_project: MakeProject) -> None:
+    root = make_project(BASE.replace("inference.py", "pipe.py") + named_api("big", "big.py"))
+    os.mkfifo(root / "pipe.py")
+    with (root / "big.py").open("wb") as handle:
+        handle.truncate(1 << 40)
+    _, problems = validate_project(root)
+    assert [(p.api, p.line, p.column, p.path) for p in problems] == [
+        ("classifier", 4, 16, "python.inference"), ("big", 8, 16, "python.inference"),
+    ]
+    assert problems[0].message == 'must be a regular file, not a pipe or device (got "pipe.py")'
+    assert problems[1].message.startswith("is too large to be an inference file")
+
+
+def named_api(name: str, inference: str) -> str:
+    return BASE.replace("classifier", name).replace("inference.py", inference)

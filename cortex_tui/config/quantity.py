@@ -12,9 +12,10 @@ import re
 from decimal import ROUND_CEILING, Decimal, localcontext
 from typing import Any
 
+# [0-9], not \d: \d also takes other scripts' digits (Arabic-Indic...), which Kubernetes refuses.
 _QUANTITY = re.compile(
-    r"(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))"
-    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+|[numkMGTPE]?)"
+    r"(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
+    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+|[numkMGTPE]?)"
 )
 _MULTIPLIERS: dict[str, Decimal] = {
     "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30),
@@ -26,6 +27,7 @@ _MULTIPLIERS: dict[str, Decimal] = {
 # Kubernetes stores quantities in an int64 of their smallest unit; nothing sane is larger.
 _MAX = Decimal(2**63 - 1)
 _MAX_EXPONENT = 30  # far beyond _MAX either way, keeps Decimal arithmetic small
+_TINY = Decimal(10) ** -_MAX_EXPONENT
 
 
 class QuantityError(ValueError):
@@ -81,15 +83,19 @@ def _parse_text(text: str, example: str) -> Decimal:
         raise QuantityError(
             f"must be a Kubernetes quantity such as {example} (got {describe(text)})"
         )
-    number, suffix = match.group("number"), match.group("suffix")
+    number, suffix = Decimal(match.group("number")), match.group("suffix")
     with localcontext() as ctx:
         ctx.prec = 80
-        if suffix not in _MULTIPLIERS:  # a decimal exponent: "e3", "E-2"
-            exponent = int(suffix[1:])
-            if abs(exponent) > _MAX_EXPONENT:
-                raise QuantityError(f"has an exponent out of range (got {describe(text)})")
-            return Decimal(number).scaleb(exponent)
-        return Decimal(number) * _MULTIPLIERS[suffix]
+        if suffix in _MULTIPLIERS:
+            return number * _MULTIPLIERS[suffix]
+        # A decimal exponent: "e3", "E-2". Its digits may be many ("1e99999...").
+        digits = suffix[1:].lstrip("+-").lstrip("0") or "0"
+        exponent = int(digits) if len(digits) <= 3 else _MAX_EXPONENT + 1
+        if number <= 0 or exponent <= _MAX_EXPONENT:
+            return number.scaleb(-exponent if "-" in suffix else exponent)
+        if "-" not in suffix:
+            raise QuantityError(f"is too large (got {describe(text)})")
+        return _TINY  # positive but below any unit: rounds up to 1m of cpu or 1 byte
 
 
 def parse_cpu(value: Any) -> Decimal:

@@ -172,8 +172,10 @@ class Validator:
             self.report(path, self.unknown_key_message(kind, error.path), api, at="key")
         elif message.startswith("expected a dictionary"):
             self.report(path, f"must be a map (got {describe(self.raw(path))})", api)
-        elif message.startswith("not a valid value"):
+        elif message.startswith("not a valid value") and list(error.path) == ["kind"]:
             self.report(path, f"must be {describe(kind)}", api)
+        elif message.startswith("not a valid value"):  # a validator's own ValueError
+            self.report(path, f"is not a valid value (got {describe(self.raw(path))})", api)
         else:
             self.report(path, message, api,
                         at="key" if message.startswith("keys must be strings") else "value")

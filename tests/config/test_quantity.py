@@ -17,6 +17,9 @@ from cortex_tui.config.quantity import QuantityError, format_bytes, parse_bytes,
     ("2000000u", "2"), ("1500000000n", "1.5"),
     # Kubernetes keeps cpu to the millicore, rounding up.
     ("1u", "0.001"), ("0.0001", "0.001"), ("1.0001", "1.001"),
+    # Exponents: signed, leading zeros, and far below a millicore (still > 0, so 1m).
+    ("1e+3", "1000"), ("1e0003", "1000"), ("5E-1", "0.5"), ("1e-0", "1"), ("1e-31", "0.001"),
+    ("1e-" + "9" * 5000, "0.001"),
 ])
 def test_cpu_values(value: object, cores: str) -> None:
     assert parse_cpu(value) == Decimal(cores)
@@ -40,7 +43,9 @@ def test_memory_values(value: object, size: int) -> None:
 
 NOT_A_QUANTITY = [
     "1GB", "1gi", "", "1 Gi", " 1", "1e", "1.2.3", "e3", "0x10", "1Mi2", "inf", "nan", True,
-    None, [1],
+    None, [1], "1K", "1e1.5", "1\n", "1m ", "1_000",
+    "\u0661", "1e\u0663", "\uff11",  # Arabic-Indic and full-width digits: Python's int() reads them
+
 ]
 
 
@@ -49,7 +54,8 @@ NOT_A_QUANTITY = [
     ("-1", "greater than 0"), ("-500m", "greater than 0"), (-0.5, "greater than 0"),
     *((value, "Kubernetes quantity") for value in NOT_A_QUANTITY),
     (float("inf"), "finite"), (float("nan"), "finite"),
-    ("1e999", "exponent out of range"), ("9" * 40, "too large"), (2**70, "too large"),
+    ("1e999", "too large"), ("1e" + "9" * 5000, "too large"), ("0e999", "greater than 0"),
+    ("-1e999", "greater than 0"), ("9" * 40, "too large"), (2**70, "too large"),
     ("10E", "too large"),
 ])
 def test_rejected(value: object, fragment: str) -> None:

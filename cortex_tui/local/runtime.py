@@ -20,6 +20,7 @@ class Runtime:
     autoscaler: Autoscaler
     replicas: list[Replica] = field(default_factory=list)
     failures: int = 0  # consecutive failures of the current version
+    last_failure_at: float = 0.0  # unix time of the last one
     next_start_at: float = 0.0
     failure_message: str = ""
     failure_oom: bool = False

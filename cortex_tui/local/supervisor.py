@@ -300,6 +300,7 @@ class Supervisor(Monitoring):
             if replica.version != record.version:
                 continue
             rt.failures += 1
+            rt.last_failure_at = time.time()
             delay = min(self.options.restart_backoff * 2 ** (rt.failures - 1),
                         self.options.restart_backoff_max)
             rt.next_start_at = time.time() + delay
@@ -328,13 +329,15 @@ class Supervisor(Monitoring):
                 self.history.event(record.name, "ready", f"replica {replica.name} ready")
 
     def _forgive(self, record: ApiRecord, rt: Runtime) -> None:
-        """Failures are forgotten once a replica of the version has stayed ready a while
-        (as Kubernetes resets its crash-loop back-off): a replica crashing right after it
-        became ready still ends in `error`."""
+        """Failures are forgotten once a replica of the version started since the last
+        failure has stayed ready a while (as Kubernetes resets its crash-loop back-off): a
+        replica crashing right after it became ready still ends in `error`, and a replica
+        that was healthy before the failures does not excuse its failing siblings."""
         if not rt.failures:
             return
         stable = time.time() - self.options.stable_after
-        if any(r.ready_at and r.ready_at <= stable for r in rt.current(record.version)):
+        if any(r.ready_at and r.ready_at <= stable and r.started_at > rt.last_failure_at
+               for r in rt.current(record.version)):
             rt.failures, rt.failure_message, rt.next_start_at = 0, "", 0.0
 
     def _reconcile(self, record: ApiRecord, rt: Runtime) -> None:

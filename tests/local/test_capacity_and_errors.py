@@ -90,3 +90,28 @@ def test_replica_over_its_memory_limit_is_out_of_memory(local: Local, tmp_path: 
     local.backend.deploy(load_project(root))
     state = local.wait_status("hog", "error (out of memory)", timeout=40)
     assert "more than its mem limit of 100Mi" in state.message
+
+
+def test_new_replicas_that_keep_failing_end_in_error_beside_a_healthy_one(
+    local: Local, tmp_path: Path
+) -> None:
+    # Only the first replica starts; the ones `scale --min 2` adds fail in init. The healthy
+    # old replica must not wipe their failures: back-off grows and the API ends in `error`.
+    marker = tmp_path / "first-started"
+    root = make_project(tmp_path / "flaky", f"""
+        import os
+
+        def init(metadata):
+            try:
+                os.close(os.open({str(marker)!r}, os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                raise RuntimeError("only the first replica may start")
+
+        def predict(sample, metadata):
+            return sample
+    """, name="flaky")
+    local.backend.deploy(load_project(root))
+    local.wait_status("flaky", "live", available=1)
+    assert local.cli("scale", "flaky", "--min", "2").returncode == 0
+    state = local.wait_status("flaky", "error", timeout=40, available=1)
+    assert "only the first replica may start" in state.message and state.failed >= 3

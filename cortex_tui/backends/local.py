@@ -145,7 +145,7 @@ def _read_all(replicas: list[dict[str, Any]], offsets: dict[str, int],
     for replica in replicas:
         name = replica["name"]
         lines, offsets[name] = _read_from(Path(replica["log"]), offsets.get(name, 0))
-        for text in lines[-tail:] if tail else lines:
+        for text in lines if tail is None else lines[max(len(lines) - tail, 0):]:
             yield LogLine(name, text)
 
 

@@ -17,10 +17,20 @@ def register(subparsers: Any) -> None:
     parser.add_argument("api", metavar="API")
     parser.add_argument("-f", "--follow", action="store_true",
                         help="keep printing new lines (all replicas) until Ctrl-C")
-    parser.add_argument("--tail", type=int, default=None, metavar="N",
-                        help="start with the last N lines of each replica")
+    parser.add_argument("--tail", type=_count, default=None, metavar="N",
+                        help="start with the last N lines of each replica (0: only new ones)")
     add_env_option(parser)
     parser.set_defaults(func=run)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (got {value})")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,3 +24,13 @@ def test_predict_names_the_sample_file_at_fault(tmp_path: Path, capsys) -> None:
     bad.write_text("{not json")
     assert main(["predict", "api", str(bad)]) == 1
     assert "bad.json: not valid JSON" in capsys.readouterr().err
+
+
+def test_logs_tail_must_be_a_count(capsys) -> None:  # type: ignore[no-untyped-def]
+    for bad in ("-3", "x"):
+        try:
+            code = main(["logs", "api", "--tail", bad])
+        except SystemExit as exc:
+            code = exc.code
+        assert code == 2, bad
+    assert "--tail: must be 0 or more (got -3)" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from cortex_tui.backends.base import LogLine
+from cortex_tui.backends.local import _read_all
 from cortex_tui.config import load_project
 from tests.local.conftest import Local, make_project, wait_for
 
@@ -33,3 +34,13 @@ def test_follow_sees_new_lines_and_closes_from_another_thread(
     follow.close()  # nothing more is logged: the reader waits for lines that never come
     reader.join(10)
     assert not reader.is_alive(), "the follow iterator did not end when closed"
+
+
+def test_tail_keeps_the_last_n_lines_and_zero_keeps_none(tmp_path: Path) -> None:
+    log = tmp_path / "r.log"
+    log.write_text("one\ntwo\nthree\n")
+    replicas = [{"name": "r", "log": str(log)}]
+    assert [x.text for x in _read_all(replicas, {}, None)] == ["one", "two", "three"]
+    assert [x.text for x in _read_all(replicas, {}, 2)] == ["two", "three"]
+    assert [x.text for x in _read_all(replicas, {}, 5)] == ["one", "two", "three"]
+    assert list(_read_all(replicas, {}, 0)) == []  # as kubectl: new lines only

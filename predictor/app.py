@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import operator
 from time import perf_counter
 from typing import Any
 
@@ -13,7 +15,7 @@ from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse
 
 from predictor import prom
-from predictor.logs import log, one_line_traceback, truncate
+from predictor.logs import describe, log, one_line_traceback, truncate
 from predictor.runner import Busy
 from predictor.state import Replica
 
@@ -29,8 +31,18 @@ def _default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 _encode = json.JSONEncoder(default=_default, allow_nan=False, separators=(",", ":")).encode
-_decode = json.loads
+# Python's json accepts NaN / Infinity / -Infinity, which JSON does not: refuse them (400).
+_decoder = json.JSONDecoder(parse_constant=_refuse_constant).decode
+
+
+def _decode(body: bytes) -> Any:
+    """`json.loads(body)` (any UTF-8/16/32 encoding, a UTF-8 BOM) minus the NaN literals."""
+    return _decoder(body.decode(json.detect_encoding(body), "surrogatepass"))
 
 
 def dumps(value: Any) -> bytes:
@@ -42,10 +54,15 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> H
 
 
 def _status_of(exc: BaseException) -> int:
+    """The exception's integer `status_code` (an int, IntEnum, numpy int) when 400-599."""
     status = getattr(exc, "status_code", None)
-    if type(status) is int and 400 <= status <= 599:
-        return status
-    return 500
+    if status is None or isinstance(status, bool):
+        return 500
+    try:
+        code = operator.index(status)
+    except TypeError:
+        return 500
+    return code if 400 <= code <= 599 else 500
 
 
 def _wants_debug(request: Request) -> bool:
@@ -75,12 +92,15 @@ class JsonErrors(ErrorHandler):
                 message = f"not found: {request.method} {request.path}"
             elif status == 405 and request is not None:
                 message = f"method not allowed: {request.method} {request.path}"
+            elif status == 413 and request is not None and "header" in message.lower():
+                limit = request.app.config.REQUEST_MAX_HEADER_SIZE
+                message = f"request headers too large: the limit is {limit} bytes"
             elif status == 413 and request is not None:
                 limit = request.app.config.REQUEST_MAX_SIZE
                 message = f"request body too large: the limit is {limit} bytes"
         else:
             status, headers = 500, {}
-            message = f"internal error: {type(exception).__name__}: {exception}"
+            message = f"internal error: {describe(exception)}"
             log.error("%s; traceback: %s", message, one_line_traceback(exception.__traceback__))
         if self.counted and (request is None or request.path not in ADMIN_PATHS):
             self.replica.stats.record_status(status)
@@ -110,7 +130,7 @@ def add_admin_routes(app: Sanic, replica: Replica) -> None:
     async def metrics(request: Request) -> HTTPResponse:
         return HTTPResponse(prom.render(registry), 200, None, prom.CONTENT_TYPE)
 
-    app.add_route(healthz, "/healthz", methods=["GET"], name="healthz")
+    app.add_route(healthz, "/healthz", methods=["GET", "HEAD"], name="healthz")
     app.add_route(stats, "/stats", methods=["GET"], name="stats")
     app.add_route(metrics, "/metrics", methods=["GET"], name="metrics")
 
@@ -140,9 +160,11 @@ def make_predict_handler(replica: Replica):
                 result = await runner.run(sample)
         except Busy as exc:
             return _finish(request, 503, str(exc), t0, RETRY_AFTER)
-        except (Exception, SystemExit) as exc:  # sys.exit() in predict must not stop us
+        except asyncio.CancelledError:  # the client went away
+            raise
+        except BaseException as exc:  # sys.exit() or KeyboardInterrupt in predict: still a 500
             status = _status_of(exc)
-            message = f"prediction failed: {type(exc).__name__}: {exc}"
+            message = f"prediction failed: {describe(exc)}"
             log.log(logging.WARNING if status < 500 else logging.ERROR,
                     "%s (status %d); traceback: %s", message, status,
                     one_line_traceback(exc.__traceback__))
@@ -150,7 +172,7 @@ def make_predict_handler(replica: Replica):
         try:
             out = _encode(result).encode()
         except (TypeError, ValueError, RecursionError) as exc:
-            message = f"prediction not serialisable: {type(exc).__name__}: {exc}"
+            message = f"prediction not serialisable: {describe(exc)}"
             log.error("%s", message)
             return _finish(request, 500, message, t0)
         if debug:

@@ -50,6 +50,12 @@ def setup_logging(replica: str) -> None:
     logging.getLogger("sanic.access").disabled = True
 
 
+def describe(exc: BaseException) -> str:
+    """`Type: message`, or just `Type` when the message is empty."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def truncate(text: str, limit: int = DEBUG_VALUE_CHARS) -> str:
     if len(text) <= limit:
         return text

@@ -9,6 +9,7 @@ from tests.helpers.predictor_process import Predictor, request
 
 MODEL = """
 import json
+from http import HTTPStatus
 
 calls = 0
 
@@ -19,6 +20,14 @@ class Teapot(Exception):
 
 class BadStatus(Exception):
     status_code = 200
+
+
+class EnumStatus(Exception):
+    status_code = HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+class BoolStatus(Exception):
+    status_code = True
 
 
 class ArrayLike:  # what numpy arrays and scalars look like to the encoder
@@ -37,6 +46,12 @@ def predict(sample, metadata):
         raise ValueError("it broke")
     if action == "exit":
         raise SystemExit(3)
+    if action == "interrupt":
+        raise KeyboardInterrupt
+    if action == "enum-status":
+        raise EnumStatus("field missing")
+    if action == "bool-status":
+        raise BoolStatus("x")
     if action == "teapot":
         raise Teapot("short and stout")
     if action == "bad-status":
@@ -108,7 +123,8 @@ def test_without_debug_nothing_is_logged_about_the_sample(replica: Predictor) ->
     assert "quiet-sample-marker" not in replica.output
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"", b"[1, 2", b"\xff"])
+@pytest.mark.parametrize("body", [b"{not json", b"", b"[1, 2", b"\xff", b"NaN",
+                                  b'{"x": -Infinity}'])
 def test_malformed_json_is_400_and_predict_is_not_called(replica: Predictor, body: bytes) -> None:
     calls = replica.post({"action": "calls"}).json()
     resp = request(replica.port, "POST", "/predict", body)
@@ -124,6 +140,12 @@ def test_body_over_the_limit_is_413(replica: Predictor) -> None:
     assert resp.status == 413
     assert resp.json() == {"error": "request body too large: the limit is 4096 bytes"}
     assert replica.post({"label": "fine"}).status == 200
+
+
+def test_headers_over_the_limit_are_413_naming_the_headers(replica: Predictor) -> None:
+    resp = request(replica.port, "POST", "/predict", "{}", {"X-Big": "a" * 20000})
+    assert resp.status == 413
+    assert resp.json() == {"error": "request headers too large: the limit is 8192 bytes"}
 
 
 def test_predict_exception_is_500_with_type_and_message(replica: Predictor) -> None:
@@ -142,12 +164,25 @@ def test_sys_exit_in_predict_is_a_500_not_the_end_of_the_replica(replica: Predic
     assert replica.post({"label": "alive"}).status == 200
 
 
+def test_keyboard_interrupt_in_predict_is_a_500_not_the_end_of_the_replica(
+    replica: Predictor,
+) -> None:
+    resp = replica.post({"action": "interrupt"})
+    assert resp.status == 500
+    assert resp.json() == {"error": "prediction failed: KeyboardInterrupt"}
+    assert replica.post({"label": "alive"}).status == 200
+
+
 def test_exception_status_code_is_honoured_only_when_an_error_status(replica: Predictor) -> None:
     resp = replica.post({"action": "teapot"})
     assert resp.status == 418
     assert resp.json() == {"error": "prediction failed: Teapot: short and stout"}
     resp = replica.post({"action": "bad-status"})
     assert resp.status == 500
+    assert replica.post({"action": "bool-status"}).status == 500
+    resp = replica.post({"action": "enum-status"})  # http.HTTPStatus members are integers
+    assert resp.status == 422
+    assert resp.json() == {"error": "prediction failed: EnumStatus: field missing"}
 
 
 def test_unserialisable_result_is_500(replica: Predictor) -> None:
@@ -160,6 +195,8 @@ def test_healthz_is_ok_once_ready(replica: Predictor) -> None:
     resp = replica.get("/healthz")
     assert resp.status == 200
     assert resp.json() == {"ok": True}
+    resp = request(replica.port, "HEAD", "/healthz")
+    assert (resp.status, resp.body) == (200, b"")
 
 
 def test_other_paths_and_methods_are_json_404_and_405(replica: Predictor) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from predictor.logs import describe
+
 
 class InitFailure(Exception):
     """The replica cannot start; `str(exc)` is the one-line message for the user."""
@@ -53,8 +55,8 @@ def _is_inside(filename: str, root: Path) -> bool:
 
 
 def _failure(what: str, exc: BaseException, root: Path, fallback: str) -> InitFailure:
-    detail = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-    return InitFailure(f"{_where(exc, root, fallback)}: {what}: {type(exc).__name__}: {detail}")
+    shown = f"{type(exc).__name__}: {exc.msg}" if isinstance(exc, SyntaxError) else describe(exc)
+    return InitFailure(f"{_where(exc, root, fallback)}: {what}: {shown}")
 
 
 def import_inference(root: Path, relative: str) -> ModuleType:
@@ -82,10 +84,8 @@ def import_inference(root: Path, relative: str) -> ModuleType:
     sys.modules[name] = module  # dataclasses and pickling look their module up here
     try:
         spec.loader.exec_module(module)
-    except BaseException as exc:
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt too: this is a worker thread
         sys.modules.pop(name, None)
-        if isinstance(exc, KeyboardInterrupt):
-            raise
         raise _failure("import failed", exc, root, relative) from exc
     return module
 
@@ -132,9 +132,7 @@ def start_init(module: ModuleType, metadata: dict[str, Any], relative: str, root
         return None
     try:
         result = init(metadata)
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt too: this is a worker thread
         raise init_failure(exc, root, relative) from exc
     return result if inspect.isawaitable(result) else None
 

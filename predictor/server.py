@@ -188,11 +188,8 @@ class ReplicaServer:
         stopped.cancel()
         self.init_running = False
         inference, pending = job.result()  # raises InitFailure
-        if pending is not None:
-            try:
-                await pending
-            except Exception as exc:
-                raise init_failure(exc, self.root, self.spec.inference) from exc
+        if pending is not None and not await self._await_init(pending):
+            return False
         compute = self.spec.compute
         self.replica.runner = Runner(
             inference.predict, metadata, is_async=inference.is_async,
@@ -202,6 +199,21 @@ class ReplicaServer:
         log.info("init done in %.2f s (%s predict, %d at once, queue %d)",
                  time.monotonic() - t0, "async" if inference.is_async else "sync",
                  compute.threads_per_replica, compute.queue_size)
+        return True
+
+    async def _await_init(self, pending: Any) -> bool:
+        """Await an `async def init` on the loop; False if stopped meanwhile."""
+        init = asyncio.ensure_future(_outcome(pending))
+        stopped = asyncio.ensure_future(self.stop.wait())
+        done, _ = await asyncio.wait({init, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if init not in done:
+            init.cancel()
+            log.info("stopped during init")
+            return False
+        failed = init.result()
+        if failed is not None:
+            raise init_failure(failed, self.root, self.spec.inference) from failed
         return True
 
     def _prepare(self, metadata: dict[str, Any]) -> tuple[Any, Any]:
@@ -289,6 +301,16 @@ class ReplicaServer:
         for conn in [c for c in seen if c not in self.serving.connections]:
             del seen[conn]
         return busy
+
+
+async def _outcome(awaitable: Any) -> BaseException | None:
+    """Await it; the exception it raised, if any. Any at all: SystemExit or KeyboardInterrupt
+    escaping a task would stop the event loop itself."""
+    try:
+        await awaitable
+    except BaseException as exc:
+        return exc
+    return None
 
 
 def write_termination_log(path: str | None, message: str) -> None:

@@ -107,6 +107,23 @@ INIT_FAILURES = {
     "async-init-raises": ("async def init(metadata):\n    raise KeyError('vocab')\n\n"
                           "def predict(sample, metadata):\n    return 1\n",
                           r"inference\.py:2: init failed: KeyError: 'vocab'"),
+    # SystemExit / KeyboardInterrupt raised by user code are failures like any other
+    # (a real Ctrl-C or SIGTERM goes through the replica's signal handlers).
+    "import-interrupted": ("raise KeyboardInterrupt\n\ndef predict(sample, metadata):\n"
+                           "    return 1\n",
+                           r"inference\.py:1: import failed: KeyboardInterrupt$"),
+    "init-exits": ("import sys\n\ndef init(metadata):\n    sys.exit(4)\n\n"
+                   "def predict(sample, metadata):\n    return 1\n",
+                   r"inference\.py:4: init failed: SystemExit: 4$"),
+    "async-init-exits": ("async def init(metadata):\n    raise SystemExit(2)\n\n"
+                         "def predict(sample, metadata):\n    return 1\n",
+                         r"inference\.py:2: init failed: SystemExit: 2$"),
+    "async-init-interrupted": ("async def init(metadata):\n    raise KeyboardInterrupt\n\n"
+                               "def predict(sample, metadata):\n    return 1\n",
+                               r"inference\.py:2: init failed: KeyboardInterrupt$"),
+    "init-raises-without-message": ("def init(metadata):\n    raise MemoryError()\n\n"
+                                    "def predict(sample, metadata):\n    return 1\n",
+                                    r"inference\.py:2: init failed: MemoryError$"),
 }
 
 
@@ -269,11 +286,26 @@ def test_requirements_are_installed_first_when_asked(
     assert termination_log.read_text().startswith("requirements.txt: pip install failed: ")
 
 
+ASYNC_GATED_INIT = """
+import asyncio
+
+
+async def init(metadata):
+    await asyncio.Event().wait()  # never set
+
+
+def predict(sample, metadata):
+    return sample
+"""
+
+
+@pytest.mark.parametrize("model", [GATED_INIT, ASYNC_GATED_INIT], ids=["sync", "async"])
 def test_sigterm_during_init_exits_0_without_waiting_for_init(
-    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+    model: str, project: Callable[..., Path], start_predictor: Callable[..., Predictor],
+    tmp_path: Path,
 ) -> None:
     gate = tmp_path / "never"
-    replica = start_predictor(project(GATED_INIT, metadata={"gate": str(gate)}))
+    replica = start_predictor(project(model, metadata={"gate": str(gate)}))
     replica.wait_line(r"loading inference\.py")
     replica.terminate()
     assert replica.wait_exit(timeout=20) == 0

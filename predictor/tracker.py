@@ -136,9 +136,12 @@ class Tracker:
             return self._reject(value, "value too large")
         if not math.isfinite(number):
             return self._reject(value, "value is not finite")
+        total = self.reg_sum + number
+        if not math.isfinite(total):  # /stats' avg and Prometheus' _sum must stay numbers
+            return self._reject(value, "the sum of tracked values would overflow")
         self.reg_buckets[bisect_left(REGRESSION_BOUNDS, number)] += 1
         self.reg_count += 1
-        self.reg_sum += number
+        self.reg_sum = total
         if number < self.reg_min:
             self.reg_min = number
         if number > self.reg_max:

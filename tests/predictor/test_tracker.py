@@ -99,3 +99,19 @@ def test_too_many_distinct_classes_are_refused_not_grown_forever() -> None:
         t.observe(f"class-{i}")
     assert len(t.classes) == 1000
     assert t.rejected == 200
+
+
+def test_values_whose_sum_would_overflow_are_refused_and_stats_stay_valid_json(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor]
+) -> None:
+    replica = start_predictor(project(tracker={"model_type": "regression"})).wait_ready()
+    for value in (1e308, 1.5e308, -1e308, 2.0):
+        assert replica.post(value).status == 200
+    stats = replica.get("/stats")
+    assert stats.status == 200
+    regression = stats.json()["regression_stats"]
+    assert regression["sample_count"] == 3  # 1.5e308 did not fit: the sum would be inf
+    assert (regression["min"], regression["max"]) == (-1e308, 1e308)
+    assert regression["avg"] == pytest.approx(2.0 / 3)
+    assert replica.get("/metrics").status == 200
+    replica.wait_line(r"tracker: value not tracked: the sum of tracked values would overflow")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 DEFAULT_HOST = "127.0.0.1"
@@ -36,30 +36,51 @@ def _flag(value: str | None) -> bool:
 
 
 def _port(text: str) -> int:
-    port = int(text)
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
     if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port out of range: {text}")
+        raise argparse.ArgumentTypeError(f"port out of range: {text} (0-65535)")
     return port
+
+
+EPILOG = """\
+environment only:
+  CORTEX_REPLICA               replica name in logs and /stats [hostname-pid]
+  CORTEX_GRACE_SECONDS         SIGTERM: how long requests in flight may finish [30]
+  CORTEX_TERMINATION_LOG       file receiving the fatal start-up message
+                               [/dev/termination-log inside Kubernetes]
+  CORTEX_INSTALL_REQUIREMENTS  1: pip install the project's requirements.txt first
+  CORTEX_INLINE_FAST_PREDICT   0: never call a sync predict on the event loop
+  CORTEX_OBSERVERS             module:factory,... observers of finished requests
+  CORTEX_CLOUDWATCH_NAMESPACE  publish metrics to CloudWatch
+
+flags win over variables. exit status: 0 after a SIGTERM drain, 1 when the replica cannot
+start (one ERROR line), 2 for bad usage.
+"""
 
 
 def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m predictor",
         description="Serve one API of a cortex-tui project (one replica).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--project", default=env.get("CORTEX_PROJECT"),
                    help="project folder or its cortex.yaml [$CORTEX_PROJECT]")
     p.add_argument("--api", default=env.get("CORTEX_API"), help="API name [$CORTEX_API]")
     p.add_argument("--host", default=env.get("CORTEX_HOST", DEFAULT_HOST),
                    help="address to bind [$CORTEX_HOST, 127.0.0.1]")
-    p.add_argument("--port", type=_port, default=env.get("CORTEX_PORT", str(DEFAULT_PORT)),
+    p.add_argument("--port", type=_port,
                    help="serving port, 0 for any free one [$CORTEX_PORT, 8888]")
-    p.add_argument("--admin-port", type=_port, default=env.get("CORTEX_ADMIN_PORT") or None,
+    p.add_argument("--admin-port", type=_port,
                    help="private port for /healthz /stats /metrics [$CORTEX_ADMIN_PORT]")
     p.add_argument("--reuse-port", action="store_true",
                    default=_flag(env.get("CORTEX_REUSE_PORT")),
                    help="bind the serving port with SO_REUSEPORT, after init [$CORTEX_REUSE_PORT]")
-    p.add_argument("--listen-fd", type=_fd, default=env.get("CORTEX_LISTEN_FD") or None,
+    p.add_argument("--listen-fd", type=_fd,
                    help="serve on this inherited socket (bound by the parent; --host/--port "
                    "ignored), accepting only after init [$CORTEX_LISTEN_FD]")
     return p
@@ -84,7 +105,23 @@ def parse_options(argv: list[str] | None = None, env: Mapping[str, str] | None =
         parser.error("--project (or CORTEX_PROJECT) is required")
     if not args.api:
         parser.error("--api (or CORTEX_API) is required")
-    listen_fd = None if args.listen_fd is None else _fd(str(args.listen_fd))
+
+    def from_env(value: int | None, name: str, convert: Callable[[str], int],
+                 default: int | None) -> int | None:
+        """The flag's value, else the variable's, checked like the flag and named if bad."""
+        if value is not None:
+            return value
+        text = env.get(name, "").strip()
+        if not text:
+            return default
+        try:
+            return convert(text)
+        except argparse.ArgumentTypeError as exc:
+            parser.error(f"{name}: {exc}")
+
+    port = from_env(args.port, "CORTEX_PORT", _port, DEFAULT_PORT)
+    admin_port = from_env(args.admin_port, "CORTEX_ADMIN_PORT", _port, None)
+    listen_fd = from_env(args.listen_fd, "CORTEX_LISTEN_FD", _fd, None)
     if listen_fd is not None and args.reuse_port:
         parser.error("--listen-fd and --reuse-port exclude each other")
     try:
@@ -95,8 +132,8 @@ def parse_options(argv: list[str] | None = None, env: Mapping[str, str] | None =
         project=args.project,
         api=args.api,
         host=args.host,
-        port=_port(str(args.port)),
-        admin_port=None if args.admin_port is None else _port(str(args.admin_port)),
+        port=DEFAULT_PORT if port is None else port,
+        admin_port=admin_port,
         reuse_port=bool(args.reuse_port),
         listen_fd=listen_fd,
         replica=env.get("CORTEX_REPLICA") or f"{socket.gethostname()}-{os.getpid()}",

@@ -41,3 +41,23 @@ def test_bad_usage_exits_2_with_the_reason(
         parse_options(argv, env)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"CORTEX_PORT": "http"}, "CORTEX_PORT: not a port number: 'http'"),
+    ({"CORTEX_ADMIN_PORT": "70000"}, "CORTEX_ADMIN_PORT: port out of range: 70000"),
+    ({"CORTEX_LISTEN_FD": "1"}, "CORTEX_LISTEN_FD: not an inherited socket: 1"),
+])
+def test_a_bad_variable_is_named_in_the_usage_error(
+    env: dict[str, str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_options(["--project", "p", "--api", "a"], env)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_flag_wins_over_a_bad_variable() -> None:
+    opts = parse_options(["--project", "p", "--api", "a", "--port", "9000"],
+                         {"CORTEX_PORT": "http"})
+    assert opts.port == 9000

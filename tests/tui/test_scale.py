@@ -121,3 +121,17 @@ async def test_api_missing_from_cortex_yaml_scales_with_a_warning(make_app, fake
         assert any("not written back" in n.message for n in pilot.app._notifications)
     assert len(fake.called("scale")) == 1
     assert iris.read_text() == before
+
+
+async def test_keys_typed_in_a_burst_apply_in_order(make_app) -> None:
+    """A fast typist: '3', down, '7' '4' backspace sets min 3 and max 7 (digits went to the
+    previous field when they overtook the arrow's binding)."""
+    from textual import events
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = await open_iris_scale(pilot)
+        keys = (("3", "3"), ("down", None), ("7", "7"), ("4", "4"), ("backspace", None))
+        for key, char in keys:
+            pilot.app.post_message(events.Key(key, char))  # no pause between keys
+        await settle(pilot)
+        assert (screen.values["min_replicas"], screen.values["max_replicas"]) == (3, 7)

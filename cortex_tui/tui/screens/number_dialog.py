@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -33,6 +32,10 @@ def dialog_bindings(prefix: str) -> list[Binding]:
         Binding("left,minus", "nudge(-1)", "-1", id=f"{prefix}.down"),
         Binding("enter", "apply", "Apply", id=f"{prefix}.apply"),
         Binding("escape", "cancel", "Cancel", id=f"{prefix}.cancel"),
+        # Digits are bindings too, not an on_key handler: a handler runs before the bindings of
+        # keys typed just earlier, so a fast "3 ↓ 7" put the 7 in the first field.
+        *(Binding(str(d), f"digit({d})", show=False) for d in range(10)),
+        Binding("backspace", "erase", show=False),
     ]
 
 
@@ -116,15 +119,13 @@ class NumberDialog(CortexModal):
         self.values[self.field] = max(0, self.values[self.field] + step)
         self._edited()
 
-    def on_key(self, event: events.Key) -> None:
-        if event.character and event.character.isdigit():
-            digits = "" if self._fresh else str(self.values[self.field])
-            self.values[self.field] = int((digits + event.character)[-MAX_DIGITS:])
-        elif event.key == "backspace":
-            self.values[self.field] = int(str(self.values[self.field])[:-1] or 0)
-        else:
-            return
-        event.stop()
+    def action_digit(self, digit: int) -> None:
+        digits = "" if self._fresh else str(self.values[self.field])
+        self.values[self.field] = int((digits + str(digit))[-MAX_DIGITS:])
+        self._edited()
+
+    def action_erase(self) -> None:
+        self.values[self.field] = int(str(self.values[self.field])[:-1] or 0)
         self._edited()
 
     def action_apply(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             "errors": [p.to_dict() for p in problems],
             "apis": [spec.to_dict() for spec in apis],
         }
-        print(json.dumps(document, indent=2, default=str))
+        print(json.dumps(strict_json(document), indent=2, allow_nan=False))
         return 0 if project is not None else 1
     if project is None:
         for problem in problems:
@@ -48,6 +49,18 @@ def run(args: argparse.Namespace) -> int:
     for spec in apis:
         print(summary_line(spec))
     return 0
+
+
+def strict_json(value: Any) -> Any:
+    """`value` with NaN and infinities (YAML's .nan, .inf in metadata) as the strings "NaN",
+    "Infinity", "-Infinity": bare, they are not JSON, and jq or a browser would refuse all."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strict_json(v) for v in value]
+    return value
 
 
 def summary_line(spec: ApiSpec) -> str:

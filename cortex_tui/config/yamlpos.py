@@ -19,6 +19,8 @@ Path = tuple[Any, ...]
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
 MERGE_TAG = "tag:yaml.org,2002:merge"
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+BINARY_TAG = "tag:yaml.org,2002:binary"
 MAX_VALUES = 50_000  # values after alias expansion; a real cortex.yaml has a few hundred
 MAX_DEPTH = 100
 MAX_CHARS = 1024 * 1024  # PyYAML reads about a megabyte a second; real files are kilobytes
@@ -213,6 +215,15 @@ class _Builder:
         return self.mapping(node, path, inner)
 
     def scalar(self, node: ScalarNode, path: Path, pos: Pos) -> Any:
+        # Only JSON's kinds of values: metadata travels as JSON to the operator, as YAML to
+        # pods, and into `validate -o json`. A date stays the text the user wrote, as the
+        # original platform passed it; binary data has no JSON form.
+        if node.tag == TIMESTAMP_TAG:
+            return node.value
+        if node.tag == BINARY_TAG:
+            self.problem(pos, path, "unsupported YAML tag !!binary (binary data has no JSON "
+                         "form: give a file name or a base64 string instead)")
+            return None
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:

@@ -121,3 +121,22 @@ def test_python_warnings_in_the_inference_file_stay_quiet(tmp_path: Path) -> Non
     result = validate("-p", str(tmp_path))
     assert result.returncode == 0
     assert result.stderr == ""
+
+
+def test_json_output_is_strict_json(tmp_path: Path) -> None:
+    # YAML's .nan and .inf are floats Python's json writes bare (NaN), which is not JSON.
+    (tmp_path / "cortex.yaml").write_text(
+        "- kind: api\n  name: a\n  python: {inference: inference.py}\n"
+        "  metadata:\n    limits: [.nan, .inf, -.inf, 1.5]\n"
+    )
+    (tmp_path / "inference.py").write_text("def predict(sample, metadata):\n    return 1\n")
+    result = validate("-p", str(tmp_path), "-o", "json")
+    assert result.returncode == 0, result.stderr
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"not JSON: {constant}")
+
+    document = json.loads(result.stdout, parse_constant=refuse)
+    assert document["apis"][0]["metadata"] == {
+        "limits": ["NaN", "Infinity", "-Infinity", 1.5],
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from decimal import Decimal
@@ -286,3 +287,14 @@ def test_an_inference_file_that_is_a_pipe_or_too_large(make_project: MakeProject
 
 def named_api(name: str, inference: str) -> str:
     return BASE.replace("classifier", name).replace("inference.py", inference)
+
+
+def test_metadata_dates_stay_the_text_written(make_project: MakeProject) -> None:
+    # Metadata goes to the operator as JSON and to pods as YAML: a date object broke the first.
+    text = api("  metadata:\n    release: 2024-01-01\n    at: 2024-01-01 10:00:00\n"
+               "    2024-02-02: key\n")
+    spec = load_project(make_project(text)).api("classifier")
+    assert dict(spec.metadata) == {
+        "release": "2024-01-01", "at": "2024-01-01 10:00:00", "2024-02-02": "key",
+    }
+    json.dumps(spec.to_dict(), allow_nan=False)

@@ -169,6 +169,10 @@ CASES: list[tuple[str, str, dict[str, str], list[Expect]]] = [
      [E(5, 13, "metadata", "must be a map (got a list)")]),
     ("metadata-scalar", api("  metadata: hello\n"), {},
      [E(5, 13, "metadata", 'must be a map (got "hello")')]),
+    ("metadata-binary", api("  metadata:\n    blob: !!binary aGVsbG8=\n"), {},
+     [E(6, 11, "metadata.blob", "unsupported YAML tag !!binary")]),
+    ("metadata-date-is-fine", api("  metadata:\n    release: 2024-01-01\n    2024-02-02: x\n"),
+     {}, []),
     # -- the file's structure ------------------------------------------------------------
     ("file-empty", "", {}, [E(1, 1, "", "got an empty file", api=None)]),
     ("file-comment-only", "# nothing yet\n", {}, [E(1, 1, "", "got an empty file", api=None)]),

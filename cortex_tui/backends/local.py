@@ -92,10 +92,18 @@ class LocalBackend(Backend):
         return [Event(**e) for e in data["events"]]
 
     def predict(self, api: str, sample: Any, debug: bool = False) -> PredictResult:
-        endpoint = self.get(api)[0].endpoint
-        if endpoint is None:
-            raise BackendError(f'api "{api}" has no endpoint yet')
-        return post_json(endpoint, sample, debug)
+        """POST to the API's endpoint. Without a running replica (error, back-off, compute
+        unavailable) a connection would wait in the endpoint's queue: fail at once instead."""
+        state = self.get(api)[0]
+        running = [r for r in self._replicas(api) if r["alive"] and r["state"] != "stopping"]
+        if state.endpoint is None or not running:
+            raise BackendError(_cannot_answer(state, "no replica is running"))
+        try:
+            return post_json(state.endpoint, sample, debug)
+        except BackendError:
+            if any(r["state"] == "ready" for r in running):
+                raise
+            raise BackendError(_cannot_answer(state, "no replica is ready yet")) from None
 
     def logs(self, api: str, follow: bool = False, tail: int | None = None) -> Iterator[LogLine]:
         """Every replica's lines; with `follow`, an iterator whose `close()` may be called
@@ -162,12 +170,18 @@ def _read_from(path: Path, offset: int) -> tuple[list[str], int]:
     return text.splitlines(), offset + end
 
 
+def _cannot_answer(state: ApiState, why: str) -> str:
+    status = str(state.status) + (f": {state.message}" if state.message else "")
+    return f'api "{state.name}" cannot answer: {why} (status {status})'
+
+
 def post_json(endpoint: str, sample: Any, debug: bool, timeout: float = 60.0) -> PredictResult:
     """POST `sample` to a prediction endpoint; the replica's status and decoded body.
 
-    A connection reset before any answer is tried once more: after an operator restart that
-    could not take the endpoint socket back, the next rollout can reset the connections
-    queued on the old socket (see README, the local target).
+    A connection reset before the request was read is tried once more: after an operator
+    restart that could not take the endpoint socket back, the next rollout can reset the
+    connections queued on the old socket (see README, the local target). A connection closed
+    after the request was read (the replica crashed on it) is not retried.
     """
     url = urlsplit(endpoint)
     path = (url.path or "/") + ("?debug=true" if debug else "")
@@ -180,6 +194,9 @@ def post_json(endpoint: str, sample: Any, debug: bool, timeout: float = 60.0) ->
             resp = conn.getresponse()
             raw = resp.read()
             break
+        except http.client.RemoteDisconnected:  # it read the request: never send it twice
+            raise BackendError(f"{endpoint} closed the connection without answering (did the "
+                               f"replica crash? its logs tell)") from None
         except (ConnectionResetError, BrokenPipeError):
             if attempt == 2:
                 raise BackendError(f"{endpoint} reset the connection twice") from None

@@ -9,6 +9,8 @@ import stat
 import threading
 from pathlib import Path
 
+import pytest
+
 from cortex_tui.config import load_project
 from tests.local.conftest import Local, make_project, wait_for
 
@@ -23,6 +25,12 @@ def test_requests_beyond_the_machine_stay_pending(local: Local, tmp_path: Path) 
     assert local.replica_pids("big") == set()
     out = local.cli("get")
     assert "compute unavailable" in out.stdout
+    sample = tmp_path / "sample.json"
+    sample.write_text("1")
+    refused = local.cli("predict", "big", str(sample))
+    assert refused.returncode == 1
+    assert 'api "big" cannot answer: no replica is running (status compute unavailable: ' \
+        "replica pending: cpu 64000m requested" in refused.stderr
     wait_for(lambda: len(local.state_of("big").message) and local.backend.metrics("big").points,
              10, "a few operator ticks")
     assert [e.kind for e in local.backend.events("big")].count("pending") == 1
@@ -115,3 +123,30 @@ def test_new_replicas_that_keep_failing_end_in_error_beside_a_healthy_one(
     assert local.cli("scale", "flaky", "--min", "2").returncode == 0
     state = local.wait_status("flaky", "error", timeout=40, available=1)
     assert "only the first replica may start" in state.message and state.failed >= 3
+
+
+def test_predict_that_crashes_the_replica_is_not_sent_twice_nor_left_waiting(
+    local: Local, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CORTEX_TUI_RESTART_BACKOFF", "300")  # no replacement within the test
+    root = make_project(tmp_path / "crashy", """
+        import os
+        import signal
+
+        def predict(sample, metadata):
+            print("crashing on", sample, flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+    """, name="crashy")
+    (tmp_path / "one.json").write_text("1")
+    local.backend.deploy(load_project(root))
+    local.wait_status("crashy", "live", available=1)
+    crashed = local.cli("predict", "crashy", str(tmp_path / "one.json"))
+    assert crashed.returncode == 1
+    assert "closed the connection without answering" in crashed.stderr
+    local.wait_status("crashy", "updating", available=0, failed=1)
+    # no replica runs until the back-off ends: an answer at once, not a wait in the queue
+    again = local.cli("predict", "crashy", str(tmp_path / "one.json"), timeout=20)
+    assert again.returncode == 1
+    assert 'api "crashy" cannot answer: no replica is running (status updating)' in again.stderr
+    lines = local.cli("logs", "crashy").stdout
+    assert lines.count("crashing on 1") == 1  # the sample reached one replica, once

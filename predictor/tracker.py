@@ -34,6 +34,20 @@ WARN_WINDOW_S = 10.0  # at most WARN_BURST warning lines per window; the rest ar
 WARN_BURST = 10
 
 
+_PLAIN = frozenset((str, int, float, bool, dict, list, type(None)))
+
+
+def _python_scalar(value: Any) -> Any:
+    """A numpy scalar (or 0-d array) as the Python value the response carries; else as is."""
+    tolist = getattr(value, "tolist", None)
+    if tolist is not None and getattr(value, "ndim", None) == 0:
+        try:
+            return tolist()
+        except Exception:
+            return value
+    return value
+
+
 class RequestStats:
     """Status-class counts and a latency histogram for requests on the serving port."""
 
@@ -109,6 +123,8 @@ class Tracker:
             if self.key not in response:
                 return self._reject(response, f"response has no key {self.key!r}")
             value = response[self.key]
+        if type(value) not in _PLAIN:
+            value = _python_scalar(value)
         if self.model_type == "classification":
             return self._classify(value)
         return self._regress(value)

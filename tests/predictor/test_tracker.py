@@ -115,3 +115,41 @@ def test_values_whose_sum_would_overflow_are_refused_and_stats_stay_valid_json(
     assert regression["avg"] == pytest.approx(2.0 / 3)
     assert replica.get("/metrics").status == 200
     replica.wait_line(r"tracker: value not tracked: the sum of tracked values would overflow")
+
+
+NUMPY_LIKE = """
+class Scalar:  # what a numpy scalar (np.int64, np.float32) looks like to the predictor
+    ndim = 0
+
+    def __init__(self, value):
+        self.value = value
+
+    def tolist(self):
+        return self.value
+
+
+def predict(sample, metadata):
+    return {"v": Scalar(sample)}
+"""
+
+
+@pytest.mark.parametrize("model_type, samples, expected", [
+    ("classification", [2, 2, "cat", True], {"class_distribution": {"2": 2, "cat": 1}}),
+    ("regression", [1.5, 2, False], {"regression_stats": 2}),
+])
+def test_numpy_scalars_are_tracked_as_the_values_they_answer(
+    model_type: str, samples: list, expected: dict,
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor]
+) -> None:
+    root = project(NUMPY_LIKE, tracker={"model_type": model_type, "key": "v"})
+    replica = start_predictor(root).wait_ready()
+    for sample in samples:
+        resp = replica.post(sample)
+        assert resp.json() == {"v": sample}
+    stats = replica.get("/stats").json()
+    if model_type == "classification":
+        assert stats["class_distribution"] == expected["class_distribution"]
+    else:
+        assert stats["regression_stats"]["sample_count"] == expected["regression_stats"]
+        assert stats["regression_stats"]["max"] == 2
+    replica.wait_line(WARNING)  # the bool is still refused

@@ -7,6 +7,7 @@ handler threads call the public methods. Everything shared is guarded by `self.l
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import signal
@@ -287,11 +288,13 @@ class Supervisor(Monitoring):
 
     def _reap(self, record: ApiRecord, rt: Runtime) -> None:
         self._enforce_memory(rt)
+        gone = False
         for replica in list(rt.replicas):
             code = replica.exit_code()
             if code is None:
                 self._kill_if_overdue(replica)
                 continue
+            gone = True
             rt.replicas.remove(replica)
             rt.utilization.pop(replica.name, None)
             if replica.killed_by_us:
@@ -308,6 +311,17 @@ class Supervisor(Monitoring):
             rt.failure_message = replica.out_of_memory or failure_message(replica, code)
             self.history.event(record.name, "failed",
                                f"replica {replica.name} exited ({code}); restarting in {delay:g}s")
+        if gone:
+            self._prune_logs(record.name, rt)
+
+    def _prune_logs(self, api: str, rt: Runtime) -> None:
+        """Keep the log files `logs` can show (running replicas and the last failed ones):
+        a crash loop or many rollouts would otherwise leave a file per replica forever."""
+        keep = {p.name for r in [*rt.dead, *rt.replicas] for p in (r.log_path, r.termination_path)}
+        with contextlib.suppress(OSError):
+            for path in self.dir.log_dir(api).iterdir():
+                if path.name not in keep:
+                    path.unlink(missing_ok=True)
 
     def _reap_orphans(self) -> None:
         for replica in list(self._orphans):

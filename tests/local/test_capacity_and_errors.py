@@ -52,6 +52,10 @@ def test_failing_init_shows_error_with_its_message(local: Local, tmp_path: Path)
     assert "failed" in out.stdout.splitlines()[0]
     detail = local.cli("get", "broken").stdout
     assert "weights file missing" in detail
+    # the crash loop goes on (back-off): only the logs `logs` can show stay on disk
+    wait_for(lambda: local.state_of("broken").failed >= 6, 40, "6 failures")
+    files = list((local.state.root / "logs" / "broken").iterdir())
+    assert len({f.stem for f in files}) <= 4, sorted(f.name for f in files)  # 3 failed + 1
 
 
 def test_operator_is_private_shared_and_survives_stale_files(local: Local, tmp_path: Path) -> None:

@@ -37,16 +37,32 @@ def node_capacity() -> Resources:
     return Resources(cpu_millis=cores * 1000, mem=psutil.virtual_memory().total, gpu=0)
 
 
-def describe_shortfall(need: Resources, free: Resources) -> str:
+def describe_shortfall(need: Resources, free: Resources, total: Resources) -> str:
+    """Why a replica does not fit: more than the machine has, or more than is left free."""
     parts = []
     if need.cpu_millis > free.cpu_millis:
-        parts.append(f"cpu {need.cpu_millis}m requested, {max(free.cpu_millis, 0)}m free")
+        parts.append(_short("cpu", _millis(need.cpu_millis), _millis(free.cpu_millis),
+                            _millis(total.cpu_millis), need.cpu_millis > total.cpu_millis))
     if need.mem > free.mem:
-        parts.append(f"mem {_mib(need.mem)} requested, {_mib(max(free.mem, 0))} free")
+        parts.append(_short("mem", _bytes(need.mem), _bytes(free.mem), _bytes(total.mem),
+                            need.mem > total.mem))
     if need.gpu > free.gpu:
         parts.append(f"gpu {need.gpu} requested, {max(free.gpu, 0)} on this machine")
     return "; ".join(parts)
 
 
-def _mib(n: int) -> str:
+def _short(what: str, need: str, free: str, total: str, beyond_machine: bool) -> str:
+    if beyond_machine:
+        return f"{what} {need} requested, more than this machine's {total}"
+    return f"{what} {need} requested, {free} free of {total} (other replicas hold the rest)"
+
+
+def _millis(n: int) -> str:
+    return f"{max(n, 0)}m"
+
+
+def _bytes(n: int) -> str:
+    n = max(n, 0)
+    if n >= 1 << 30:
+        return f"{n / (1 << 30):.1f}Gi"
     return f"{n / (1 << 20):.0f}Mi"

@@ -389,7 +389,7 @@ class Supervisor(Monitoring):
         need = record.resources
         free = self.capacity - self._placed(record.name, record.version)
         if not need.fits_in(free):
-            reason = f"replica pending: {describe_shortfall(need, free)}"
+            reason = f"replica pending: {describe_shortfall(need, free, self.capacity)}"
             if rt.pending_logged != reason:  # one event per new reason, not one per tick
                 self.history.event(record.name, "pending", reason)
                 rt.pending_logged = reason

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cortex_tui.config import load_project
+from cortex_tui.local.capacity import Resources, describe_shortfall
 from tests.local.conftest import Local, make_project, wait_for
 
 OK = "def predict(sample, metadata):\n    return sample\n"
@@ -21,7 +22,8 @@ def test_requests_beyond_the_machine_stay_pending(local: Local, tmp_path: Path) 
     root = make_project(tmp_path / "big", OK, name="big", compute="cpu: 64\n")
     local.backend.deploy(load_project(root))
     state = local.wait_status("big", "compute unavailable", timeout=15)
-    assert "cpu 64000m requested" in state.message and state.available == 0
+    assert "cpu 64000m requested, more than this machine's" in state.message
+    assert state.available == 0
     assert local.replica_pids("big") == set()
     out = local.cli("get")
     assert "compute unavailable" in out.stdout
@@ -30,7 +32,7 @@ def test_requests_beyond_the_machine_stay_pending(local: Local, tmp_path: Path) 
     refused = local.cli("predict", "big", str(sample))
     assert refused.returncode == 1
     assert 'api "big" cannot answer: no replica is running (status compute unavailable: ' \
-        "replica pending: cpu 64000m requested" in refused.stderr
+        "replica pending: cpu 64000m requested, more than this machine's" in refused.stderr
     wait_for(lambda: len(local.state_of("big").message) and local.backend.metrics("big").points,
              10, "a few operator ticks")
     assert [e.kind for e in local.backend.events("big")].count("pending") == 1
@@ -154,3 +156,12 @@ def test_predict_that_crashes_the_replica_is_not_sent_twice_nor_left_waiting(
     assert 'api "crashy" cannot answer: no replica is running (status updating)' in again.stderr
     lines = local.cli("logs", "crashy").stdout
     assert lines.count("crashing on 1") == 1  # the sample reached one replica, once
+
+
+def test_the_pending_reason_tells_too_big_from_taken() -> None:
+    machine = Resources(cpu_millis=2000, mem=16 << 30)
+    free = Resources(cpu_millis=500, mem=1 << 30)
+    assert describe_shortfall(Resources(1000, 0), free, machine) == \
+        "cpu 1000m requested, 500m free of 2000m (other replicas hold the rest)"
+    assert describe_shortfall(Resources(100, 1 << 40), free, machine) == \
+        "mem 1024.0Gi requested, more than this machine's 16.0Gi"

@@ -22,6 +22,7 @@ from predictor.state import Replica
 JSON = "application/json"
 ADMIN_PATHS = ("/healthz", "/stats", "/metrics")
 RETRY_AFTER = {"Retry-After": "1"}
+CLIENT_CLOSED = 499
 
 
 def _default(value: Any) -> Any:
@@ -85,26 +86,42 @@ class JsonErrors(ErrorHandler):
 
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
         if isinstance(exception, SanicException):
-            status = exception.status_code
-            message = str(exception) or type(exception).__name__
-            headers = dict(getattr(exception, "headers", None) or {})
-            if status == 404 and request is not None:
-                message = f"not found: {request.method} {request.path}"
-            elif status == 405 and request is not None:
-                message = f"method not allowed: {request.method} {request.path}"
-            elif status == 413 and request is not None and "header" in message.lower():
-                limit = request.app.config.REQUEST_MAX_HEADER_SIZE
-                message = f"request headers too large: the limit is {limit} bytes"
-            elif status == 413 and request is not None:
-                limit = request.app.config.REQUEST_MAX_SIZE
-                message = f"request body too large: the limit is {limit} bytes"
+            status, message, headers = _sanic_error(request, exception)
+        elif isinstance(exception, asyncio.CancelledError):  # Sanic's RequestCancelled
+            # The client closed the connection before the answer: nothing can be sent, and
+            # it is no server error. Counted like nginx's 499 (client closed request).
+            status, headers = CLIENT_CLOSED, {}
+            message = "client closed the connection before the answer"
+            where = f"{request.method} {request.path}: " if request is not None else ""
+            log.info("%s%s", where, message)
         else:
             status, headers = 500, {}
             message = f"internal error: {describe(exception)}"
-            log.error("%s; traceback: %s", message, one_line_traceback(exception.__traceback__))
+            trace = one_line_traceback(exception.__traceback__)
+            log.error("%s%s", message, f"; traceback: {trace}" if trace else "")
         if self.counted and (request is None or request.path not in ADMIN_PATHS):
             self.replica.stats.record_status(status)
         return error(status, message, headers)
+
+
+def _sanic_error(request: Request | None,
+                 exception: SanicException) -> tuple[int, str, dict[str, str]]:
+    status = exception.status_code
+    message = str(exception) or type(exception).__name__
+    headers = dict(getattr(exception, "headers", None) or {})
+    if request is None:
+        return status, message, headers
+    if status == 404:
+        message = f"not found: {request.method} {request.path}"
+    elif status == 405:
+        message = f"method not allowed: {request.method} {request.path}"
+    elif status == 413 and "header" in message.lower():
+        limit = request.app.config.REQUEST_MAX_HEADER_SIZE
+        message = f"request headers too large: the limit is {limit} bytes"
+    elif status == 413:
+        limit = request.app.config.REQUEST_MAX_SIZE
+        message = f"request body too large: the limit is {limit} bytes"
+    return status, message, headers
 
 
 def _configure(app: Sanic, max_body_size: int) -> None:
@@ -146,13 +163,13 @@ def make_predict_handler(replica: Replica):
         if runner is None or not replica.ready:
             return _finish(request, 503, "replica is starting", t0, RETRY_AFTER)
         body = request.body
+        debug = bool(request.query_string) and _wants_debug(request)
+        if debug:  # before parsing: a body refused as malformed is worth seeing too
+            log.info("debug: sample: %s", truncate(body.decode("utf-8", "replace")))
         try:
             sample = _decode(body)
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
             return _finish(request, 400, _malformed(exc, body), t0)
-        debug = bool(request.query_string) and _wants_debug(request)
-        if debug:
-            log.info("debug: sample: %s", truncate(body.decode("utf-8", "replace")))
         try:
             if runner.inline_now:  # a proven-fast sync predict: skip the coroutines
                 result = runner.call_inline(sample)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers.predictor_process import Predictor, request
+from tests.helpers.waiting import wait_until
 
 MODEL = """
 import json
@@ -114,6 +119,12 @@ def test_debug_logs_sample_then_prediction_truncated(replica: Predictor) -> None
     i_pred = next(i for i, line in enumerate(lines) if 'debug: prediction: {"text"' in line)
     assert i_sample < i_pred
     assert len(lines[i_pred]) < 1200
+
+
+def test_debug_logs_a_malformed_sample_too(replica: Predictor) -> None:
+    resp = request(replica.port, "POST", "/predict?debug=true", "{'single': 'quotes'}")
+    assert resp.status == 400
+    replica.wait_line(r"debug: sample: \{'single': 'quotes'\}$")
 
 
 def test_without_debug_nothing_is_logged_about_the_sample(replica: Predictor) -> None:
@@ -262,3 +273,36 @@ def test_metrics_are_prometheus_text(replica: Predictor) -> None:
     assert delta("cortex_request_duration_seconds_bucket{le=+Inf}") == 4
     assert delta("cortex_prediction_class_total{class=bird}") == 3
     assert after["cortex_ready{}"] == 1
+
+
+GATED = """
+import os
+import time
+
+
+def predict(sample, metadata):
+    while not os.path.exists(metadata["gate"]):
+        time.sleep(0.005)
+    return sample
+"""
+
+
+def test_a_client_that_hangs_up_is_no_server_error(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    replica = start_predictor(project(GATED, metadata={"gate": str(gate)})).wait_ready()
+    waiting = socket.create_connection(("127.0.0.1", replica.port))
+    waiting.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+    wait_until(lambda: replica.get("/stats").json()["in_flight"] == 1, what="predict running")
+    waiting.close()  # gone while predict runs
+    half = socket.create_connection(("127.0.0.1", replica.port))
+    half.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\"")
+    half.close()  # gone while sending its body
+    wait_until(lambda: replica.output.count("client closed the connection") == 2,
+               what="two log lines")
+    gate.touch()
+    assert replica.post({"x": 1}).json() == {"x": 1}
+    net = replica.get("/stats").json()["network_stats"]
+    assert (net["code_2xx"], net["code_4xx"], net["code_5xx"]) == (1, 2, 0)
+    assert " ERROR " not in replica.output

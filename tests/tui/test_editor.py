@@ -102,3 +102,19 @@ async def test_escape_with_unsaved_changes_warns_once(make_app, iris: Path) -> N
         await pilot.press("escape")
         assert isinstance(pilot.app.screen, ApisScreen)
     assert iris.read_text() == before
+
+
+async def test_keys_typed_in_a_burst_edit_in_order(make_app) -> None:
+    """down, end, backspace, '0' arriving together must edit the end of the next line: a
+    TextArea's bound keys ran after the typed ones that followed them (Textual #6605)."""
+    from textual import events
+
+    async with make_app().run_test(size=SIZE) as pilot:
+        _screen, editor = await open_editor(pilot)
+        editor.move_cursor((10, 0))  # line 11, "  compute:"
+        keys = (("down", None), ("end", None), ("backspace", None), ("0", "0"))
+        for key, char in keys:
+            pilot.app.post_message(events.Key(key, char))  # no pause between keys
+        await settle(pilot)
+        assert editor.document.get_line(11) == "    min_replicas: 0"
+        assert editor.document.get_line(10) == "  compute:"

@@ -18,9 +18,10 @@ from textual.message import Message
 from textual.widgets import Checkbox, Static, TextArea
 
 from cortex_tui.backends.base import PredictResult
+from cortex_tui.tui.widgets.text_area import OrderedTextArea
 
 
-class SampleArea(TextArea):
+class SampleArea(OrderedTextArea):
     """The JSON sample. esc stops editing (a TextArea would otherwise keep the key)."""
 
     BINDINGS = [

@@ -7,13 +7,14 @@ from typing import Any
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
-from textual.widgets import TextArea
+
+from cortex_tui.tui.widgets.text_area import OrderedTextArea
 
 GUTTER_MARK = Style(bgcolor="red", color="white", bold=True)
 LINE_MARK = Style(bgcolor="#4a1515")
 
 
-class YamlEditor(TextArea):
+class YamlEditor(OrderedTextArea):
     def __init__(self, text: str = "", **kwargs: Any) -> None:
         super().__init__(
             text,

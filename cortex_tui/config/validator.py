@@ -219,11 +219,20 @@ class Validator:
             else:
                 self.report((*base, "max_replicas"), "must be greater than or equal to "
                             f"min_replicas ({low}) (got {high})", api)
-        elif init is not None and low is not None and high is not None and not (
-            low <= init <= high
-        ):
-            self.report((*base, "init_replicas"), f"must be between min_replicas ({low}) and "
-                        f"max_replicas ({high}) (got {init})", api)
+        if init is None:
+            return
+        at = (*base, "init_replicas")
+        if low is not None and high is not None and low <= high:
+            if not low <= init <= high:
+                self.report(at, f"must be between min_replicas ({low}) and max_replicas "
+                            f"({high}) (got {init})", api)
+        # min_replicas is invalid or above max_replicas: init_replicas against each bound alone
+        elif high is not None and init > high:
+            self.report(at, f"must be less than or equal to max_replicas ({high}) (got {init})",
+                        api)
+        elif low is not None and init < low:
+            self.report(at, "must be greater than or equal to min_replicas "
+                        f"({low}) (got {init})", api)
 
     def inference(self, index: int, data: dict[Any, Any], api: str | None) -> str | None:
         python = data.get("python")

@@ -33,6 +33,7 @@ class OperatorClient:
         self.state = state or StateDir.current()
         self.timeout = timeout
         self._known: tuple[int, str] | None = None  # (port, token) that answered last
+        self._log_start = 0  # size of the operator's log when this client last started one
 
     # ---- discovery ---------------------------------------------------------------------
     def _address(self) -> tuple[int, int, str] | None:
@@ -67,6 +68,7 @@ class OperatorClient:
                 return self._wait_for_address(deadline, None)
             self.state.address.unlink(missing_ok=True)  # stale: its process is gone
             with open(self.state.operator_log, "ab") as log:
+                self._log_start = log.tell()
                 proc = subprocess.Popen(
                     [sys.executable, "-P", "-m", "cortex_tui.local.daemon", "--detach"],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
@@ -101,12 +103,30 @@ class OperatorClient:
             if address is not None and self._answers(address[1], address[2]):
                 return address[1], address[2]
             if proc is not None and proc.poll() is not None and self._lock_free():
-                break  # it (or the detached child holding the lock) died before answering
+                # it (or the detached child holding the lock) died before answering
+                why = self._last_log_line()
+                if why:
+                    raise TargetUnavailable(
+                        f"the local operator did not start: {why} (log: "
+                        f"{self.state.operator_log})"
+                    )
+                break
             time.sleep(0.05)
         raise TargetUnavailable(
             f"the local operator did not start or does not answer; see "
             f"{self.state.operator_log} (`cortex-tui local stop` stops a stuck one)"
         )
+
+    def _last_log_line(self) -> str:
+        """The last line the operator we started wrote to its log."""
+        try:
+            with open(self.state.operator_log, "rb") as log:
+                log.seek(self._log_start)
+                text = log.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return lines[-1] if lines else ""
 
     # ---- calls -------------------------------------------------------------------------
     def call(self, method: str, path: str, body: Any = None,

@@ -26,6 +26,11 @@ from cortex_tui.local.server import OperatorServer
 from cortex_tui.local.supervisor import Supervisor
 
 
+class StartError(Exception):
+    """The operator cannot start; its message is the last line of the operator's log, which
+    the starting client shows."""
+
+
 def acquire_lock(state: StateDir) -> IO[str] | None:
     handle = open(state.lock, "a+")  # noqa: SIM115 - held open for the process's life
     try:
@@ -63,7 +68,13 @@ class Operator:
             self.stopped.wait(self.options.tick)
 
     def run(self) -> None:
-        self.supervisor.load()
+        try:
+            self.supervisor.load()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise StartError(
+                f"cannot read {self.state.state} ({type(exc).__name__}: {exc}); fix it, or move "
+                f"it away to start with no API deployed"
+            ) from None
         write_private(self.state.token, self.token)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         write_private(self.state.address,
@@ -95,8 +106,13 @@ def main() -> int:
     # and the next operator re-adopts them.
     signal.signal(signal.SIGTERM, lambda *_: operator.stop())
     signal.signal(signal.SIGINT, lambda *_: operator.stop())
-    operator.run()
-    lock.close()
+    try:
+        operator.run()
+    except StartError as exc:
+        print(f"{time.ctime()}: operator not started:\n{exc}", flush=True)  # last line: why
+        return 1
+    finally:
+        lock.close()
     return 0
 
 

@@ -165,3 +165,12 @@ def test_the_pending_reason_tells_too_big_from_taken() -> None:
         "cpu 1000m requested, 500m free of 2000m (other replicas hold the rest)"
     assert describe_shortfall(Resources(100, 1 << 40), free, machine) == \
         "mem 1024.0Gi requested, more than this machine's 16.0Gi"
+
+
+def test_an_unreadable_state_file_is_named_when_the_operator_cannot_start(local: Local) -> None:
+    local.state.ensure()
+    local.state.state.write_text('{"apis": [')  # e.g. edited by hand
+    out = local.cli("get")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert f"the local operator did not start: cannot read {local.state.state}" in out.stderr
+    assert "move it away to start with no API deployed" in out.stderr

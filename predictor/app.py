@@ -121,6 +121,13 @@ def _sanic_error(request: Request | None,
     elif status == 413:
         limit = request.app.config.REQUEST_MAX_SIZE
         message = f"request body too large: the limit is {limit} bytes"
+    elif status == 503 and message == "Response Timeout":  # Sanic gave up waiting for us
+        limit = request.app.config.RESPONSE_TIMEOUT
+        message = f"response timeout: no answer within {limit:g} s (SANIC_RESPONSE_TIMEOUT)"
+        log.warning("%s %s: %s", request.method, request.path, message)
+    elif status == 408:
+        limit = request.app.config.REQUEST_TIMEOUT
+        message = f"request timeout: the request was not received within {limit:g} s"
     return status, message, headers
 
 

@@ -306,3 +306,17 @@ def test_a_client_that_hangs_up_is_no_server_error(
     net = replica.get("/stats").json()["network_stats"]
     assert (net["code_2xx"], net["code_4xx"], net["code_5xx"]) == (1, 2, 0)
     assert " ERROR " not in replica.output
+
+
+def test_a_prediction_over_the_response_timeout_is_a_clear_503(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    root = project(GATED, metadata={"gate": str(gate)})
+    replica = start_predictor(root, env={"SANIC_RESPONSE_TIMEOUT": "1"}).wait_ready()
+    resp = replica.post({"x": 1})
+    assert resp.status == 503
+    assert resp.json() == {
+        "error": "response timeout: no answer within 1 s (SANIC_RESPONSE_TIMEOUT)"}
+    replica.wait_line(r" WARNING .* POST /predict: response timeout")
+    gate.touch()

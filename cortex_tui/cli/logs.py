@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from cortex_tui.backends import get_backend
@@ -35,15 +36,24 @@ def _count(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     backend = get_backend(args.env)
-    lines = backend.logs(args.api, follow=args.follow, tail=args.tail)
     try:
-        for line in lines:
-            print(f"[{line.replica}] {line.text}", flush=args.follow)
-    except KeyboardInterrupt:
-        return 0
+        lines = backend.logs(args.api, follow=args.follow, tail=args.tail)
+        printed = 0
+        try:
+            for line in lines:
+                print(f"[{line.replica}] {line.text}", flush=args.follow)
+                printed += 1
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            close = getattr(lines, "close", None)
+            if close is not None:
+                close()
+        if not printed and not args.follow and args.tail != 0:
+            # an empty output alone reads like a broken command: say why there is nothing
+            state = backend.get(args.api)[0]
+            why = f"{state.status}: {state.message}" if state.message else str(state.status)
+            print(f"{args.api}: no log lines yet ({why})", file=sys.stderr)
     finally:
-        close = getattr(lines, "close", None)
-        if close is not None:
-            close()
         backend.close()
     return 0

@@ -33,6 +33,9 @@ def test_requests_beyond_the_machine_stay_pending(local: Local, tmp_path: Path) 
     assert refused.returncode == 1
     assert 'api "big" cannot answer: no replica is running (status compute unavailable: ' \
         "replica pending: cpu 64000m requested, more than this machine's" in refused.stderr
+    logs = local.cli("logs", "big")
+    assert logs.returncode == 0 and logs.stdout == ""
+    assert "big: no log lines yet (compute unavailable: replica pending: " in logs.stderr
     wait_for(lambda: len(local.state_of("big").message) and local.backend.metrics("big").points,
              10, "a few operator ticks")
     assert [e.kind for e in local.backend.events("big")].count("pending") == 1

@@ -291,6 +291,7 @@ CASES: list[tuple[str, str, dict[str, str], list[Expect]]] = [
     ("async-predict", BASE, {"inference.py": "async def predict(sample, metadata):\n  pass\n"},
      []),
     ("predict-imported", BASE, {"inference.py": "from helper import predict\n"}, []),
+    ("predict-star-imported", BASE, {"inference.py": "from helper import *\n"}, []),
     ("tracker-null", api("  tracker:\n"), {}, []),
     ("compute-null", api("  compute:\n"), {}, []),
     ("name-63", named("a" * 63), {}, []),

@@ -56,8 +56,8 @@ environment only:
   CORTEX_OBSERVERS             module:factory,... observers of finished requests
   CORTEX_CLOUDWATCH_NAMESPACE  publish metrics to CloudWatch
 
-flags win over variables. exit status: 0 after a SIGTERM drain, 1 when the replica cannot
-start (one ERROR line), 2 for bad usage.
+flags win over variables. exit status: 0 after a SIGTERM/SIGINT drain, 1 when the replica
+cannot start (one ERROR line), 2 for bad usage, 130 after a second SIGINT.
 """
 
 

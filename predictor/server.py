@@ -168,8 +168,13 @@ class ReplicaServer:
 
     def _on_signal(self, sig: int) -> None:
         if not self.stop.is_set():
-            log.info("received %s: stop accepting, finish requests in flight",
-                     signal.Signals(sig).name)
+            log.info("received %s: stop accepting, finish requests in flight (a second "
+                     "Ctrl-C exits at once)", signal.Signals(sig).name)
+        elif sig == signal.SIGINT:  # someone at a terminal who does not want to wait
+            log.warning("second SIGINT: exiting now, %d requests abandoned",
+                        self.replica.in_flight)
+            sys.stdout.flush()
+            os._exit(130)
         self.stop.set()
 
     async def _load(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -261,6 +262,24 @@ def _refused(port: int | None) -> bool:
     except ConnectionRefusedError:
         return True
     return False
+
+
+def test_a_second_ctrl_c_exits_at_once(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "never"
+    replica = start_predictor(project(GATED_PREDICT, metadata={"gate": str(gate)}),
+                              admin_port=0).wait_ready()
+    with ThreadPoolExecutor(1) as pool:
+        stuck = pool.submit(replica.post, {"i": 1})
+        wait_until(lambda: replica.stats()["in_flight"] == 1, what="a request in flight")
+        replica.proc.send_signal(signal.SIGINT)
+        replica.wait_line(r"received SIGINT")
+        replica.proc.send_signal(signal.SIGINT)
+        assert replica.wait_exit(timeout=10) == 130
+        with pytest.raises(OSError):  # abandoned: the connection is gone with the process
+            stuck.result()
+    replica.wait_line(r"WARNING .* second SIGINT: exiting now, 1 requests abandoned")
 
 
 def test_sigterm_while_idle_exits_0_quickly(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import stat
 from pathlib import Path
 
@@ -47,8 +48,10 @@ def validate_project(path: str | Path) -> Result:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line, column = position_of_byte(raw, exc.start)
-        return None, [Problem(config_file.name, line, column, None, "",
-                              f"not a UTF-8 text file (byte 0x{raw[exc.start]:02x})")]
+        message = f"not a UTF-8 text file (byte 0x{raw[exc.start]:02x})"
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            message = "is UTF-16 text: save it as UTF-8"  # Windows editors' "Unicode"
+        return None, [Problem(config_file.name, line, column, None, "", message)]
     return validate_text(text, config_file.parent, config_file.name)
 
 

@@ -168,6 +168,14 @@ def test_not_utf8_points_at_the_byte(tmp_path: Path) -> None:
     assert "not a UTF-8 text file" in problems[0].message
 
 
+def test_utf16_is_named(tmp_path: Path) -> None:
+    (tmp_path / "cortex.yaml").write_bytes(BASE.encode("utf-16"))  # with its byte order mark
+    _, problems = validate_project(tmp_path)
+    assert [(p.line, p.column, p.message) for p in problems] == [
+        (1, 1, "is UTF-16 text: save it as UTF-8"),
+    ]
+
+
 def test_validate_text_reads_unsaved_text_against_the_folder(make_project: MakeProject) -> None:
     root = make_project("this file on disk is broken: [")
     project, problems = validate_text(BASE, root)

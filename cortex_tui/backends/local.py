@@ -40,8 +40,9 @@ class LocalBackend(Backend):
     def __init__(self, client: OperatorClient | None = None) -> None:
         self.client = client or OperatorClient()
 
-    def stop_operator(self) -> bool:
-        """`local stop`: the operator and every replica; True when an operator was running."""
+    def stop_operator(self) -> tuple[bool, int]:
+        """`local stop`: the operator and every replica. (An operator was answering, how many
+        leftover processes of ours were killed.)"""
         return self.client.stop()
 
     def operator_pid(self) -> int | None:

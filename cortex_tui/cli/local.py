@@ -22,8 +22,11 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     backend = LocalBackend()
     if args.action == "stop":
-        was_running = backend.stop_operator()
+        was_running, leftovers = backend.stop_operator()
         print("local operator stopped" if was_running else "local operator was not running")
+        if leftovers:
+            print(f"stopped {leftovers} process{'es' if leftovers > 1 else ''} it had left "
+                  f"running (replicas of a crashed operator, or a hung one)")
         return 0
     pid = backend.operator_pid()
     if not pid:

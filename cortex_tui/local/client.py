@@ -177,8 +177,9 @@ class OperatorClient:
         raise BackendError(message or f"operator answered {resp.status}")
 
     # ---- stop --------------------------------------------------------------------------
-    def stop(self) -> bool:
-        """Stop the operator and every replica; True when an operator was running."""
+    def stop(self) -> tuple[bool, int]:
+        """Stop the operator and every replica: (an operator was answering, how many other
+        processes of ours were left and killed: a hung operator, replicas of a dead one)."""
         self._known = None
         address = self._address()
         was_running = False
@@ -190,25 +191,29 @@ class OperatorClient:
             _wait_gone(pid, STOP_TIMEOUT)
         if self.state.root.is_dir():
             self.state.stopped.touch()
-        self._kill_leftover_replicas()
+        killed = self._kill_leftover_replicas()
         for proc in owned_processes(self.state):  # a hung operator, unrecorded replicas
             with contextlib.suppress(psutil.Error):
                 proc.kill()
                 proc.wait(5)
-        return was_running
+                killed += 1
+        return was_running, killed
 
-    def _kill_leftover_replicas(self) -> None:
+    def _kill_leftover_replicas(self) -> int:
         """Replicas recorded in state.json that still run (e.g. after the operator was killed)."""
         try:
             data = json.loads(self.state.state.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return
-        for raw in data.get("replicas", []):
+            return 0
+        killed = 0
+        for raw in data.get("replicas", []) if isinstance(data, dict) else []:
             replica = Replica.adopt(raw)
             if replica is not None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(replica.pid, signal.SIGKILL)
+                    killed += 1
                 _wait_gone(replica.pid, 5.0)
+        return killed
 
 
 def owned_processes(state: StateDir) -> list[psutil.Process]:

@@ -161,6 +161,7 @@ def test_local_stop_after_an_operator_crash_leaves_nothing(local: Local, iris: P
     wait_for(lambda: local.operator_pid() is None, 10, "operator gone")
     out = local.cli("local", "stop")
     assert out.returncode == 0 and "was not running" in out.stdout
+    assert "stopped 1 process it had left running" in out.stdout
     assert processes_of(local.home) == []  # the orphaned replicas were stopped too
 
 

@@ -79,15 +79,35 @@ async def test_f5_saves_deploys_and_shows_per_api_results(make_app, fake, iris: 
     assert "    max_replicas: 3\n" in iris.read_text()
 
 
-async def test_deploy_of_an_invalid_file_is_refused(make_app, fake) -> None:
+async def test_deploy_of_an_invalid_file_is_refused_and_the_file_left_alone(
+    make_app, fake, iris: Path
+) -> None:
+    before = iris.read_text()
     async with make_app().run_test(size=SIZE) as pilot:
         screen, editor = await open_editor(pilot)
         await type_at_end_of_line(pilot, editor, 12, ["backspace", "0"])
         await pilot.press("f5")
         await settle(pilot)
-        assert "deploy failed" in panel(screen, "#results")
-        assert "min_replicas" in panel(screen, "#results")
+        results = panel(screen, "#results")
+        assert "not deployed" in results and "not saved" in results
+        assert "cortex.yaml:12:" in results and "min_replicas" in results
+        assert screen.dirty  # the guard on leaving still applies
     assert fake.called("deploy") == []
+    assert iris.read_text() == before
+
+
+async def test_a_failed_deploy_after_saving_counts_as_saved(make_app, fake, iris: Path) -> None:
+    fake.fail["deploy"] = "target unreachable"
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen, editor = await open_editor(pilot)
+        await type_at_end_of_line(pilot, editor, 13, ["backspace", "3"])
+        await pilot.press("f5")
+        await settle(pilot)
+        results = panel(screen, "#results")
+        assert "deploy failed" in results and "target unreachable" in results
+        assert "saved" in results
+        assert not screen.dirty  # the file holds the text: leaving needs no second esc
+    assert "    max_replicas: 3\n" in iris.read_text()
 
 
 async def test_escape_with_unsaved_changes_warns_once(make_app, iris: Path) -> None:

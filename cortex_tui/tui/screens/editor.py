@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
@@ -15,7 +16,7 @@ from textual.widgets import Footer, Static, TextArea
 from cortex_tui.backends.base import Backend, DeployResult
 from cortex_tui.config.model import Problem
 from cortex_tui.tui.app import deploy_summary
-from cortex_tui.tui.messages import Done, Failed, run_blocking
+from cortex_tui.tui.messages import Done, Failed, describe_error, run_blocking
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.widgets.yaml_editor import YamlEditor
 
@@ -29,11 +30,40 @@ def validate(text: str, config_path: Path) -> list[Problem]:
     return list(problems)
 
 
-def save_and_deploy(text: str, config_path: Path, backend: Backend) -> DeployResult:
+@dataclass(frozen=True)
+class DeployOutcome:
+    text: str
+    saved: bool  # the file now holds `text`
+    result: DeployResult | None = None
+    problems: tuple[Problem, ...] = ()  # refused before saving
+    error: str | None = None  # the target refused or could not be reached
+
+
+def save_and_deploy(text: str, config_path: Path, backend: Backend) -> DeployOutcome:
+    """Validate, save, deploy. An invalid text is neither saved nor deployed (ctrl+s still
+    saves work in progress)."""
     from cortex_tui.config import load_project
 
-    config_path.write_text(text, encoding="utf-8")
-    return backend.deploy(load_project(config_path))
+    problems = validate(text, config_path)
+    if problems:
+        return DeployOutcome(text, saved=False, problems=tuple(problems))
+    config_path.write_text(text, encoding="utf-8")  # an OSError here: nothing saved
+    try:
+        return DeployOutcome(text, saved=True, result=backend.deploy(load_project(config_path)))
+    except Exception as exc:  # shown in the results panel; the save stands
+        return DeployOutcome(text, saved=True, error=describe_error(exc))
+
+
+def outcome_text(outcome: DeployOutcome, name: str) -> Text:
+    if outcome.problems:
+        count = len(outcome.problems)
+        more = f" (and {count - 1} more above)" if count > 1 else ""
+        return (Text("not deployed, not saved: fix first\n", style="bold red")
+                + problem_line(outcome.problems[0]) + Text(more))
+    if outcome.error is not None:
+        return Text(f"deploy failed ({name} saved)\n", style="bold red") + Text(outcome.error)
+    assert outcome.result is not None
+    return Text("deployed\n", style="bold green") + Text(deploy_summary(outcome.result))
 
 
 def problems_text(problems: list[Problem]) -> Text:
@@ -42,11 +72,17 @@ def problems_text(problems: list[Problem]) -> Text:
     text = Text()
     text.append(f"{len(problems)} problem{'s' if len(problems) > 1 else ''}\n", style="bold red")
     for problem in problems:
-        text.append(f"{problem.file}:{problem.line}:{problem.column} ", style="bold")
-        who = f'api "{problem.api}": ' if problem.api else ""
-        key = f"{problem.path}: " if problem.path else ""
-        text.append(f"{who}{key}{problem.message}\n")
+        text.append_text(problem_line(problem))
+        text.append("\n")
     text.rstrip()
+    return text
+
+
+def problem_line(problem: Problem) -> Text:
+    text = Text(f"{problem.file}:{problem.line}:{problem.column} ", style="bold")
+    who = f'api "{problem.api}": ' if problem.api else ""
+    key = f"{problem.path}: " if problem.path else ""
+    text.append(f"{who}{key}{problem.message}")
     return text
 
 
@@ -123,8 +159,7 @@ class EditorScreen(CortexScreen):
     def action_deploy(self) -> None:
         text, path, backend = self.text, self.cortex.config_path, self.cortex.backend
         self.query_one("#results", Static).update(Text("deploying...", style="yellow"))
-        run_blocking(self, "deploy", lambda: (text, save_and_deploy(text, path, backend)),
-                     exclusive=True)
+        run_blocking(self, "deploy", lambda: save_and_deploy(text, path, backend), exclusive=True)
 
     def action_next_problem(self) -> None:
         editor = self.query_one(YamlEditor)
@@ -156,21 +191,30 @@ class EditorScreen(CortexScreen):
             self.notify(f"saved {self.cortex.config_path.name}")
             self.cortex.reload_project()
         elif group == "deploy":
-            text, result = message.value
-            self.saved_text = text
-            self._show_title()
-            self.query_one("#results", Static).update(
-                Text("deployed\n", style="bold green") + Text(deploy_summary(result))
-            )
-            self.notify(deploy_summary(result), title="deployed")
-            self.cortex.reload_project()
-            self.cortex.refresh_views()
+            self._deployed(message.value)
         else:
             return
         message.stop()
 
+    def _deployed(self, outcome: DeployOutcome) -> None:
+        self.query_one("#results", Static).update(
+            outcome_text(outcome, self.cortex.config_path.name)
+        )
+        if outcome.saved:
+            self.saved_text = outcome.text
+            self._show_title()
+            self.cortex.reload_project()
+        if outcome.result is not None:
+            self.notify(deploy_summary(outcome.result), title="deployed")
+            self.cortex.refresh_views()
+        elif outcome.error is not None:
+            self.notify(outcome.error, title="deploy failed", severity="error", timeout=8)
+        else:
+            self.notify("fix the problems first (f8 goes to the next one)",
+                        title="not deployed", severity="error")
+
     def on_failed(self, message: Failed) -> None:
-        if message.group == "deploy":
+        if message.group == "deploy":  # the file could not be written
             self.query_one("#results", Static).update(
-                Text("deploy failed\n", style="bold red") + Text(message.error)
+                Text("not deployed, not saved\n", style="bold red") + Text(message.error)
             )

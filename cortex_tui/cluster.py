@@ -154,7 +154,7 @@ class ClusterService:
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
 
-        from cortex_tui.kube.client import make_api_client, namespace_for
+        from cortex_tui.kube.client import make_api_client, namespace_for, unreachable
 
         api_client = make_api_client(self.environment)
         core = k8s.CoreV1Api(api_client)
@@ -175,9 +175,9 @@ class ClusterService:
             raise BackendError(
                 f"Kubernetes ({self.environment.name}): {exc.status} {exc.reason}"
             ) from None
-        except HTTPError as exc:
+        except (HTTPError, OSError) as exc:
             raise TargetUnavailable(
-                f"cannot reach the Kubernetes API of {self.environment.name}: {exc}"
+                f"environment {self.environment.name}: {unreachable(exc)}"
             ) from None
         finally:
             api_client.close()

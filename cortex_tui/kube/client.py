@@ -10,10 +10,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
+import urllib3
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.config.config_exception import ConfigException
+from urllib3 import exceptions as http_errors
 
 from cortex_tui.backends.base import TargetUnavailable
 from cortex_tui.settings import DEFAULT_NAMESPACE, Environment
@@ -60,6 +63,64 @@ def namespace_for(environment: Environment) -> str:
     return (entry.get("context") or {}).get("namespace") or DEFAULT_NAMESPACE
 
 
+# The client waits forever by default: an API server behind a dropped VPN, or one that accepts
+# connections and never answers, would freeze the CLI and the TUI. Every call without its own
+# timeout gets these; streams (`watch`, `follow`) only the connect one.
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 60.0
+CONNECT_RETRIES = 1  # a refused or timed-out connection sent nothing: one more try is safe
+_STREAM_FLAGS = ("watch", "follow")
+
+
+def _is_stream(url: str) -> bool:
+    query = dict(parse_qsl(urlsplit(url).query))
+    return any(query.get(flag, "false").lower() not in ("", "0", "false") for flag in
+               _STREAM_FLAGS)
+
+
+class TimedApiClient(k8s.ApiClient):
+    """An ApiClient whose calls time out (see READ_TIMEOUT) unless they say otherwise."""
+
+    def call_api(self, method: str, url: str, header_params: Any = None, body: Any = None,
+                 post_params: Any = None, _request_timeout: Any = None) -> Any:
+        if _request_timeout is None:
+            _request_timeout = (CONNECT_TIMEOUT, None if _is_stream(url) else READ_TIMEOUT)
+        return super().call_api(method, url, header_params, body, post_params, _request_timeout)
+
+
+def unreachable(exc: BaseException) -> str:
+    """Why a request got no answer, in a few words, with the server's address:
+    `cannot reach the cluster at https://10.0.0.1:6443: connection refused`."""
+    reason: BaseException = exc
+    where = ""
+    if isinstance(exc, http_errors.MaxRetryError):
+        reason = exc.reason or exc
+    pool = getattr(exc, "pool", None) or getattr(reason, "pool", None)
+    if pool is not None and getattr(pool, "host", None):
+        where = f" at {pool.scheme}://{pool.host}" + (f":{pool.port}" if pool.port else "")
+    return f"cannot reach the cluster{where}: {_why(reason)}"
+
+
+def _why(reason: BaseException) -> str:
+    # Subclasses first: NameResolutionError is a NewConnectionError, which is (for urllib3's
+    # backward compatibility) a ConnectTimeoutError.
+    text = str(reason)
+    if isinstance(reason, http_errors.NameResolutionError):
+        return "the host name does not resolve"
+    if isinstance(reason, http_errors.NewConnectionError):
+        errno_text = text.rsplit("] ", 1)[-1] if "] " in text else text
+        return errno_text.rstrip("')\"").lower()
+    if isinstance(reason, http_errors.ConnectTimeoutError):
+        return f"no connection within {CONNECT_TIMEOUT:g} s"
+    if isinstance(reason, http_errors.ReadTimeoutError):
+        return "connected, but no answer in time"
+    if isinstance(reason, http_errors.SSLError):
+        return f"TLS failed: {text}"
+    if isinstance(reason, http_errors.ProtocolError):
+        return "the connection was closed before an answer"
+    return text
+
+
 def make_api_client(environment: Environment) -> k8s.ApiClient:
     """An ApiClient for the environment's kubeconfig context (never the global default)."""
     entry = context_entry(environment)
@@ -76,7 +137,10 @@ def make_api_client(environment: Environment) -> k8s.ApiClient:
             f'environment "{environment.name}": cannot load kubeconfig context '
             f'"{entry.get("name")}": {exc}'
         ) from None
-    return k8s.ApiClient(configuration=configuration)
+    # Read errors are not retried (a slow server would multiply READ_TIMEOUT); connects are.
+    configuration.retries = urllib3.Retry(total=CONNECT_RETRIES, connect=CONNECT_RETRIES,
+                                          read=0, redirect=5, status=0)
+    return TimedApiClient(configuration=configuration)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from cortex_tui.backends.base import BackendError, TargetUnavailable
-from cortex_tui.kube.client import Connection
+from cortex_tui.kube.client import Connection, unreachable
 
 T = TypeVar("T")
 Obj = dict[str, Any]
@@ -65,7 +65,7 @@ def call(what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             raise Forbidden(f"{what}: not allowed by the cluster: {reason}") from None
         raise
     except (HTTPError, OSError) as exc:
-        raise TargetUnavailable(f"{what}: cannot reach the cluster: {exc}") from None
+        raise TargetUnavailable(f"{what}: {unreachable(exc)}") from None
 
 
 def to_dict(conn: Connection, obj: Any) -> Obj:

@@ -11,7 +11,7 @@ from urllib3.exceptions import HTTPError
 
 from cortex_tui.backends.base import TargetUnavailable
 from cortex_tui.kube import labels as L
-from cortex_tui.kube.client import Connection
+from cortex_tui.kube.client import Connection, unreachable
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def request(
                                    _request_timeout=timeout)
         data = response.read()
     except (HTTPError, OSError) as exc:
-        raise TargetUnavailable(f"cannot reach the cluster: {exc}") from None
+        raise TargetUnavailable(unreachable(exc)) from None
     decoded = _decode(data or b"")
     kube_status = (
         isinstance(decoded, dict) and decoded.get("kind") == "Status"

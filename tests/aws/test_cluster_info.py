@@ -79,7 +79,8 @@ def test_unreachable_cluster_is_a_plain_error(
         pass  # the fake is stopped: its port is closed
     assert main(["cluster", "info", "-e", "prod"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: cannot reach the Kubernetes API of prod")
+    assert err.startswith("error: environment prod: cannot reach the cluster at http://127.0.0.1:")
+    assert err.rstrip().endswith(": connection refused")
     assert "Traceback" not in err
 
 

@@ -90,7 +90,9 @@ def check_source(source: bytes) -> list[SourceProblem]:
         line = exc.lineno or 1
         column = exc.offset or 1
         return [SourceProblem(line, max(column, 1), f"syntax error: {exc.msg}")]
-    except (ValueError, UnicodeDecodeError, RecursionError, MemoryError) as exc:
+    except (RecursionError, MemoryError):  # Python could not import it either
+        return [SourceProblem(1, 1, "cannot be parsed: nested too deeply")]
+    except (ValueError, UnicodeDecodeError) as exc:
         return [SourceProblem(1, 1, f"cannot be parsed: {exc}")]
     functions, other_bindings = _module_functions(tree)
     problems: list[SourceProblem] = []

@@ -282,6 +282,8 @@ CASES: list[tuple[str, str, dict[str, str], list[Expect]]] = [
     ("inference-syntax-error", BASE,
      {"inference.py": "import os\n\ndef predict(sample, metadata)\n  pass\n"},
      [E(3, 30, "", "syntax error: expected ':'", file="inference.py")]),
+    ("inference-nested-too-deeply", BASE, {"inference.py": "x = " + "-" * 200_000 + "1\n"},
+     [E(1, 1, "", "cannot be parsed: nested too deeply", file="inference.py")]),
     ("inference-in-subfolder", python("src/model.py"), {"src/model.py": "y = 2\n"},
      [E(1, 1, "", "must define predict", file="src/model.py")]),
     ("shared-broken-file", BASE + named("other"), {"inference.py": "x = 1\n"},

@@ -73,7 +73,8 @@ class OperatorClient:
                     [sys.executable, "-P", "-m", "cortex_tui.local.daemon", "--detach"],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     cwd=self.state.root, start_new_session=True,
-                    env=dict(os.environ, **{OWNER_ENV: str(self.state.root)}),
+                    env=dict(os.environ, CORTEX_TUI_HOME=str(self.state.root.parent),
+                             **{OWNER_ENV: str(self.state.root)}),
                 )
             return self._wait_for_address(deadline, proc)
 

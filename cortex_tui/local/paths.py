@@ -17,7 +17,9 @@ class StateDir:
 
     @classmethod
     def current(cls) -> StateDir:
-        return cls(home() / "local")
+        # Absolute: the operator runs in another working directory, and every process of
+        # ours is recognised by this path in its environment.
+        return cls(home().absolute() / "local")
 
     @property
     def lock(self) -> Path:  # held (flock) by the running operator for its whole life

@@ -6,6 +6,8 @@ import http.client
 import json
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -177,3 +179,13 @@ def test_an_unreadable_state_file_is_named_when_the_operator_cannot_start(local:
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert f"the local operator did not start: cannot read {local.state.state}" in out.stderr
     assert "move it away to start with no API deployed" in out.stderr
+
+
+def test_a_relative_home_is_the_same_state_directory_for_the_operator(local: Local) -> None:
+    env = dict(local.env, CORTEX_TUI_HOME=".")  # relative to the working directory: the home
+    out = subprocess.run([sys.executable, "-m", "cortex_tui", "get"], env=env, cwd=local.home,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "no apis are deployed"
+    assert local.operator_pid() is not None  # the one the absolute path finds
+    assert not (local.state.root / "local").exists()

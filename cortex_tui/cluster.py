@@ -61,6 +61,8 @@ class ClusterInfo:
     other_nodes: tuple[ClusterNode, ...]  # nodes of no configured group
     pending: tuple[PendingPod, ...]
     notes: tuple[str, ...] = field(default=())  # e.g. "no aws settings: node groups unknown"
+    nodes_listed: bool = True  # False: RBAC forbade listing nodes (so none is not "no nodes")
+    pending_listed: bool = True  # False: RBAC forbade listing pods
 
     @property
     def nodes(self) -> tuple[ClusterNode, ...]:
@@ -71,8 +73,9 @@ class ClusterInfo:
             "environment": self.environment,
             "region": self.region,
             "node_groups": [_group_json(g) for g in self.groups],
-            "nodes": [_node_json(n) for n in self.nodes],
-            "pending_pods": [vars(p) for p in self.pending],
+            # null, not []: RBAC forbade the list, so the answer is unknown
+            "nodes": [_node_json(n) for n in self.nodes] if self.nodes_listed else None,
+            "pending_pods": [vars(p) for p in self.pending] if self.pending_listed else None,
             "notes": list(self.notes),
         }
 
@@ -124,6 +127,8 @@ class ClusterService:
         else:
             groups = find_node_groups(aws)
         nodes, pending = self._kubernetes(notes)
+        listed = (nodes is not None, pending is not None)
+        nodes, pending = nodes or [], pending or []
         by_instance = {i.instance_id: g.name for g in groups for i in g.instances}
         placed = [_with_group(n, by_instance.get(n.instance_id or "")) for n in nodes]
         views = tuple(
@@ -136,6 +141,8 @@ class ClusterService:
             other_nodes=tuple(n for n in placed if n.group is None),
             pending=tuple(pending),
             notes=tuple(notes),
+            nodes_listed=listed[0],
+            pending_listed=listed[1],
         )
 
     def scale(self, group: str | None, min_instances: int | None, max_instances: int | None
@@ -148,8 +155,10 @@ class ClusterService:
         assert aws is not None  # node_groups() refused otherwise
         return set_bounds(aws, chosen, min_instances, max_instances)
 
-    def _kubernetes(self, notes: list[str]) -> tuple[list[ClusterNode], list[PendingPod]]:
-        """Nodes and unschedulable pods; what RBAC forbids becomes a note, not a failure."""
+    def _kubernetes(self, notes: list[str]
+                    ) -> tuple[list[ClusterNode] | None, list[PendingPod] | None]:
+        """Nodes and unschedulable pods; what RBAC forbids becomes a note (and None), not a
+        failure."""
         from kubernetes import client as k8s
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
@@ -169,8 +178,8 @@ class ClusterService:
                 namespace = namespace_for(self.environment)
                 pods = _forbidden_as_note(notes, f"pods in namespace {namespace}", lambda: (
                     core.list_namespaced_pod(namespace, field_selector=pending).items))
-            found = sorted((_node(n) for n in nodes or []), key=lambda n: n.name)
-            return found, _unschedulable(pods or [])
+            found = None if nodes is None else sorted(map(_node, nodes), key=lambda n: n.name)
+            return found, None if pods is None else _unschedulable(pods)
         except ApiException as exc:
             raise BackendError(
                 f"Kubernetes ({self.environment.name}): {exc.status} {exc.reason}"

@@ -97,7 +97,7 @@ def render_info(info: ClusterInfo) -> str:
             f"{format_cores(total_cpu)} cpu, {format_memory(total_mem)} memory, {total_gpu} gpu "
             "allocatable"
         )
-    else:
+    elif info.nodes_listed:
         lines.append("no nodes")
     lines.append("")
     if info.pending:
@@ -110,9 +110,9 @@ def render_info(info: ClusterInfo) -> str:
                 for p in info.pending
             ],
         )
-    else:
+    elif info.pending_listed:
         lines.append("no pods pending for lack of room")
-    return "\n".join(lines)
+    return "\n".join(lines).rstrip("\n")
 
 
 def node_row(node: ClusterNode) -> tuple[Any, ...]:

@@ -108,4 +108,9 @@ def test_what_rbac_forbids_becomes_a_note(
         "not allowed to list pods in namespace cortex (RBAC): not shown",
     ]
     assert [g["name"] for g in info["node_groups"]] == ["prod-cpu", "prod-gpu"]
-    assert info["nodes"] == [] and info["pending_pods"] == []
+    assert info["nodes"] is None and info["pending_pods"] is None  # unknown, not none
+
+    assert main(["cluster", "info", "-e", "prod"]) == 0
+    table = capsys.readouterr().out
+    assert "note: not allowed to list nodes (RBAC): not shown" in table
+    assert "no nodes" not in table and "no pods pending" not in table

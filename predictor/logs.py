@@ -42,7 +42,9 @@ def setup_logging(replica: str) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(_LineFormatter(replica))
     logging.captureWarnings(True)  # Python warnings too, as one line each
-    for name in (LOGGER_NAME, "sanic.error", "sanic.root", "sanic.server", "py.warnings"):
+    # asyncio: "Task exception was never retrieved" and the like, one line too.
+    for name in (LOGGER_NAME, "sanic.error", "sanic.root", "sanic.server", "py.warnings",
+                 "asyncio"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(logging.INFO if name == LOGGER_NAME else logging.WARNING)

@@ -329,3 +329,30 @@ def test_sigterm_during_init_exits_0_without_waiting_for_init(
     replica.terminate()
     assert replica.wait_exit(timeout=20) == 0
     replica.wait_line(r"stopped during init")
+
+
+LOST_TASK = """
+import asyncio
+import gc
+
+
+async def fail():
+    raise ValueError("lost task")
+
+
+async def predict(sample, metadata):
+    asyncio.get_running_loop().create_task(fail())  # never awaited: asyncio logs it
+    await asyncio.sleep(0.01)
+    gc.collect()
+    return sample
+"""
+
+
+def test_asyncio_errors_are_one_log_line(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor]
+) -> None:
+    replica = start_predictor(project(LOST_TASK)).wait_ready()
+    assert replica.post(1).json() == 1
+    line = replica.wait_line(r"ERROR .*Task exception was never retrieved")
+    assert "ValueError: lost task" in line.string
+    assert "Traceback" not in replica.output

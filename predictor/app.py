@@ -184,15 +184,13 @@ def make_predict_handler(replica: Replica):
                 result = await runner.run(sample)
         except Busy as exc:
             return _finish(request, 503, str(exc), t0, RETRY_AFTER)
-        except asyncio.CancelledError:  # the client went away
-            raise
+        except asyncio.CancelledError as exc:
+            task = asyncio.current_task()
+            if task is None or task.cancelling():  # Sanic cancels us: the client went away
+                raise
+            return _failed(request, exc, t0)  # raised by predict itself
         except BaseException as exc:  # sys.exit() or KeyboardInterrupt in predict: still a 500
-            status = _status_of(exc)
-            message = f"prediction failed: {describe(exc)}"
-            log.log(logging.WARNING if status < 500 else logging.ERROR,
-                    "%s (status %d); traceback: %s", message, status,
-                    one_line_traceback(exc.__traceback__))
-            return _finish(request, status, message, t0)
+            return _failed(request, exc, t0)
         try:
             out = _encode(result).encode()
         except (TypeError, ValueError, RecursionError) as exc:
@@ -210,6 +208,14 @@ def make_predict_handler(replica: Replica):
         if replica.draining:
             request.stream.keep_alive = False  # type: ignore[union-attr]
         return HTTPResponse(out, 200, None, JSON)
+
+    def _failed(request: Request, exc: BaseException, t0: float) -> HTTPResponse:
+        status = _status_of(exc)
+        message = f"prediction failed: {describe(exc)}"
+        log.log(logging.WARNING if status < 500 else logging.ERROR,
+                "%s (status %d); traceback: %s", message, status,
+                one_line_traceback(exc.__traceback__))
+        return _finish(request, status, message, t0)
 
     def _finish(request: Request, status: int, message: str, t0: float,
                 headers: dict[str, str] | None = None) -> HTTPResponse:

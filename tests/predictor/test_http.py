@@ -53,6 +53,9 @@ def predict(sample, metadata):
         raise SystemExit(3)
     if action == "interrupt":
         raise KeyboardInterrupt
+    if action == "cancelled":
+        import asyncio
+        raise asyncio.CancelledError("gave up")
     if action == "enum-status":
         raise EnumStatus("field missing")
     if action == "bool-status":
@@ -182,6 +185,9 @@ def test_keyboard_interrupt_in_predict_is_a_500_not_the_end_of_the_replica(
     assert resp.status == 500
     assert resp.json() == {"error": "prediction failed: KeyboardInterrupt"}
     assert replica.post({"label": "alive"}).status == 200
+    resp = replica.post({"action": "cancelled"})  # not the client going away
+    assert resp.status == 500
+    assert resp.json() == {"error": "prediction failed: CancelledError: gave up"}
 
 
 def test_exception_status_code_is_honoured_only_when_an_error_status(replica: Predictor) -> None:

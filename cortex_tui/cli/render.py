@@ -36,6 +36,12 @@ def run(args: argparse.Namespace) -> int:
     rendered = render_manifests(
         project, args.env, ingress=args.ingress, ingress_class=args.ingress_class
     )
+    for name in rendered.too_large_for_client_side_apply():
+        print(
+            f"note: {name} is over 256 KiB: apply it with `kubectl apply --server-side` (plain "
+            "`kubectl apply` keeps a copy in an annotation, limited to 256 KiB)",
+            file=sys.stderr,
+        )
     if not args.output:
         sys.stdout.write(rendered.as_stream())
         return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,11 @@ from cortex_tui.kube.render import (
 )
 from cortex_tui.settings import DEFAULT_NAMESPACE, resolve
 
+# Plain (client-side) `kubectl apply` copies the whole object into an annotation, and all of an
+# object's annotations together may hold at most 256 KiB: a bigger ConfigMap needs
+# `kubectl apply --server-side` (or `kubectl create`).
+ANNOTATIONS_LIMIT = 256 * 1024
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -29,6 +35,14 @@ class Rendered:
     def as_stream(self) -> str:
         objects = [self.namespace] + [o for api in self.apis for o in api.objects]
         return to_yaml(objects)
+
+    def too_large_for_client_side_apply(self) -> list[str]:
+        """Objects plain `kubectl apply` would refuse (see ANNOTATIONS_LIMIT)."""
+        return [
+            f"{obj['kind']} {obj['metadata']['name']}"
+            for api in self.apis for obj in api.objects
+            if len(json.dumps(obj, separators=(",", ":"))) > ANNOTATIONS_LIMIT
+        ]
 
     def write(self, folder: Path) -> list[Path]:
         """namespace.yaml, NAME.yaml per API, and the project zip when it ships through S3."""

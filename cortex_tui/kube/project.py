@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import os
@@ -22,7 +23,8 @@ EXCLUDED_DIRS = frozenset(
     }
 )
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
-# A ConfigMap (like any object) must stay under 1 MiB; base64 inflates the zip by 4/3.
+# The API server refuses a ConfigMap whose values (`data` text plus decoded `binaryData` bytes;
+# base64 does not count) total more than 1 MiB.
 CONFIGMAP_LIMIT = 1024 * 1024
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries get a fixed time: same files, same bytes
 
@@ -71,16 +73,25 @@ def bundle_project(root: Path, exclude: tuple[str, ...] = ()) -> ProjectBundle:
     return ProjectBundle(data=data, sha256=hashlib.sha256(data).hexdigest(), files=len(files))
 
 
-def check_configmap_size(bundle: ProjectBundle, manifest_bytes: int) -> None:
+def configmap_data_size(configmap: dict[str, Any]) -> int:
+    """The size the API server checks against CONFIGMAP_LIMIT (values only, decoded)."""
+    text = sum(len(str(value).encode()) for value in (configmap.get("data") or {}).values())
+    binary = sum(len(base64.b64decode(value)) for value in
+                 (configmap.get("binaryData") or {}).values())
+    return text + binary
+
+
+def check_configmap_size(bundle: ProjectBundle, configmap: dict[str, Any]) -> None:
     """Refuse a ConfigMap the API server would reject, before anything is written."""
-    if manifest_bytes <= CONFIGMAP_LIMIT:
+    size = configmap_data_size(configmap)
+    if size <= CONFIGMAP_LIMIT:
         return
     raise BackendError(
         f"the project is too large to ship in a ConfigMap: {bundle.files} files, "
-        f"{len(bundle.data) / 1024:.0f} KiB zipped ({manifest_bytes / 1024:.0f} KiB as a "
-        f"ConfigMap, limit {CONFIGMAP_LIMIT // 1024} KiB). Set `project_store: s3://bucket/prefix` "
-        "for this environment in settings.yaml to ship it through S3, or remove large files "
-        "from the project folder"
+        f"{len(bundle.data) / 1024:.0f} KiB zipped ({size / 1024:.0f} KiB with its config; "
+        f"a ConfigMap holds at most {CONFIGMAP_LIMIT // 1024} KiB). Set "
+        "`project_store: s3://bucket/prefix` for this environment in settings.yaml to ship it "
+        "through S3, or remove large files from the project folder"
     )
 
 

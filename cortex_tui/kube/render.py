@@ -197,7 +197,7 @@ def render_api(
     values = api_values(project, spec, ctx, bundle)
     configmap = fill(template("configmap.yaml"), values)
     configmap["metadata"]["annotations"][L.PROJECT_HASH] = bundle.sha256
-    check_configmap_size(bundle, len(json.dumps(configmap)))
+    check_configmap_size(bundle, configmap)
     objects: list[dict[str, Any]] = [configmap]
     deployment = fill(template("deployment.yaml"), values)
     # CloudWatch monitoring on: the replica's publisher settings (nothing when off).

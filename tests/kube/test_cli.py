@@ -103,3 +103,15 @@ def test_render_writes_manifests_for_kubectl(
     ]
     code, out, _ = cli(capsys, "render", "-p", str(iris))
     assert code == 0 and "kind: HorizontalPodAutoscaler" in out
+
+
+def test_render_says_when_plain_kubectl_apply_would_refuse_the_configmap(
+    iris: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = cli(capsys, "render", "-p", str(iris), "-o", str(tmp_path / "small"))
+    assert code == 0 and "server-side" not in err
+    (iris / "weights.bin").write_bytes(os.urandom(300_000))
+    code, _, err = cli(capsys, "render", "-p", str(iris), "-o", str(tmp_path / "big"))
+    assert code == 0
+    assert f"note: ConfigMap {IRIS}-project is over 256 KiB: apply it with `kubectl apply " \
+        "--server-side`" in err

@@ -51,11 +51,23 @@ def test_endless_conflicts_give_up_with_a_clear_error(fake: FakeKube, backend: K
 def test_a_project_too_large_for_a_configmap_is_refused_before_any_write(
     fake: FakeKube, backend: KubernetesBackend, iris: Path
 ) -> None:
-    (iris / "weights.bin").write_bytes(os.urandom(900_000))
+    (iris / "weights.bin").write_bytes(os.urandom(1_100_000))
     fake.clear_requests()
     with pytest.raises(BackendError, match=r"too large to ship in a ConfigMap.*project_store"):
         backend.deploy(load_project(iris))
     assert fake.writes == []
+
+
+def test_a_project_just_under_the_configmap_limit_ships_in_one(
+    fake: FakeKube, backend: KubernetesBackend, iris: Path
+) -> None:
+    # The server counts the decoded bytes (base64 makes the request a third larger): 900 kB of
+    # incompressible weights fit, as they would on a real cluster.
+    (iris / "weights.bin").write_bytes(os.urandom(900_000))
+    result = backend.deploy(load_project(iris))
+    assert [(c.api, c.action) for c in result.changes] == [(IRIS, "created")]
+    configmap = backend.conn.core.read_namespaced_config_map(f"{IRIS}-project", "cortex")
+    assert len(base64.b64decode(configmap.binary_data["project.zip"])) > 900_000
 
 
 def test_caches_and_vcs_folders_are_not_shipped(backend: KubernetesBackend, iris: Path) -> None:

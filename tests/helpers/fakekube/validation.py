@@ -176,10 +176,11 @@ def _service_problems(obj: Obj, old: Obj | None) -> list[tuple[str, str]]:
 
 
 def _configmap_problems(obj: Obj) -> list[tuple[str, str]]:
-    size = sum(len(k) + len(str(v).encode()) for k, v in (obj.get("data") or {}).items())
+    # As the real server counts: values only (text, and binaryData decoded), keys not.
+    size = sum(len(str(v).encode()) for v in (obj.get("data") or {}).values())
     for key, value in (obj.get("binaryData") or {}).items():
         try:
-            size += len(key) + len(base64.b64decode(value, validate=True))
+            size += len(base64.b64decode(value, validate=True))
         except ValueError:
             return [(f"binaryData[{key}]", "Invalid value: not base64")]
     if size > CONFIGMAP_LIMIT:

@@ -102,6 +102,14 @@ class CortexApp(App[int]):
             return not (self.readonly and entry.mutating)
         return readonly_allows(self, action)
 
+    async def action_quit(self) -> None:
+        from cortex_tui.tui.screens.editor import EditorScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, EditorScreen) and screen.warn_unsaved():
+                return
+        await super().action_quit()
+
     def action_open_page(self, page_id: str) -> None:
         self.push_screen(page(page_id).factory(self))
 

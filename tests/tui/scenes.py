@@ -38,6 +38,15 @@ async def wait_until(pilot: Any, condition: Callable[[], object], timeout: float
     raise AssertionError(f"timed out waiting for {condition}")
 
 
+def footer_keys(pilot) -> dict[str, str]:
+    """Key -> description of what the footer offers right now."""
+    return {
+        key: active.binding.description
+        for key, active in pilot.app.screen.active_bindings.items()
+        if active.binding.show and active.enabled
+    }
+
+
 @dataclass(frozen=True)
 class Scene:
     name: str

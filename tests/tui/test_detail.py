@@ -12,7 +12,7 @@ from cortex_tui.tui.widgets.log_view import LogPanel
 from cortex_tui.tui.widgets.plots import MIN_REDRAW_INTERVAL, ThrottledPlot
 from tests.helpers.fake_backend import FIXED_NOW
 from tests.tui.conftest import SIZE, settle
-from tests.tui.scenes import wait_until
+from tests.tui.scenes import footer_keys, wait_until
 
 
 async def open_detail(pilot, api: str = "iris-classifier", tab: str = "overview") -> DetailScreen:
@@ -158,15 +158,6 @@ async def test_scale_and_delete_from_the_detail_screen(make_app, fake) -> None:
         await settle(pilot)
         assert not isinstance(pilot.app.screen, DetailScreen)  # the API is gone
     assert [c.args for c in fake.called("delete")] == [("housing-regressor",)]
-
-
-def footer_keys(pilot) -> dict[str, str]:
-    """Key -> description of what the footer offers right now."""
-    return {
-        key: active.binding.description
-        for key, active in pilot.app.screen.active_bindings.items()
-        if active.binding.show and active.enabled
-    }
 
 
 async def test_predict_tab_keys_work_until_the_sample_is_edited(make_app, fake) -> None:

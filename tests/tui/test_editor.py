@@ -10,7 +10,7 @@ from cortex_tui.tui.screens.apis import ApisScreen
 from cortex_tui.tui.screens.editor import VALIDATE_DELAY, EditorScreen
 from cortex_tui.tui.widgets.yaml_editor import YamlEditor
 from tests.tui.conftest import SIZE, settle
-from tests.tui.scenes import wait_until
+from tests.tui.scenes import footer_keys, wait_until
 
 
 async def open_editor(pilot) -> tuple[EditorScreen, YamlEditor]:
@@ -115,8 +115,12 @@ async def test_escape_with_unsaved_changes_warns_once(make_app, iris: Path) -> N
     async with make_app().run_test(size=SIZE) as pilot:
         _screen, editor = await open_editor(pilot)
         await type_at_end_of_line(pilot, editor, 13, ["backspace", "7"])
-        await pilot.press("escape")  # leaves the text box (tab_behavior=indent)
-        await pilot.press("escape")
+        assert footer_keys(pilot)["escape"] == "Done editing"
+        await pilot.press("escape")  # leaves the text box
+        assert not editor.has_focus and footer_keys(pilot)["escape"] == "Back"
+        await pilot.press("enter")  # edits again
+        assert editor.has_focus
+        await pilot.press("escape", "escape")
         assert isinstance(pilot.app.screen, EditorScreen)
         assert any("unsaved changes" in n.message for n in pilot.app._notifications)
         await pilot.press("escape")
@@ -138,3 +142,18 @@ async def test_keys_typed_in_a_burst_edit_in_order(make_app) -> None:
         await settle(pilot)
         assert editor.document.get_line(11) == "    min_replicas: 0"
         assert editor.document.get_line(10) == "  compute:"
+
+
+async def test_q_with_unsaved_changes_warns_before_quitting(make_app, iris: Path) -> None:
+    before = iris.read_text()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        _screen, editor = await open_editor(pilot)
+        await type_at_end_of_line(pilot, editor, 13, ["backspace", "7"])
+        await pilot.press("escape", "q")
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, EditorScreen)
+        assert any("unsaved changes" in n.message for n in app._notifications)
+        await pilot.press("q")
+        await settle(pilot)
+    assert app.return_code == 0 and iris.read_text() == before

@@ -92,6 +92,7 @@ class EditorScreen(CortexScreen):
         Binding("f5", "deploy", "Deploy", id="editor.deploy"),
         Binding("f8", "next_problem", "Next problem", id="editor.next_problem"),
         Binding("escape", "back", "Back", id="editor.back"),
+        Binding("enter", "edit", "Edit", id="editor.edit"),
     ]
 
     def __init__(self) -> None:
@@ -161,6 +162,9 @@ class EditorScreen(CortexScreen):
         self.query_one("#results", Static).update(Text("deploying...", style="yellow"))
         run_blocking(self, "deploy", lambda: save_and_deploy(text, path, backend), exclusive=True)
 
+    def action_edit(self) -> None:
+        self.query_one(YamlEditor).focus()
+
     def action_next_problem(self) -> None:
         editor = self.query_one(YamlEditor)
         lines = sorted({p.line for p in self.problems if p.file == self.cortex.config_path.name})
@@ -169,14 +173,20 @@ class EditorScreen(CortexScreen):
         row = editor.cursor_location[0] + 1
         target = next((line for line in lines if line > row), lines[0])
         editor.move_cursor((target - 1, 0), center=True)
+        editor.focus()
 
-    def action_back(self) -> None:
+    def warn_unsaved(self) -> bool:
+        """The first attempt to leave unsaved changes (esc, q) warns instead; True then."""
         if self.dirty and not self._warned_unsaved and not self.cortex.readonly:
             self._warned_unsaved = True
-            self.notify("unsaved changes: ctrl+s saves, esc again leaves without saving",
+            self.notify("unsaved changes: ctrl+s saves; esc or q again leaves without saving",
                         severity="warning")
-            return
-        self.dismiss(None)
+            return True
+        return False
+
+    def action_back(self) -> None:
+        if not self.warn_unsaved():
+            self.dismiss(None)
 
     # -- results --------------------------------------------------------------------------
     def on_done(self, message: Done) -> None:

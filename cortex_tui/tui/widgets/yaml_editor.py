@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding
 from textual.strip import Strip
 
 from cortex_tui.tui.widgets.text_area import OrderedTextArea
@@ -15,6 +16,15 @@ LINE_MARK = Style(bgcolor="#4a1515")
 
 
 class YamlEditor(OrderedTextArea):
+    BINDINGS = [
+        # priority: TextArea handles esc itself before non-priority bindings are looked at
+        Binding("escape", "done", "Done editing", id="editor.done", priority=True),
+    ]
+
+    def action_done(self) -> None:
+        """Leave the text for the problems panel: the screen's keys (esc back) work again."""
+        self.screen.set_focus(self.screen.query_one("#side"))
+
     def __init__(self, text: str = "", **kwargs: Any) -> None:
         super().__init__(
             text,

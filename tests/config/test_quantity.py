@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cortex_tui.config.model import format_cpu
 from cortex_tui.config.quantity import QuantityError, format_bytes, parse_bytes, parse_cpu
@@ -71,3 +73,60 @@ def test_rejected(value: object, fragment: str) -> None:
 def test_format_bytes(size: int, text: str) -> None:
     assert format_bytes(size) == text
     assert parse_bytes(text) == size
+
+
+# -- properties: the grammar, generated ----------------------------------------------------
+
+SUFFIXES = {
+    "": 1, "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": 10**3,
+    "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+}
+digits = st.text("0123456789", min_size=1, max_size=6)
+numbers = st.one_of(
+    digits, st.builds("{}.{}".format, digits, digits), digits.map("{}.".format),
+    digits.map(".{}".format),
+)
+
+
+@settings(max_examples=300, derandomize=True, database=None)
+@given(st.sampled_from(["", "+"]), numbers, st.one_of(
+    st.sampled_from(sorted(SUFFIXES)),
+    st.builds("{}{}{}".format, st.sampled_from("eE"), st.sampled_from(["", "+", "-"]),
+              st.integers(0, 12)),
+))
+def test_every_spelling_of_the_grammar_means_its_number(sign: str, number: str,
+                                                       suffix: str) -> None:
+    if suffix[:1] in ("e", "E") and suffix not in SUFFIXES:
+        exponent = int(suffix[1:])
+        expected = Decimal(number).scaleb(exponent)
+    else:
+        expected = Decimal(number) * Decimal(SUFFIXES[suffix])
+    text = f"{sign}{number}{suffix}"
+    if expected <= 0 or expected > 2**63 - 1:  # Kubernetes keeps quantities in an int64
+        with pytest.raises(QuantityError, match="greater than 0" if expected <= 0 else "large"):
+            parse_bytes(text)
+        return
+    assert parse_bytes(text) == int(expected.to_integral_value(rounding=ROUND_CEILING))
+    millis = (expected * 1000).to_integral_value(rounding=ROUND_CEILING)
+    assert parse_cpu(text) == millis / 1000
+
+
+@settings(max_examples=300, derandomize=True, database=None)
+@given(st.one_of(
+    st.text(max_size=30),
+    st.text("0123456789.+-eEinumkKMGTP ", max_size=30),
+    # Exponents of up to 6000 digits: int() refuses more than 4300.
+    st.builds("{}e{}{}".format, digits, st.sampled_from(["", "+", "-"]),
+              st.integers(1, 6000).map(lambda n: "7" * n)),
+    st.text("0123456789\u0660\u0661\u0969\uff11.eEkMi", max_size=8),  # other scripts' digits
+))
+def test_any_text_is_a_quantity_or_a_plain_refusal(text: str) -> None:
+    # Never another exception: anything but QuantityError became a wrong message upstream.
+    for parse in (parse_cpu, parse_bytes):
+        try:
+            assert parse(text) > 0
+        except QuantityError as exc:
+            assert str(exc)
+        else:
+            assert text.isascii(), "Kubernetes reads only ASCII digits and suffixes"

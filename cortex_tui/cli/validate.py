@@ -46,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
         count = len(problems)
         print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
         return 1
+    width = max(len(spec.name) for spec in apis)
     for spec in apis:
-        print(summary_line(spec))
+        print(summary_line(spec, width))
     return 0
 
 
@@ -63,8 +64,9 @@ def strict_json(value: Any) -> Any:
     return value
 
 
-def summary_line(spec: ApiSpec) -> str:
-    """One line: name, replicas min/init/max, cpu, mem, gpu and tracker."""
+def summary_line(spec: ApiSpec, width: int = 0) -> str:
+    """One line: name (padded to `width`, so several APIs line up), replicas min/init/max,
+    cpu, mem, gpu and tracker."""
     c = spec.compute
     mem = "-" if c.mem is None else format_bytes(c.mem)
     if spec.tracker is None:
@@ -73,6 +75,6 @@ def summary_line(spec: ApiSpec) -> str:
         key = f"[{spec.tracker.key}]" if spec.tracker.key else ""
         tracker = f"{spec.tracker.model_type}{key}"
     return (
-        f"{spec.name}  replicas {c.min_replicas}/{c.init_replicas}/{c.max_replicas} "
+        f"{spec.name:<{width}}  replicas {c.min_replicas}/{c.init_replicas}/{c.max_replicas} "
         f"(min/init/max)  cpu {format_cpu(c.cpu)}  mem {mem}  gpu {c.gpu}  tracker {tracker}"
     )

@@ -140,3 +140,12 @@ def test_json_output_is_strict_json(tmp_path: Path) -> None:
     assert document["apis"][0]["metadata"] == {
         "limits": ["NaN", "Infinity", "-Infinity", 1.5],
     }
+
+
+def test_summary_lines_of_several_apis_line_up(tmp_path: Path) -> None:
+    entry = "- kind: api\n  name: {}\n  python: {{inference: inference.py}}\n"
+    (tmp_path / "cortex.yaml").write_text(entry.format("a") + entry.format("long-name"))
+    (tmp_path / "inference.py").write_text("def predict(sample, metadata):\n    return 1\n")
+    result = validate("-p", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert [line.index("replicas") for line in result.stdout.splitlines()] == [11, 11]

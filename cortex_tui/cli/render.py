@@ -45,7 +45,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.output:
         sys.stdout.write(rendered.as_stream())
         return 0
-    written = rendered.write(Path(args.output))
+    try:
+        written = rendered.write(Path(args.output))
+    except OSError as exc:
+        where = exc.filename or args.output
+        print(f"error: cannot write the manifests to {where}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
     for path in written:
         print(path)
     if rendered.bundle_uri:

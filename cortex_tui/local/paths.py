@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cortex_tui.backends.base import TargetUnavailable
 from cortex_tui.settings import home
 
 TOKEN_HEADER = "X-Cortex-Token"  # every request to the operator carries the token file's text
@@ -61,8 +62,15 @@ class StateDir:
         return self.root / "logs" / api
 
     def ensure(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(self.root, 0o700)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(self.root, 0o700)
+        except OSError as exc:
+            raise TargetUnavailable(
+                f"cannot use {self.root} for the local operator's files: "
+                f"{exc.strerror or exc} (the folder comes from CORTEX_TUI_HOME, default "
+                f"~/.cortex-tui)"
+            ) from None
 
 
 def write_private(path: Path, text: str) -> None:

@@ -34,3 +34,13 @@ def test_logs_tail_must_be_a_count(capsys) -> None:  # type: ignore[no-untyped-d
             code = exc.code
         assert code == 2, bad
     assert "--tail: must be 0 or more (got -3)" in capsys.readouterr().err
+
+
+def test_a_home_that_is_not_a_folder_is_a_user_error(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "a-file"
+    home.write_text("")
+    monkeypatch.setenv("CORTEX_TUI_HOME", str(home))
+    assert main(["get"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot use {home}/local for the local operator's files: "
+                          "Not a directory"), err

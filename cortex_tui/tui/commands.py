@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from cortex_tui.settings import LOCAL, SettingsError, environments
+from cortex_tui.settings import LOCAL, SettingsError, environments, settings_file
 
 if TYPE_CHECKING:
     from cortex_tui.tui.app import CortexApp
 
 Command = tuple[str, str, Callable[[], object]]
+NO_OTHER_TARGET = (
+    "No other target yet: add an environment to {settings} or a context to your kubeconfig"
+)
 
 
 def kube_contexts() -> list[str]:
@@ -60,10 +63,15 @@ class CortexCommands(Provider):
         for api in app.api_names:
             commands.append((f"Open API {api}", "Details, metrics, logs, predict",
                              partial(app.open_api, api)))
-        for env in target_names():
-            if env != app.env:
-                commands.append((f"Switch target to {env}", "Show the APIs of another target",
-                                 partial(app.switch_target, env)))
+        others = [env for env in target_names() if env != app.env]
+        for env in others:
+            commands.append((f"Switch target to {env}", "Show the APIs of another target",
+                             partial(app.switch_target, env)))
+        if not others:  # say how to get one rather than offer nothing
+            hint = NO_OTHER_TARGET.format(settings=settings_file())
+            commands.append(("Switch target", hint, partial(
+                app.notify, hint, title="no other target", severity="warning", timeout=8
+            )))
         if not app.readonly:
             for api in app.api_names:
                 commands.append((f"Delete API {api}", "Asks first",

@@ -118,6 +118,17 @@ async def test_switch_target_uses_the_new_backend(make_app, tui_home: Path) -> N
         assert pilot.app.screen.query_one(ApiTable).row_count == 6
 
 
+async def test_switch_target_without_another_target_says_how_to_add_one(
+    make_app, tui_home: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await palette(pilot, "switch", "Switch target")
+        (note,) = [n for n in pilot.app._notifications if n.title == "no other target"]
+        assert str(tui_home / "settings.yaml") in note.message
+
+
 async def test_switch_target_failure_keeps_the_old_backend(make_app, fake, tui_home) -> None:
     (tui_home / "settings.yaml").write_text("environments:\n  prod: {}\n")
 

@@ -326,3 +326,13 @@ def test_a_prediction_over_the_response_timeout_is_a_clear_503(
         "error": "response timeout: no answer within 1 s (SANIC_RESPONSE_TIMEOUT)"}
     replica.wait_line(r" WARNING .* POST /predict: response timeout")
     gate.touch()
+
+
+def test_an_api_named_like_an_admin_path_still_predicts_on_post(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor]
+) -> None:
+    replica = start_predictor(project(api="stats"), api="stats").wait_ready()
+    resp = replica.post({"x": 1}, "/stats")
+    assert (resp.status, resp.json()) == (200, {"x": 1})
+    stats = replica.get("/stats").json()
+    assert stats["api"] == "stats" and stats["network_stats"]["code_2xx"] == 1

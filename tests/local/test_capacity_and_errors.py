@@ -15,7 +15,7 @@ import pytest
 
 from cortex_tui.config import load_project
 from cortex_tui.local.capacity import Resources, describe_shortfall
-from tests.local.conftest import Local, make_project, wait_for
+from tests.local.conftest import Local, make_project, processes_of, wait_for
 
 OK = "def predict(sample, metadata):\n    return sample\n"
 
@@ -189,3 +189,16 @@ def test_a_relative_home_is_the_same_state_directory_for_the_operator(local: Loc
     assert out.stdout.strip() == "no apis are deployed"
     assert local.operator_pid() is not None  # the one the absolute path finds
     assert not (local.state.root / "local").exists()
+
+
+def test_commands_started_together_share_one_new_operator(local: Local) -> None:
+    procs = [subprocess.Popen([sys.executable, "-m", "cortex_tui", "get"], env=local.env,
+                              cwd=local.home, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, outs
+    started = [line for line in local.state.operator_log.read_text().splitlines()
+               if "listening on 127.0.0.1:" in line]
+    assert len(started) == 1, started
+    assert len([p for p in processes_of(local.home) if "cortex_tui.local.daemon" in p.cmdline()
+                ]) == 1

@@ -122,7 +122,15 @@ def check_module(module: ModuleType, relative: str, root: Path) -> Inference:
         if not callable(init):
             raise InitFailure(f"{relative}: init is not a function: define init(metadata)")
         _check_signature(init, ("metadata",), relative, root)
-    return Inference(predict, inspect.iscoroutinefunction(predict), module)
+    return Inference(predict, _is_async(predict), module)
+
+
+def _is_async(fn: Any) -> bool:
+    """`async def predict`, or an object whose `__call__` is `async def`."""
+    if inspect.iscoroutinefunction(fn):
+        return True
+    call = None if inspect.isroutine(fn) else type(fn).__call__
+    return inspect.iscoroutinefunction(call)
 
 
 def start_init(module: ModuleType, metadata: dict[str, Any], relative: str, root: Path) -> Any:

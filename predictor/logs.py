@@ -54,7 +54,10 @@ def setup_logging(replica: str) -> None:
 
 def describe(exc: BaseException) -> str:
     """`Type: message`, or just `Type` when the message is empty."""
-    text = str(exc)
+    try:
+        text = str(exc)
+    except Exception:  # a broken __str__ must not hide the original error
+        text = "<message not printable>"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

@@ -169,3 +169,25 @@ def test_a_fast_model_that_turns_slow_does_not_block_health_checks(
         assert [f.result().status for f in futures] == [200] * 4
     assert replica.stats()["predict_mode"] == "pool"
     replica.wait_line(r"predict got slower .*: back to the thread pool")
+
+
+ASYNC_CALLABLE = """
+import asyncio
+
+
+class Model:
+    async def __call__(self, sample, metadata):
+        await asyncio.sleep(0)
+        return {"doubled": sample * 2}
+
+
+predict = Model()
+"""
+
+
+def test_an_object_with_an_async_call_is_an_async_predict(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor]
+) -> None:
+    replica = start_predictor(project(ASYNC_CALLABLE)).wait_ready()
+    assert replica.post(21).json() == {"doubled": 42}
+    assert replica.get("/stats").json()["predict_mode"] == "async"

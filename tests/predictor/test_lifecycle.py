@@ -122,6 +122,11 @@ INIT_FAILURES = {
     "async-init-interrupted": ("async def init(metadata):\n    raise KeyboardInterrupt\n\n"
                                "def predict(sample, metadata):\n    return 1\n",
                                r"inference\.py:2: init failed: KeyboardInterrupt$"),
+    "init-raises-unprintable": ("class Weird(Exception):\n    def __str__(self):\n"
+                                "        raise RuntimeError\n\n"
+                                "def init(metadata):\n    raise Weird()\n\n"
+                                "def predict(sample, metadata):\n    return 1\n",
+                                r"inference\.py:6: init failed: Weird: <message not printable>$"),
     "init-raises-without-message": ("def init(metadata):\n    raise MemoryError()\n\n"
                                     "def predict(sample, metadata):\n    return 1\n",
                                     r"inference\.py:2: init failed: MemoryError$"),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from cortex_tui.backends import get_backend
 from cortex_tui.backends.base import ApiState, Backend, DeployResult, TargetInfo
@@ -75,6 +76,7 @@ class CortexApp(App[int]):
         self.log_followers = LogFollowers()
         self._last_errors: dict[str, float] = {}  # error text -> when it was last shown
         self._startup_warning = startup_warning
+        self._pages: dict[str, Screen] = {}  # page id -> its screen when last opened
         if keymap:
             self.set_keymap(keymap)
 
@@ -99,7 +101,7 @@ class CortexApp(App[int]):
                 entry = page(str(parameters[0]))
             except KeyError:
                 return False
-            return not (self.readonly and entry.mutating)
+            return not (self.readonly and entry.mutating) and not self._page_open(entry.id)
         return readonly_allows(self, action)
 
     async def action_quit(self) -> None:
@@ -110,8 +112,17 @@ class CortexApp(App[int]):
                 return
         await super().action_quit()
 
+    def _page_open(self, page_id: str) -> bool:
+        """A page already in the stack is not opened again (two editors of one file...)."""
+        screen = self._pages.get(page_id)
+        return screen is not None and screen in self.screen_stack
+
     def action_open_page(self, page_id: str) -> None:
-        self.push_screen(page(page_id).factory(self))
+        if self._page_open(page_id):
+            return
+        screen = page(page_id).factory(self)
+        self._pages[page_id] = screen
+        self.push_screen(screen)
 
     def action_help(self) -> None:
         from cortex_tui.tui.screens.help import HelpScreen

@@ -157,3 +157,13 @@ async def test_q_with_unsaved_changes_warns_before_quitting(make_app, iris: Path
         await pilot.press("q")
         await settle(pilot)
     assert app.return_code == 0 and iris.read_text() == before
+
+
+async def test_e_in_the_editor_does_not_open_a_second_editor(make_app) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen, _editor = await open_editor(pilot)
+        await pilot.press("escape", "e")  # leave the text, then the page key
+        await settle(pilot)
+        assert pilot.app.screen is screen
+        assert sum(isinstance(s, EditorScreen) for s in pilot.app.screen_stack) == 1
+        assert "e" not in footer_keys(pilot)

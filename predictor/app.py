@@ -193,7 +193,7 @@ def make_predict_handler(replica: Replica):
             return _failed(request, exc, t0)
         try:
             out = _encode(result).encode()
-        except (TypeError, ValueError, RecursionError) as exc:
+        except Exception as exc:  # TypeError, ValueError (NaN), RecursionError, a bad tolist()
             message = f"prediction not serialisable: {describe(exc)}"
             log.error("%s", message)
             return _finish(request, 500, message, t0)

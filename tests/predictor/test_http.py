@@ -40,6 +40,11 @@ class ArrayLike:  # what numpy arrays and scalars look like to the encoder
         return [1, 2, 3]
 
 
+class BrokenArray:
+    def tolist(self):
+        raise RuntimeError("cannot convert")
+
+
 def predict(sample, metadata):
     global calls
     calls += 1
@@ -68,6 +73,8 @@ def predict(sample, metadata):
         return {"value": object()}
     if action == "array":
         return {"array": ArrayLike()}
+    if action == "bad-array":
+        return {"array": BrokenArray()}
     if action == "long":
         return {"text": "x" * 5000}
     return sample
@@ -206,6 +213,10 @@ def test_unserialisable_result_is_500(replica: Predictor) -> None:
     resp = replica.post({"action": "unserialisable"})
     assert resp.status == 500
     assert "not serialisable" in resp.json()["error"]
+    resp = replica.post({"action": "bad-array"})
+    assert resp.status == 500
+    assert resp.json() == {
+        "error": "prediction not serialisable: RuntimeError: cannot convert"}
 
 
 def test_healthz_is_ok_once_ready(replica: Predictor) -> None:

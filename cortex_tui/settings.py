@@ -22,11 +22,10 @@ Any kubeconfig context also works by its name without an entry here.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 LOCAL = "local"
 DEFAULT_NAMESPACE = "cortex"
@@ -67,74 +66,123 @@ def settings_file() -> Path:
     return home() / SETTINGS_FILENAME
 
 
-def _load_raw(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise SettingsError(f"{path}: cannot read settings: {exc}") from None
-    if not isinstance(data, dict):
-        raise SettingsError(f"{path}: must be a map with an `environments` key")
-    return data
+class _Reader:
+    """The settings file's data with the line and column of every key, for error messages
+    like `settings.yaml:4:16: environments.prod.namespace: must be ...`."""
+
+    def __init__(self, path: Path) -> None:
+        from cortex_tui.config.yamlpos import load_yaml
+
+        self.path = path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: cannot read settings: {exc}") from None
+        doc = load_yaml(text)
+        if doc.problems:
+            first = doc.problems[0]
+            raise SettingsError(f"{path}:{first.pos.line}:{first.pos.column}: {first.message}")
+        self.data = doc.data
+        self.marks = doc.marks
+
+    def error(self, keys: tuple[Any, ...], message: str, at_key: bool = False) -> SettingsError:
+        marks = self.marks.get(keys)
+        pos = (marks.key if at_key and marks and marks.key else marks.value) if marks else None
+        where = f"{self.path}:{pos.line}:{pos.column}" if pos else str(self.path)
+        dotted = ".".join(str(k) for k in keys)
+        return SettingsError(f"{where}: {dotted}: {message}" if dotted else f"{where}: {message}")
+
+    def string(self, keys: tuple[Any, ...], value: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(keys, f"must be a non-empty string (got {value!r})")
+        return value
 
 
 _ENV_KEYS = {"context", "namespace", "image", "project_store", "aws"}
 _AWS_KEYS = {"region", "node_groups", "node_group_tag", "cloudwatch_namespace", "endpoint_url"}
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
-def _aws(path: Path, name: str, raw: Any) -> AwsSettings | None:
+def _check_keys(reader: _Reader, keys: tuple[Any, ...], raw: dict[Any, Any],
+                known: set[str]) -> None:
+    for key in raw:
+        if key not in known:
+            raise reader.error((*keys, key), f"unknown key (known: {', '.join(sorted(known))})",
+                               at_key=True)
+
+
+def _aws(reader: _Reader, keys: tuple[Any, ...], raw: Any) -> AwsSettings | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        raise SettingsError(f"{path}: environments.{name}.aws: must be a map")
-    unknown = set(raw) - _AWS_KEYS
-    if unknown:
-        raise SettingsError(f"{path}: environments.{name}.aws: unknown key {sorted(unknown)[0]!r}")
-    for key in _AWS_KEYS - {"node_groups"}:
-        if raw.get(key) is not None and not isinstance(raw[key], str):
-            raise SettingsError(f"{path}: environments.{name}.aws.{key}: must be a string")
+        raise reader.error(keys, "must be a map (region, node_groups, node_group_tag, "
+                           "cloudwatch_namespace)")
+    _check_keys(reader, keys, raw, _AWS_KEYS)
+    strings = {key: reader.string((*keys, key), raw.get(key)) for key in _AWS_KEYS - {
+        "node_groups"}}
     groups = raw.get("node_groups") or ()
     if isinstance(groups, str):
         groups = (groups,)
-    if not isinstance(groups, (list, tuple)) or not all(isinstance(g, str) for g in groups):
-        raise SettingsError(
-            f"{path}: environments.{name}.aws.node_groups: must be a list of Auto Scaling "
-            "group names"
-        )
+    if not isinstance(groups, (list, tuple)) or not all(
+        isinstance(g, str) and g.strip() for g in groups
+    ):
+        raise reader.error((*keys, "node_groups"), "must be a list of Auto Scaling group names")
     return AwsSettings(
-        region=raw.get("region"),
-        node_groups=tuple(str(g) for g in groups),
-        node_group_tag=raw.get("node_group_tag"),
-        cloudwatch_namespace=raw.get("cloudwatch_namespace"),
-        endpoint_url=raw.get("endpoint_url"),
+        region=strings["region"],
+        node_groups=tuple(groups),
+        node_group_tag=strings["node_group_tag"],
+        cloudwatch_namespace=strings["cloudwatch_namespace"],
+        endpoint_url=strings["endpoint_url"],
+    )
+
+
+def _environment(reader: _Reader, name: Any, raw: Any) -> Environment:
+    keys: tuple[Any, ...] = ("environments", name)
+    if not isinstance(name, str) or not name.strip():
+        raise reader.error(keys, "an environment's name must be a non-empty string", at_key=True)
+    if name == LOCAL:
+        raise reader.error(keys, f'"{LOCAL}" is the built-in local target; give this '
+                           "environment another name", at_key=True)
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise reader.error(keys, "must be a map (context, namespace, image, project_store, aws)")
+    _check_keys(reader, keys, raw, _ENV_KEYS)
+    namespace = reader.string((*keys, "namespace"), raw.get("namespace"))
+    if namespace is not None and (len(namespace) > 63 or not _NAMESPACE.match(namespace)):
+        raise reader.error((*keys, "namespace"), "must be a Kubernetes namespace name: "
+                           "lower-case letters, digits and '-', at most 63 characters "
+                           f"(got {namespace!r})")
+    store = reader.string((*keys, "project_store"), raw.get("project_store"))
+    if store is not None and (not store.startswith("s3://") or not store[5:].split("/")[0]):
+        raise reader.error((*keys, "project_store"),
+                           f"must look like s3://bucket/prefix (got {store!r})")
+    return Environment(
+        name=name,
+        kind="kubernetes",
+        context=reader.string((*keys, "context"), raw.get("context")) or name,
+        namespace=namespace,
+        image=reader.string((*keys, "image"), raw.get("image")),
+        project_store=store,
+        aws=_aws(reader, (*keys, "aws"), raw.get("aws")),
     )
 
 
 def environments(path: Path | None = None) -> dict[str, Environment]:
     """Named environments of the settings file (not including `local`)."""
     path = path or settings_file()
-    envs = _load_raw(path).get("environments") or {}
+    if not path.exists():
+        return {}
+    reader = _Reader(path)
+    data = reader.data if reader.data is not None else {}
+    if not isinstance(data, dict):
+        raise reader.error((), "must be a map with an `environments` key")
+    _check_keys(reader, (), data, {"environments"})
+    envs = data.get("environments") or {}
     if not isinstance(envs, dict):
-        raise SettingsError(f"{path}: environments: must be a map of name to settings")
-    result: dict[str, Environment] = {}
-    for name, raw in envs.items():
-        raw = raw or {}
-        if not isinstance(raw, dict):
-            raise SettingsError(f"{path}: environments.{name}: must be a map")
-        unknown = set(raw) - _ENV_KEYS
-        if unknown:
-            raise SettingsError(f"{path}: environments.{name}: unknown key {sorted(unknown)[0]!r}")
-        result[str(name)] = Environment(
-            name=str(name),
-            kind="kubernetes",
-            context=raw.get("context") or str(name),
-            namespace=raw.get("namespace"),
-            image=raw.get("image"),
-            project_store=raw.get("project_store"),
-            aws=_aws(path, str(name), raw.get("aws")),
-        )
-    return result
+        raise reader.error(("environments",), "must be a map of name to settings")
+    return {name: _environment(reader, name, raw) for name, raw in envs.items()}
 
 
 def resolve(name: str | None) -> Environment:

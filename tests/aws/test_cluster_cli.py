@@ -73,7 +73,7 @@ def test_cluster_commands_refuse_the_local_target(capsys: pytest.CaptureFixture[
     ("aws", "message"),
     [
         ({"node_groups": 5}, "environments.prod.aws.node_groups: must be a list of Auto Scaling"),
-        ({"region": ["us-east-1"]}, "environments.prod.aws.region: must be a string"),
+        ({"region": ["us-east-1"]}, "environments.prod.aws.region: must be a non-empty string"),
     ],
 )
 def test_wrong_aws_settings_are_named_plainly(

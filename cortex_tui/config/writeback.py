@@ -15,6 +15,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from cortex_tui.config.atomic import write_text_atomic
+
 SCALE_KEYS = ("min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization")
 
 
@@ -51,6 +53,8 @@ def write_scale(config_file: Path, api: str, values: Mapping[str, int]) -> None:
     try:
         text = config_file.read_text(encoding="utf-8")
         yaml, data = _round_trip(text)
+    except UnicodeDecodeError:
+        raise WritebackError(f"cannot read {config_file.name}: it is not UTF-8 text") from None
     except (OSError, YAMLError) as exc:
         raise WritebackError(f"cannot read {config_file.name}: {exc}") from None
     entry = _api_entry(data, api)
@@ -65,4 +69,7 @@ def write_scale(config_file: Path, api: str, values: Mapping[str, int]) -> None:
             compute[key] = int(values[key])
     out = io.StringIO()
     yaml.dump(data, out)
-    config_file.write_text(out.getvalue(), encoding="utf-8")
+    try:
+        write_text_atomic(config_file, out.getvalue())
+    except OSError as exc:
+        raise WritebackError(f"cannot write {config_file.name}: {exc.strerror or exc}") from None

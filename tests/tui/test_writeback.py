@@ -56,3 +56,26 @@ def test_write_scale_refuses_unknown_api(tmp_path: Path) -> None:
     with pytest.raises(WritebackError, match='no api named "nope"'):
         write_scale(path, "nope", {"min_replicas": 2})
     assert path.read_text() == CONFIG
+
+
+def test_write_scale_replaces_the_file_in_one_step(tmp_path: Path) -> None:
+    """A symlinked cortex.yaml stays a link, its mode is kept, and no temporary file is left."""
+    real = tmp_path / "shared.yaml"
+    real.write_text(CONFIG)
+    real.chmod(0o640)
+    link = tmp_path / "cortex.yaml"
+    link.symlink_to(real)
+    write_scale(link, "iris-classifier", {"max_replicas": 9})
+    assert link.is_symlink()
+    assert "max_replicas: 9" in real.read_text()
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_write_scale_names_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "cortex.yaml"
+    data = CONFIG.encode().replace(b"# my project", b"# caf\xe9")
+    path.write_bytes(data)
+    with pytest.raises(WritebackError, match="not UTF-8"):
+        write_scale(path, "iris-classifier", {"min_replicas": 2})
+    assert path.read_bytes() == data

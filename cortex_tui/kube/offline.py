@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,18 @@ class Rendered:
         return written
 
 
+def _without_replicas(api: ApiManifests) -> ApiManifests:
+    """The Deployment without `spec.replicas`, as Kubernetes advises for an HPA's target: each
+    `kubectl apply` (or GitOps sync) of a count would reset the replicas the HPA chose. The HPA
+    brings a new Deployment (1 replica) up to `min_replicas`; `init_replicas` is for deploy."""
+    objects = []
+    for obj in api.objects:
+        if obj["kind"] == "Deployment":
+            obj = {**obj, "spec": {k: v for k, v in obj["spec"].items() if k != "replicas"}}
+        objects.append(obj)
+    return replace(api, objects=tuple(objects))
+
+
 def render_for_environment(
     project: Project, env_name: str | None, ingress: bool = False, ingress_class: str | None = None
 ) -> Rendered:
@@ -88,7 +100,7 @@ def render_for_environment(
     )
     return Rendered(
         namespace=namespace_manifest(ctx.namespace),
-        apis=render_project(project, ctx, bundle),
+        apis=[_without_replicas(api) for api in render_project(project, ctx, bundle)],
         bundle=bundle,
         bundle_uri=bundle_uri,
     )

@@ -68,6 +68,8 @@ def test_the_examples_render_valid_manifests(example: str) -> None:
     for manifest in documents:
         for version in VERSIONS:
             kubernetes_validate.validate(manifest, version, strict=True)
+    # No replica count: re-applying the files must not reset what the HPA chose.
+    assert "replicas" not in documents[2]["spec"]
 
 
 def test_the_deployment_carries_what_spec_8_asks_for(tmp_path: Path) -> None:

@@ -46,9 +46,9 @@ def age(seconds: float | None) -> str:
     return f"{seconds}s"
 
 
-def target_line(info: TargetInfo | None, env: str) -> str:
+def target_line(info: TargetInfo | None, env: str, failing: bool = False) -> str:
     if info is None:
-        return f"target {env} (connecting...)"
+        return f"target {env} ({'no answer' if failing else 'connecting...'})"
     where = "local" if info.kind == "local" else f"{info.name} / ns {info.namespace or '-'}"
     nodes = f"{info.nodes} node{'s' if info.nodes != 1 else ''}"
     gpu = f", {info.gpu} gpu" if info.gpu else ""

@@ -120,6 +120,15 @@ async def test_backend_errors_are_notifications_not_crashes(make_app, fake) -> N
         assert len(names(app.screen.query_one(ApiTable))) == 4
 
 
+async def test_a_target_that_never_answered_is_not_shown_as_connecting(make_app, fake) -> None:
+    fake.fail["target_info"] = "cannot reach the cluster"
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        header = str(app.screen.query_one(TargetHeader).render())
+        assert "target local (no answer)" in header and "connecting" not in header
+
+
 async def test_a_slow_target_never_gets_overlapping_refreshes(make_app, fake) -> None:
     import threading
 

@@ -9,9 +9,11 @@ from cortex_tui.backends.base import ApiState, TargetInfo
 from cortex_tui.tui.format import status_counts, status_text, target_line
 
 
-def _first_line(info: TargetInfo | None, env: str, where: str, readonly: bool) -> Text:
+def _first_line(
+    info: TargetInfo | None, env: str, where: str, readonly: bool, failing: bool = False
+) -> Text:
     first = Text("cortex-tui", style="bold")
-    first.append(f"  {target_line(info, env)}")
+    first.append(f"  {target_line(info, env, failing)}")
     first.append(f"  ·  {where}", style="dim")
     if readonly:
         first.append("  READ-ONLY", style="bold reverse yellow")
@@ -32,7 +34,7 @@ class TargetHeader(Static):
         readonly: bool,
         error: str | None = None,
     ) -> None:
-        first = _first_line(info, env, f"project {project}", readonly)
+        first = _first_line(info, env, f"project {project}", readonly, failing=bool(error))
         second = status_counts(states)
         if error:
             second.append(f"  ✗ {error}", style="bold red")

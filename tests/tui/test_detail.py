@@ -201,3 +201,16 @@ async def test_leaving_the_debug_checkbox_for_another_tab_does_not_bounce_back(m
             await pilot.press(tab[0])
             await settle(pilot)
             assert screen.query_one("#tabs").active == tab
+
+
+async def test_plots_do_not_redraw_when_only_the_clock_moved(make_app, fake) -> None:
+    now = [FIXED_NOW]  # the app's clock moves, the backend has no new sample
+    async with make_app(clock=lambda: now[0]).run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, tab="metrics")
+        plots = [screen.query_one(f"#plot-{n}", ThrottledPlot) for n in ("replicas", "traffic")]
+        assert [p.draws for p in plots] == [1, 1]
+        for _ in range(3):
+            now[0] += 1
+            screen.refresh_data()
+            await settle(pilot)
+        assert [(p.draws, p._scheduled) for p in plots] == [(1, False), (1, False)]

@@ -62,6 +62,12 @@ def _seconds_ago_ticks(plt: Any, oldest: float) -> None:
     plt.xticks(ticks, [f"-{-t // 60}m" if t else "now" for t in ticks])
 
 
+def _times(metrics: Metrics) -> tuple[float, ...]:
+    """The samples' own times: the signature must not move with the clock, only with data
+    (the x axis, seconds before now, is placed when the plot is drawn)."""
+    return tuple(p.t for p in metrics.points)
+
+
 def draw_replicas(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:
     xs = [p.t - now for p in metrics.points]
     requested = [p.requested for p in metrics.points]
@@ -75,7 +81,7 @@ def draw_replicas(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:
             plt.ylim(0, max(requested + ready) + 1)
             _seconds_ago_ticks(plt, xs[0])
 
-    return (tuple(xs), tuple(requested), tuple(ready)), draw
+    return (_times(metrics), tuple(requested), tuple(ready)), draw
 
 
 def draw_traffic(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:
@@ -89,9 +95,11 @@ def draw_traffic(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:
             plt.plot(xs, rate, label="req/s", marker="braille", color="blue")
             plt.plot(xs, latency, label="latency ms", marker="braille", color="orange",
                      yside="right")
+            plt.ylim(0, None)  # rates and latencies start at 0 (all-zero data drew -1..1)
+            plt.ylim(0, None, yside="right")
             _seconds_ago_ticks(plt, xs[0])
 
-    return (tuple(xs), tuple(rate), tuple(latency)), draw
+    return (_times(metrics), tuple(rate), tuple(latency)), draw
 
 
 def _bucket_label(upper: float, lower: float | None) -> str:

@@ -28,7 +28,12 @@ def kubeconfig_path() -> str:
     return configured if configured else str(Path("~/.kube/config").expanduser())
 
 
-def _contexts(path: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def _contexts(path: str, environment: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    if not any(Path(p).expanduser().is_file() for p in path.split(os.pathsep) if p):
+        raise TargetUnavailable(
+            f'environment "{environment}": no kubeconfig at {path} (set KUBECONFIG to yours; '
+            "-e names a context of it, a named environment of settings.yaml, or local)"
+        )
     try:
         contexts, current = k8s_config.list_kube_config_contexts(config_file=path)
     except (ConfigException, OSError) as exc:
@@ -39,7 +44,7 @@ def _contexts(path: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
 def context_entry(environment: Environment) -> dict[str, Any]:
     """The kubeconfig context of an environment (its `context`, else the current one)."""
     path = kubeconfig_path()
-    contexts, current = _contexts(path)
+    contexts, current = _contexts(path, environment.name)
     wanted = environment.context
     if not wanted:
         if current is None:

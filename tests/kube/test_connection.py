@@ -84,3 +84,18 @@ def test_streams_are_not_cut_by_the_read_timeout(
     events = list(watch.Watch().stream(conn.core.list_namespaced_config_map, "default",
                                        timeout_seconds=1))
     assert events == []
+
+
+def test_no_kubeconfig_at_all_says_so_and_how_to_fix_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "nowhere" / "config"
+    monkeypatch.setenv("KUBECONFIG", str(missing))
+    monkeypatch.setenv("CORTEX_TUI_HOME", str(tmp_path / "home"))
+    backend = KubernetesBackend(Environment(name="lcoal", kind="kubernetes", context="lcoal"))
+    with pytest.raises(TargetUnavailable) as raised:
+        backend.get()
+    assert str(raised.value) == (
+        f'environment "lcoal": no kubeconfig at {missing} (set KUBECONFIG to yours; -e names a '
+        "context of it, a named environment of settings.yaml, or local)"
+    )

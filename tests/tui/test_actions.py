@@ -153,6 +153,17 @@ async def test_help_lists_active_keys_with_ids(make_app) -> None:
         assert isinstance(pilot.app.screen, ApisScreen)
 
 
+async def test_help_in_a_dialog_lists_its_field_keys(make_app, tui_home: Path) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s", "question_mark")
+        assert isinstance(pilot.app.screen, HelpScreen)
+        ids = set(pilot.app.screen.table.columns[2].cells)
+        assert {"scale.next", "scale.previous", "scale.up", "scale.apply"} <= ids
+        footnote = " ".join(str(w.render()) for w in pilot.app.screen.query("Static"))
+        assert str(tui_home / "keymap.yaml") in footnote
+
+
 async def test_keymap_file_rebinds_by_id(make_app, tui_home: Path) -> None:
     from cortex_tui.tui.keymap import load_keymap
 

@@ -14,7 +14,7 @@ from cortex_tui.tui.screens.base import CortexModal
 class ConfirmScreen(CortexModal):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
-        Binding("left,right,tab", "toggle", "Switch", show=False),
+        Binding("left,right,tab", "toggle", "Other button", id="confirm.switch", show=False),
     ]
 
     def __init__(self, question: str, yes_label: str) -> None:

@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from cortex_tui.tui.keymap import keymap_file
 from cortex_tui.tui.screens.base import CortexModal
 
 
@@ -42,7 +43,7 @@ class HelpScreen(CortexModal):
             yield Static(self.table, id="keys")
             yield Static(Text(
                 "ctrl+p or : opens the command palette. "
-                "Rebind keys by id in $CORTEX_TUI_HOME/keymap.yaml",
+                f"Rebind keys by id in {keymap_file()} (e.g. apis.scale: S)",
                 style="dim",
             ))
 

@@ -26,12 +26,14 @@ MAX_DIGITS = 4
 def dialog_bindings(prefix: str) -> list[Binding]:
     """The dialog's keys, with binding ids under `prefix` (e.g. `scale.up`)."""
     return [
-        Binding("up,shift+tab", "move(-1)", "Previous", show=False),
-        Binding("down,tab", "move(1)", "Next", show=False),
+        Binding("up,shift+tab", "move(-1)", "Previous field", id=f"{prefix}.previous", show=False),
+        Binding("down,tab", "move(1)", "Next field", id=f"{prefix}.next", show=False),
         Binding("right,plus,equals_sign", "nudge(1)", "+1", id=f"{prefix}.up"),
         Binding("left,minus", "nudge(-1)", "-1", id=f"{prefix}.down"),
         Binding("enter", "apply", "Apply", id=f"{prefix}.apply"),
         Binding("escape", "cancel", "Cancel", id=f"{prefix}.cancel"),
+        # a modal screen hides the app's bindings: ? is repeated here
+        Binding("question_mark", "app.help", "Help", id=f"{prefix}.help", show=False),
         # Digits are bindings too, not an on_key handler: a handler runs before the bindings of
         # keys typed just earlier, so a fast "3 ↓ 7" put the 7 in the first field.
         *(Binding(str(d), f"digit({d})", show=False) for d in range(10)),

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from cortex_tui.tui.keymap import keymap_file
+from cortex_tui.tui.keymap import KEYMAP_FILENAME
 from cortex_tui.tui.screens.base import CortexModal
 
 
@@ -43,7 +43,8 @@ class HelpScreen(CortexModal):
             yield Static(self.table, id="keys")
             yield Static(Text(
                 "ctrl+p or : opens the command palette. "
-                f"Rebind keys by id in {keymap_file()} (e.g. apis.scale: S)",
+                f"Rebind keys by id in {KEYMAP_FILENAME} in $CORTEX_TUI_HOME (default "
+                "~/.cortex-tui), e.g. apis.scale: S",
                 style="dim",
             ))
 

@@ -31,6 +31,7 @@ from cortex_tui.backends.base import (
     TrackerStats,
 )
 from cortex_tui.config.model import Project
+from cortex_tui.local import logfiles
 from cortex_tui.local.client import OperatorClient
 
 FOLLOW_POLL = 0.25  # seconds between looks at the log files when following
@@ -138,37 +139,28 @@ class LogFollow(Iterator[LogLine]):
 
     def _follow(self, backend: LocalBackend, api: str, replicas: list[dict[str, Any]],
                 tail: int | None) -> Iterator[LogLine]:
-        offsets: dict[str, int] = {}
-        yield from _read_all(replicas, offsets, tail)
+        cursors: dict[str, logfiles.Cursor] = {}
+        yield from _read_all(replicas, cursors, tail)
         next_listing = time.monotonic() + 1.0
         while not self._closed.wait(FOLLOW_POLL):
-            yield from _read_all(replicas, offsets, None)
+            yield from _read_all(replicas, cursors, None)
             if time.monotonic() >= next_listing:
                 replicas = backend._replicas(api)  # replicas come and go while following
                 next_listing = time.monotonic() + 1.0
 
 
-def _read_all(replicas: list[dict[str, Any]], offsets: dict[str, int],
+def _read_all(replicas: list[dict[str, Any]], cursors: dict[str, logfiles.Cursor],
               tail: int | None) -> Iterator[LogLine]:
-    """New complete lines of each replica's log since `offsets` (updated)."""
+    """New complete lines of each replica's log since `cursors` (updated); a replica read for
+    the first time starts with its rotated generation, so a rotation hides nothing recent."""
     for replica in replicas:
-        name = replica["name"]
-        lines, offsets[name] = _read_from(Path(replica["log"]), offsets.get(name, 0))
+        name, path = replica["name"], Path(replica["log"])
+        if name in cursors:
+            lines = logfiles.read_new(path, cursors[name])
+        else:
+            lines, cursors[name] = logfiles.read_all(path)
         for text in lines if tail is None else lines[max(len(lines) - tail, 0):]:
             yield LogLine(name, text)
-
-
-def _read_from(path: Path, offset: int) -> tuple[list[str], int]:
-    """Complete lines of `path` after `offset`, and the offset after the last one."""
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(offset)
-            data = handle.read()
-    except OSError:
-        return [], offset
-    end = data.rfind(b"\n") + 1
-    text = data[:end].decode("utf-8", "replace")
-    return text.splitlines(), offset + end
 
 
 def _cannot_answer(state: ApiState, why: str) -> str:

@@ -33,6 +33,7 @@ class OperatorOptions:
     stable_after: float = 10.0  # a replica ready this long clears the failure count (s)
     drain_timeout: float = 30.0  # SIGTERM → SIGKILL for a replica being stopped (s)
     tick: float = 0.2  # supervisor loop period (s)
+    log_max_bytes: int = 10 << 20  # a replica's log is rotated past this (kubelet: 10Mi)
 
     @classmethod
     def from_env(cls) -> OperatorOptions:
@@ -45,4 +46,5 @@ class OperatorOptions:
             failures_before_error=int(_float("FAILURES_BEFORE_ERROR", cls.failures_before_error)),
             drain_timeout=_float("DRAIN_TIMEOUT", cls.drain_timeout),
             stable_after=_float("STABLE_AFTER", cls.stable_after),
+            log_max_bytes=int(_float("LOG_MAX_MB", cls.log_max_bytes / (1 << 20)) * (1 << 20)),
         )

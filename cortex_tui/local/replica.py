@@ -18,6 +18,8 @@ from typing import Any
 
 import psutil
 
+from cortex_tui.local import logfiles
+
 HOST = "127.0.0.1"
 PREDICTOR_MODULE_ENV = "CORTEX_TUI_PREDICTOR_MODULE"  # tests / development only
 # Set in the environment of the operator and of every replica it starts: the state directory
@@ -215,14 +217,7 @@ class Replica:
             self.signal(signal.SIGTERM)
 
     def last_lines(self, n: int = 10) -> list[str]:
-        try:
-            with open(self.log_path, "rb") as handle:
-                handle.seek(0, os.SEEK_END)
-                size = handle.tell()
-                handle.seek(max(size - 16384, 0))
-                text = handle.read().decode("utf-8", "replace")
-        except OSError:
-            return []
+        text = logfiles.last_text(self.log_path)
         return [line for line in text.splitlines() if line.strip()][-n:]
 
     def termination_message(self) -> str:

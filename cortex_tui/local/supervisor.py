@@ -25,7 +25,7 @@ from cortex_tui.backends.base import (
 )
 from cortex_tui.config.model import Compute
 from cortex_tui.config.scaling import ScaleError, apply_scale
-from cortex_tui.local import snapshot
+from cortex_tui.local import logfiles, snapshot
 from cortex_tui.local.capacity import Resources, describe_shortfall, node_capacity
 from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.listeners import Listeners
@@ -266,6 +266,7 @@ class Supervisor(Monitoring):
         if now - self._last_scrape >= self.options.scrape_period:
             self._last_scrape = now
             self._scrape()
+            self._rotate_logs()
         with self.lock:
             for name in list(self.apis):
                 rt = self.runtime[name]
@@ -314,10 +315,17 @@ class Supervisor(Monitoring):
         if gone:
             self._prune_logs(record.name, rt)
 
+    def _rotate_logs(self) -> None:
+        with self.lock:
+            paths = [r.log_path for rt in self.runtime.values() for r in rt.replicas]
+        for path in paths:
+            logfiles.rotate(path, self.options.log_max_bytes)
+
     def _prune_logs(self, api: str, rt: Runtime) -> None:
         """Keep the log files `logs` can show (running replicas and the last failed ones):
         a crash loop or many rollouts would otherwise leave a file per replica forever."""
-        keep = {p.name for r in [*rt.dead, *rt.replicas] for p in (r.log_path, r.termination_path)}
+        keep = {p.name for r in [*rt.dead, *rt.replicas]
+                for p in (r.log_path, logfiles.rotated(r.log_path), r.termination_path)}
         with contextlib.suppress(OSError):
             for path in self.dir.log_dir(api).iterdir():
                 if path.name not in keep:

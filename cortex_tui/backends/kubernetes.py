@@ -6,13 +6,14 @@ service proxy and `/stats` scrapes through the pod proxy, so no port-forward or 
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
@@ -80,6 +81,30 @@ def _cloudwatch_history(environment: Environment) -> Any:
     return CloudWatchHistory(environment.aws)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _plain_errors(method: F) -> F:
+    """Answers of the cluster that no code path expects (a 500, a 429...) become a
+    BackendError: one line for the CLI and the TUI, never the client's traceback."""
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except ApiException as exc:
+            raise objects.unexpected(exc) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _plain_lines(lines: Iterator[LogLine]) -> Iterator[LogLine]:
+    """The same for log lines, read lazily by the caller."""
+    try:
+        yield from lines
+    except ApiException as exc:
+        raise objects.unexpected(exc) from None
+
+
 # `cortex-tui render`: the manifests deploy would apply, offline (no cluster needed). Exposed
 # here so the CLI reaches the Kubernetes target only through the backends package.
 render_manifests = render_for_environment
@@ -107,6 +132,7 @@ class KubernetesBackend(Backend):
             self._conn = None
 
     # ------------------------------------------------------------------ target
+    @_plain_errors
     def target_info(self) -> TargetInfo:
         try:
             nodes = call("list nodes", self.conn.core.list_node).items or []
@@ -123,6 +149,7 @@ class KubernetesBackend(Backend):
                           memory=memory, gpu=gpu)
 
     # ------------------------------------------------------------------ deploy
+    @_plain_errors
     def deploy(self, project: Project, force: bool = False) -> DeployResult:
         conn = self.conn
         bundle = bundle_for(project)
@@ -194,6 +221,7 @@ class KubernetesBackend(Backend):
         # Pods whose Deployment is gone are an API still stopping; HPAs alone are leftovers.
         return {n: e for n, e in found.items() if e.deployment is not None or e.pods}
 
+    @_plain_errors
     def get(self, api: str | None = None) -> list[ApiState]:
         found = self._gather()
         if api is not None and api not in found:
@@ -227,6 +255,7 @@ class KubernetesBackend(Backend):
             self._events.append(Event(time.time(), api, kind, message))
 
     # ------------------------------------------------------------------ delete
+    @_plain_errors
     def delete(self, api: str | None = None) -> list[str]:
         conn = self.conn
         names = [api] if api is not None else sorted(kube_apply.managed_apis(conn))
@@ -250,13 +279,15 @@ class KubernetesBackend(Backend):
             raise ApiNotFound(api)
         return deployment
 
+    @_plain_errors
     def logs(self, api: str, follow: bool = False, tail: int | None = None) -> Iterator[LogLine]:
         self._require(api)
         if follow:
-            return kube_logs.follow_logs(self.conn, api, tail)
-        return kube_logs.read_logs(self.conn, api, tail)
+            return _plain_lines(kube_logs.follow_logs(self.conn, api, tail))
+        return _plain_lines(kube_logs.read_logs(self.conn, api, tail))
 
     # ------------------------------------------------------------------ predict
+    @_plain_errors
     def predict(self, api: str, sample: Any, debug: bool = False) -> PredictResult:
         path = proxy.service_path(self.conn.namespace, api, f"/{api}")
         started = time.perf_counter()
@@ -273,6 +304,7 @@ class KubernetesBackend(Backend):
         return PredictResult(status=reply.status, body=reply.body, elapsed_ms=elapsed)
 
     # ------------------------------------------------------------------ scale
+    @_plain_errors
     def scale(self, api: str, request: ScaleRequest) -> ApiState:
         conn = self.conn
         deployment = self._require(api)
@@ -321,6 +353,7 @@ class KubernetesBackend(Backend):
                     result[api][pod] = stats
         return result
 
+    @_plain_errors
     def metrics(self, api: str, since: float | None = None) -> Metrics:
         objs = self._gather().get(api)
         if objs is None or objs.deployment is None:
@@ -336,6 +369,7 @@ class KubernetesBackend(Backend):
         return live if self._cloudwatch is None else self._cloudwatch.metrics(live, since)
 
     # ------------------------------------------------------------------ events
+    @_plain_errors
     def events(self, api: str | None = None, since: float | None = None) -> list[Event]:
         conn = self.conn
         names = [api] if api is not None else sorted(kube_apply.managed_apis(conn))

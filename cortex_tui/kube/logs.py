@@ -13,17 +13,19 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from cortex_tui.backends.base import LogLine
+from cortex_tui.backends.base import BackendError, LogLine
 from cortex_tui.kube import labels as L
 from cortex_tui.kube.client import Connection
+from cortex_tui.kube.objects import Forbidden, call, status_reason
 
 POD_POLL = 1.0  # seconds between looks for new pods while following
 _DONE = object()
 
 
 def _pods(conn: Connection, api: str) -> list[str]:
-    result = conn.core.list_namespaced_pod(
-        conn.namespace, label_selector=f"{L.NAME}={api},{L.MANAGED_SELECTOR}"
+    result = call(
+        "list pods", conn.core.list_namespaced_pod, conn.namespace,
+        label_selector=f"{L.NAME}={api},{L.MANAGED_SELECTOR}",
     )
     return sorted(p.metadata.name for p in result.items or [] if p.spec and p.spec.node_name)
 
@@ -31,8 +33,9 @@ def _pods(conn: Connection, api: str) -> list[str]:
 def read_logs(conn: Connection, api: str, tail: int | None) -> Iterator[LogLine]:
     for pod in _pods(conn, api):
         try:
-            text = conn.core.read_namespaced_pod_log(
-                pod, conn.namespace, container=L.CONTAINER, tail_lines=tail
+            text = call(
+                f"read the log of pod {pod}", conn.core.read_namespaced_pod_log, pod,
+                conn.namespace, container=L.CONTAINER, tail_lines=tail,
             )
         except ApiException as exc:
             if exc.status in (400, 404):  # not started yet, or gone meanwhile
@@ -78,6 +81,10 @@ class _PodFollower(threading.Thread):
             except ApiException as exc:
                 if exc.status == 404:
                     self.gone = True
+                    return
+                if exc.status in (401, 403):  # waiting would not help: tell the reader
+                    self.out.put(Forbidden(f"read the log of pod {self.pod}: not allowed by "
+                                           f"the cluster: {status_reason(exc)}"))
                     return
                 pause = 1.0  # 400: the container is waiting to (re)start
             except (HTTPError, OSError, ValueError):
@@ -128,11 +135,16 @@ def follow_logs(conn: Connection, api: str, tail: int | None) -> Iterator[LogLin
 
     def watch_pods() -> None:
         while not stop.is_set():
-            with contextlib.suppress(ApiException, HTTPError, OSError):
+            try:
                 for pod in _pods(conn, api):
                     if pod not in followers:
                         followers[pod] = _PodFollower(conn, pod, out, stop, tail)
                         followers[pod].start()
+            except Forbidden as exc:
+                out.put(exc)
+                return
+            except (ApiException, BackendError):
+                pass  # the cluster is away for a moment: look again
             stop.wait(POD_POLL)
         out.put(_DONE)
 
@@ -143,6 +155,8 @@ def follow_logs(conn: Connection, api: str, tail: int | None) -> Iterator[LogLin
             item = out.get()
             if item is _DONE:
                 return
+            if isinstance(item, Forbidden):
+                raise item
             yield item
     finally:
         stop.set()

@@ -55,6 +55,14 @@ def status_reason(exc: ApiException) -> str:
         return str(exc.reason)
 
 
+def unexpected(exc: ApiException) -> BackendError:
+    """An answer no caller handles (a 500, a 429...) in plain words, not a client traceback."""
+    return BackendError(
+        f"the cluster answered {exc.status} {exc.reason or ''}: {status_reason(exc)}".replace(
+            "  ", " ")
+    )
+
+
 def call(what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a client call; unreachable clusters and refusals become BackendErrors."""
     try:

@@ -115,3 +115,24 @@ def test_render_says_when_plain_kubectl_apply_would_refuse_the_configmap(
     assert code == 0
     assert f"note: ConfigMap {IRIS}-project is over 256 KiB: apply it with `kubectl apply " \
         "--server-side`" in err
+
+
+def test_what_the_cluster_refuses_or_fails_is_one_line_never_a_traceback(
+    fake: FakeKube, kube_env: object, iris: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli(capsys, "deploy", "-p", str(iris), "-e", "fake")[0] == 0
+    wait_until(lambda: fake.pods("cortex"), 15, "a pod")
+
+    fake.forbidden.add("get pods")  # the pods' logs included
+    for command in (["logs", IRIS], ["logs", "-f", IRIS]):
+        code, _, err = cli(capsys, *command, "-e", "fake")
+        assert code == 1, command
+        assert err.startswith(f"error: read the log of pod {IRIS}-")
+        assert err.rstrip().endswith(': pods is forbidden: User "fake" cannot get resource '
+                                     '"pods" in API group "" in the namespace "cortex"')
+
+    fake.forbidden.clear()
+    fake.failing.add("list replicasets")
+    code, _, err = cli(capsys, "get", "-e", "fake")
+    assert (code, err) == (1, "error: the cluster answered 500 Internal Server Error: Internal "
+                              "error occurred: etcdserver: request timed out\n")

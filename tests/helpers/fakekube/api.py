@@ -109,6 +109,9 @@ class Api:
                 "at the cluster scope")
             raise ApiError(403, "Forbidden", f'{res.plural} is forbidden: User "fake" cannot '
                            f'{verb} resource "{res.plural}" in API group "{res.group}" {scope}')
+        if {res.plural, f"{verb} {res.plural}"} & self.fake.failing:
+            raise ApiError(500, "InternalError", "Internal error occurred: etcdserver: request "
+                           "timed out")
         if res.namespaced and route.namespace is None and route.name is not None:
             raise not_found(res, route.name)
         namespace = route.namespace or ""

@@ -31,6 +31,7 @@ class FakeKube:
     """A Kubernetes API server on 127.0.0.1 with controllers, a scheduler and a kubelet.
 
     Steering: `add_node`, `behave` (crash / oom / unready pods), `set_cpu` (HPA input),
+    `forbidden` / `failing` (403 / 500 for a resource or a verb and a resource),
     `route` (proxy pods to a real local process), `write_log`, `store.force_conflicts`,
     `store.compact`. Observing: `requests` / `writes` (what clients asked), `wait_for`.
     """
@@ -47,6 +48,8 @@ class FakeKube:
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status) from clients
         # 403 for these: a resource plural ("nodes"), or a verb and a plural ("create pods")
         self.forbidden: set[str] = set()
+        # 500 InternalError for these (same keys as `forbidden`), as an overloaded etcd answers
+        self.failing: set[str] = set()
         self.stopping = threading.Event()
         self._behaviours: list[tuple[dict[str, str], Behaviour]] = []
         self._routes: list[tuple[dict[str, str], int]] = []

@@ -119,6 +119,13 @@ def plan_object(conn: Connection, desired: Obj) -> Step:
     live = objects.read(conn, desired["kind"], desired["metadata"]["name"])
     if live is None:
         return Step(desired, None, "created")
+    if (live["metadata"].get("labels") or {}).get(L.MANAGED_BY) != L.MANAGER:
+        kind, name = desired["kind"], desired["metadata"]["name"]
+        raise BackendError(
+            f"{kind} {name} already exists in namespace {conn.namespace} and was not made by "
+            "cortex-tui: it is left alone. Rename the API, deploy to another namespace, or "
+            "remove that object"
+        )
     return Step(desired, live, "unchanged" if unchanged(desired, live) else "updated")
 
 

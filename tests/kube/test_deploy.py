@@ -284,3 +284,20 @@ def test_an_update_keeps_labels_and_annotations_other_tools_added(
     assert live["metadata"]["labels"]["team"] == "ml"
     assert live["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == (
         "300m")
+
+
+def test_an_object_of_the_same_name_not_made_by_cortex_is_left_alone(
+    fake: FakeKube, backend: KubernetesBackend, iris: Path
+) -> None:
+    core = backend.conn.core
+    core.create_namespace({"metadata": {"name": "cortex"}})
+    theirs = {"metadata": {"name": IRIS, "labels": {"team": "web"}},
+              "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+    core.create_namespaced_service("cortex", theirs)
+    fake.clear_requests()
+    with pytest.raises(BackendError, match=f"Service {IRIS} already exists in namespace cortex "
+                       "and was not made by cortex-tui"):
+        backend.deploy(load_project(iris))
+    assert fake.writes == []
+    service = core.read_namespaced_service(IRIS, "cortex")
+    assert service.spec.selector == {"app": "web"}

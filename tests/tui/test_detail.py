@@ -174,6 +174,7 @@ async def test_predict_tab_keys_work_until_the_sample_is_edited(make_app, fake) 
         await settle(pilot)
         assert sample.has_focus
         assert footer_keys(pilot)["escape"] == "Done editing"
+        assert "enter" not in footer_keys(pilot)  # enter is a new line here
         await pilot.press("m")  # typed into the sample
         assert sample.text != before and screen.query_one("#tabs").active == "predict"
         await pilot.press("escape")  # leaves the sample, stays on the tab

@@ -116,8 +116,10 @@ async def test_escape_with_unsaved_changes_warns_once(make_app, iris: Path) -> N
         _screen, editor = await open_editor(pilot)
         await type_at_end_of_line(pilot, editor, 13, ["backspace", "7"])
         assert footer_keys(pilot)["escape"] == "Done editing"
+        assert "enter" not in footer_keys(pilot)  # enter is a new line here
         await pilot.press("escape")  # leaves the text box
         assert not editor.has_focus and footer_keys(pilot)["escape"] == "Back"
+        assert footer_keys(pilot)["enter"] == "Edit"
         await pilot.press("enter")  # edits again
         assert editor.has_focus
         await pilot.press("escape", "escape")

@@ -162,6 +162,12 @@ class EditorScreen(CortexScreen):
         self.query_one("#results", Static).update(Text("deploying...", style="yellow"))
         run_blocking(self, "deploy", lambda: save_and_deploy(text, path, backend), exclusive=True)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "edit":  # offered only outside the text
+            editors = self.query(YamlEditor)
+            return bool(editors) and not editors.first().has_focus
+        return super().check_action(action, parameters)
+
     def action_edit(self) -> None:
         self.query_one(YamlEditor).focus()
 

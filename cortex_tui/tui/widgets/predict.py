@@ -69,6 +69,12 @@ class PredictPanel(Vertical):
         """Arriving on the tab: focus the response, so tab keys and ctrl+r work at once."""
         self.screen.set_focus(self.query_one("#response-box"))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "edit":  # offered only outside the sample
+            samples = self.query(SampleArea)
+            return bool(samples) and not samples.first().has_focus
+        return True
+
     def action_edit(self) -> None:
         self.query_one("#sample", SampleArea).focus()
 

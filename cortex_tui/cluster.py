@@ -126,6 +126,10 @@ class ClusterService:
                          "node_groups or node_group_tag")
         else:
             groups = find_node_groups(aws)
+            if not groups:  # names that AWS does not know are an error already: a tag's typo
+                region = f" in region {aws.region}" if aws.region else ""
+                notes.append(f"no Auto Scaling group{region} has the tag {aws.node_group_tag!r} "
+                             "(`aws.node_group_tag`)")
         nodes, pending = self._kubernetes(notes)
         listed = (nodes is not None, pending is not None)
         nodes, pending = nodes or [], pending or []

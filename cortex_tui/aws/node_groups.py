@@ -65,7 +65,10 @@ def find_node_groups(aws: AwsSettings) -> list[NodeGroup]:
 
 def select_group(groups: list[NodeGroup], name: str | None) -> NodeGroup:
     """The group named `name`, or the only group; an error lists the choices otherwise."""
-    names = ", ".join(g.name for g in groups) or "none"
+    if not groups:
+        raise AwsError("no node groups found for this environment (`aws.node_group_tag` "
+                       "matches no Auto Scaling group): nothing to change")
+    names = ", ".join(g.name for g in groups)
     if name is None:
         if len(groups) == 1:
             return groups[0]

@@ -114,3 +114,18 @@ def test_what_rbac_forbids_becomes_a_note(
     table = capsys.readouterr().out
     assert "note: not allowed to list nodes (RBAC): not shown" in table
     assert "no nodes" not in table and "no pods pending" not in table
+
+
+def test_a_node_group_tag_that_matches_nothing_is_a_note(
+    cluster: FakeKube, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Path(os.environ["CORTEX_TUI_HOME"]) / "settings.yaml"
+    body = json.loads(settings.read_text())
+    body["environments"]["prod"]["aws"]["node_group_tag"] = "k8s.io/cluster-autoscaler/typo"
+    settings.write_text(json.dumps(body), encoding="utf-8")
+    assert main(["cluster", "info", "-e", "prod"]) == 0
+    out = capsys.readouterr().out
+    assert ("note: no Auto Scaling group in region us-east-1 has the tag "
+            "'k8s.io/cluster-autoscaler/typo' (`aws.node_group_tag`)") in out
+    assert main(["cluster", "scale", "--min-instances", "1", "-e", "prod"]) == 1
+    assert "error: no node groups found for this environment" in capsys.readouterr().err

@@ -112,3 +112,11 @@ def test_several_groups_need_a_name(aws_env: str) -> None:
         select_group(groups, None)
     with pytest.raises(AwsError, match="no node group 'nope'"):
         select_group(groups, "nope")
+
+
+def test_a_tag_no_group_carries_finds_nothing_to_change(aws_env: str) -> None:
+    _groups(aws_env)
+    groups = find_node_groups(aws_settings(aws_env, node_group_tag="k8s.io/typo"))
+    assert groups == []
+    with pytest.raises(AwsError, match="no node groups found for this environment"):
+        select_group(groups, None)

@@ -149,6 +149,7 @@ async def test_help_lists_active_keys_with_ids(make_app) -> None:
         assert isinstance(pilot.app.screen, HelpScreen)
         ids = list(pilot.app.screen.table.columns[2].cells)
         assert {"apis.scale", "apis.delete", "app.quit", "page.editor"} <= set(ids)
+        assert "apis.clear_filter" not in ids  # no filter shown: esc does nothing here
         await pilot.press("escape")
         assert isinstance(pilot.app.screen, ApisScreen)
 

@@ -148,16 +148,24 @@ class ApisScreen(CortexScreen):
         if state is not None:
             self.cortex.confirm_delete(state.name)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":  # listed by ? only while a filter is shown
+            boxes = self.query("#filter")
+            return bool(boxes) and bool(boxes.first().display)
+        return super().check_action(action, parameters)
+
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
         box.focus()
+        self.refresh_bindings()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.value = ""
         box.display = False
         self.query_one(ApiTable).focus()
+        self.refresh_bindings()
 
     def action_sort(self) -> None:
         table = self.query_one(ApiTable)

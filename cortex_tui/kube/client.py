@@ -6,6 +6,7 @@ process (or a test) that changes it is honoured. A colon-separated list is merge
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,10 +127,28 @@ def _why(reason: BaseException) -> str:
     return text
 
 
+class _PluginErrors(logging.Filter):
+    """The client only logs (on the root logger) when a kubeconfig's `exec` credential plugin
+    fails (missing `aws` CLI, expired SSO session...), then sends requests without credentials.
+    Catch those lines to report them, instead of a stray log line and a later 401."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and "kube_config" in record.pathname:
+            self.messages.append(record.getMessage().strip())
+            return False
+        return True
+
+
 def make_api_client(environment: Environment) -> k8s.ApiClient:
     """An ApiClient for the environment's kubeconfig context (never the global default)."""
     entry = context_entry(environment)
     configuration = type.__call__(k8s.Configuration)
+    plugin_errors = _PluginErrors()
+    logging.getLogger().addFilter(plugin_errors)
     try:
         k8s_config.load_kube_config(
             config_file=kubeconfig_path(),
@@ -142,6 +161,13 @@ def make_api_client(environment: Environment) -> k8s.ApiClient:
             f'environment "{environment.name}": cannot load kubeconfig context '
             f'"{entry.get("name")}": {exc}'
         ) from None
+    finally:
+        logging.getLogger().removeFilter(plugin_errors)
+    if plugin_errors.messages:
+        raise TargetUnavailable(
+            f'environment "{environment.name}": the credential plugin (exec) of kubeconfig '
+            f'context "{entry.get("name")}" failed: {plugin_errors.messages[0]}'
+        )
     # Read errors are not retried (a slow server would multiply READ_TIMEOUT); connects are.
     configuration.retries = urllib3.Retry(total=CONNECT_RETRIES, connect=CONNECT_RETRIES,
                                           read=0, redirect=5, status=0)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from kubernetes import watch
 
 from cortex_tui.backends.base import TargetUnavailable
@@ -99,3 +100,25 @@ def test_no_kubeconfig_at_all_says_so_and_how_to_fix_it(
         f'environment "lcoal": no kubeconfig at {missing} (set KUBECONFIG to yours; -e names a '
         "context of it, a named environment of settings.yaml, or local)"
     )
+
+
+def test_a_failing_credential_plugin_is_named_with_its_error(
+    fake: FakeKube, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugin = tmp_path / "get-token"
+    plugin.write_text("#!/bin/sh\necho 'Error: the SSO session has expired' >&2\nexit 255\n")
+    plugin.chmod(0o755)
+    path = fake.write_kubeconfig(tmp_path / "kubeconfig")
+    config = yaml.safe_load(path.read_text())
+    config["users"][0]["user"] = {"exec": {
+        "apiVersion": "client.authentication.k8s.io/v1beta1", "command": str(plugin),
+    }}
+    path.write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("KUBECONFIG", str(path))
+    backend = KubernetesBackend(ENV)
+    with pytest.raises(TargetUnavailable) as raised:
+        backend.get()
+    message = str(raised.value)
+    assert message.startswith('environment "fake": the credential plugin (exec) of kubeconfig '
+                              'context "fake" failed: exec: process returned 255.')
+    assert "the SSO session has expired" in message

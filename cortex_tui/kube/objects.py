@@ -68,7 +68,12 @@ def call(what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
         return fn(*args, **kwargs)
     except ApiException as exc:
-        if exc.status in (401, 403):
+        if exc.status == 401:
+            raise Forbidden(
+                f"{what}: the cluster does not accept your credentials (401 Unauthorized): "
+                "they may have expired; log in again (e.g. refresh your kubeconfig's token)"
+            ) from None
+        if exc.status == 403:
             reason = status_reason(exc)
             raise Forbidden(f"{what}: not allowed by the cluster: {reason}") from None
         raise

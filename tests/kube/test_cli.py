@@ -136,3 +136,13 @@ def test_what_the_cluster_refuses_or_fails_is_one_line_never_a_traceback(
     code, _, err = cli(capsys, "get", "-e", "fake")
     assert (code, err) == (1, "error: the cluster answered 500 Internal Server Error: Internal "
                               "error occurred: etcdserver: request timed out\n")
+
+
+def test_credentials_the_cluster_rejects_are_named_as_such(
+    fake: FakeKube, kube_env: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.unauthorized = True
+    code, _, err = cli(capsys, "get", "-e", "fake")
+    assert (code, err) == (1, "error: list Deployment: the cluster does not accept your "
+                              "credentials (401 Unauthorized): they may have expired; log in "
+                              "again (e.g. refresh your kubeconfig's token)\n")

@@ -104,6 +104,8 @@ class Api:
         res = route.res
         verb = {"GET": "get" if route.name else "list", "POST": "create", "PUT": "update",
                 "PATCH": "patch", "DELETE": "delete"}[method]
+        if self.fake.unauthorized:  # the real server answers exactly this body
+            raise ApiError(401, "Unauthorized", "Unauthorized")
         if {res.plural, f"{verb} {res.plural}"} & self.fake.forbidden:
             scope = f'in the namespace "{route.namespace}"' if route.namespace else (
                 "at the cluster scope")

@@ -32,6 +32,7 @@ class FakeKube:
 
     Steering: `add_node`, `behave` (crash / oom / unready pods), `set_cpu` (HPA input),
     `forbidden` / `failing` (403 / 500 for a resource or a verb and a resource),
+    `unauthorized` (401 for everything),
     `route` (proxy pods to a real local process), `write_log`, `store.force_conflicts`,
     `store.compact`. Observing: `requests` / `writes` (what clients asked), `wait_for`.
     """
@@ -50,6 +51,7 @@ class FakeKube:
         self.forbidden: set[str] = set()
         # 500 InternalError for these (same keys as `forbidden`), as an overloaded etcd answers
         self.failing: set[str] = set()
+        self.unauthorized = False  # True: 401 for every request, as for an expired token
         self.stopping = threading.Event()
         self._behaviours: list[tuple[dict[str, str], Behaviour]] = []
         self._routes: list[tuple[dict[str, str], int]] = []

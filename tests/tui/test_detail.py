@@ -215,3 +215,13 @@ async def test_plots_do_not_redraw_when_only_the_clock_moved(make_app, fake) -> 
             screen.refresh_data()
             await settle(pilot)
         assert [(p.draws, p._scheduled) for p in plots] == [(1, False), (1, False)]
+
+
+async def test_only_the_tab_in_view_is_drawn(make_app) -> None:
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, tab="overview")
+        plot = screen.query_one("#plot-replicas", ThrottledPlot)
+        assert plot.draws == 0  # hidden: no plotext figure built
+        await pilot.press("m")
+        await settle(pilot)
+        assert plot.draws == 1

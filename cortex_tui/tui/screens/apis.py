@@ -36,6 +36,7 @@ class ApisScreen(CortexScreen):
         self._poll = Poll(self, "apis")
         self._error: str | None = None  # the last refresh failed with this
         self._loaded = False  # the target answered once (no empty-state flash at start)
+        self._title = ""
 
     def compose(self) -> ComposeResult:
         yield TargetHeader(id="header")
@@ -107,7 +108,10 @@ class ApisScreen(CortexScreen):
         )
         table = self.query_one(ApiTable)
         table.show(states, self._rates, self.cortex.clock())
-        table.border_title = f"APIs (sort: {table.sort_name}{' ↑' if table.sort_reverse else ''})"
+        title = f"APIs (sort: {table.sort_name}{' ↑' if table.sort_reverse else ''})"
+        if title != self._title:  # setting it, even unchanged, repaints all 200 rows
+            self._title = title
+            table.border_title = title
         empty = self.query_one("#empty", Static)
         empty.display = self._loaded and not states
         if empty.display:

@@ -139,14 +139,28 @@ class DetailScreen(CortexScreen):
             self.dismiss(None)
 
     def _draw(self) -> None:
+        """Header, then only the tab in view (a hidden tab is drawn when it is shown)."""
+        if self.snapshot is None:
+            return
+        self._header()
+        tab = self.query_one(TabbedContent).active
+        if tab == "overview":
+            self._draw_overview()
+        elif tab == "metrics":
+            self._draw_plots()
+
+    def _draw_overview(self) -> None:
+        snap = self.snapshot
+        if snap is not None:
+            self.query_one("#overview-body", Static).update(
+                overview(snap.state, self._spec(), snap.events, self.cortex.clock())
+            )
+
+    def _draw_plots(self) -> None:
         snap = self.snapshot
         if snap is None:
             return
-        self._header()
         now = self.cortex.clock()
-        self.query_one("#overview-body", Static).update(
-            overview(snap.state, self._spec(), snap.events, now)
-        )
         self.query_one("#plot-replicas", ThrottledPlot).show_data(*draw_replicas(snap.metrics, now))
         self.query_one("#plot-traffic", ThrottledPlot).show_data(*draw_traffic(snap.metrics, now))
         tracker = snap.metrics.tracker or snap.state.tracker
@@ -169,7 +183,10 @@ class DetailScreen(CortexScreen):
 
     def _tab_shown(self, tab: str) -> None:
         if tab == "overview":
+            self._draw_overview()
             self.set_focus(self.query_one("#overview-scroll"))
+        elif tab == "metrics":
+            self._draw_plots()
         elif tab == "logs":
             panel = self.query_one(LogPanel)
             panel.attach(self.cortex.log_followers.follow(self.cortex.backend, self.api))

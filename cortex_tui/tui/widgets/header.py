@@ -24,6 +24,7 @@ class TargetHeader(Static):
     DEFAULT_CSS = """
     TargetHeader { height: 2; padding: 0 1; background: $panel; }
     """
+    _shown: Text | None = None
 
     def show(
         self,
@@ -51,4 +52,6 @@ class TargetHeader(Static):
 
     def _lines(self, first: Text, second: Text) -> None:
         text = Text("\n", no_wrap=True, overflow="ellipsis").join([first, second])
-        self.update(text)
+        if text != self._shown:  # an update re-lays out the whole screen: only on change
+            self._shown = text
+            self.update(text)

@@ -3,6 +3,8 @@ fields SPEC §8 asks for."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -176,3 +178,30 @@ def test_the_shipped_config_loads_as_the_same_api(example: str) -> None:
     for key in SCALING_KEYS:  # the HPA holds these
         mine["compute"].pop(key), theirs["compute"].pop(key)
     assert mine == theirs
+
+
+def test_the_unpack_init_container_restores_the_project_with_exec_bits(tmp_path: Path) -> None:
+    """Run the rendered init container's script here (its /config and /project paths moved
+    into tmp_path): every shipped file comes back, an executable stays executable."""
+    root = tmp_path / "project"
+    root.mkdir()
+    spec = ApiSpec(name="api-one", inference="inference.py")
+    project = _project(root, spec)
+    (root / "tools").mkdir()
+    (root / "tools" / "run.sh").write_text("#!/bin/sh\necho hi\n")
+    (root / "tools" / "run.sh").chmod(0o755)
+    bundle = bundle_for(project)
+    [api] = render_project(project, RenderContext(namespace="cortex"), bundle)
+    deployment = next(o for o in api.objects if o["kind"] == "Deployment")
+    [unpack] = deployment["spec"]["template"]["spec"]["initContainers"]
+    config, out = tmp_path / "config", tmp_path / "out"
+    config.mkdir()
+    (config / "project.zip").write_bytes(bundle.data)
+    (config / "cortex.yaml").write_text("# the API's config\n")
+    script = unpack["command"][-1].replace('"/config/', f'"{config}/')
+    script = script.replace('"/project"', f'"{out}"').replace('"/project/', f'"{out}/')
+    subprocess.run([sys.executable, "-c", script], check=True)
+    assert (out / "inference.py").read_text() == (root / "inference.py").read_text()
+    assert (out / "cortex.yaml").read_text() == "# the API's config\n"
+    assert (out / "tools" / "run.sh").stat().st_mode & 0o777 == 0o755
+    assert (out / "inference.py").stat().st_mode & 0o111 == 0

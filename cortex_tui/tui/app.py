@@ -104,13 +104,18 @@ class CortexApp(App[int]):
             return not (self.readonly and entry.mutating) and not self._page_open(entry.id)
         return readonly_allows(self, action)
 
-    async def action_quit(self) -> None:
+    def _unsaved_edits_warned(self) -> bool:
+        """Leaving the editor's screen with unsaved changes warns once; True when it did."""
         from cortex_tui.tui.screens.editor import EditorScreen
 
-        for screen in self.screen_stack:
-            if isinstance(screen, EditorScreen) and screen.warn_unsaved():
-                return
-        await super().action_quit()
+        return any(
+            isinstance(screen, EditorScreen) and screen.warn_unsaved()
+            for screen in self.screen_stack
+        )
+
+    async def action_quit(self) -> None:
+        if not self._unsaved_edits_warned():
+            await super().action_quit()
 
     def _page_open(self, page_id: str) -> bool:
         """A page already in the stack is not opened again (two editors of one file...)."""
@@ -166,6 +171,8 @@ class CortexApp(App[int]):
             self.push_screen(ScaleScreen(state), lambda _: self.refresh_views())
 
     def switch_target(self, env: str) -> None:
+        if self._unsaved_edits_warned():  # switching closes every screen but the APIs view
+            return
         self.notify(f"connecting to {env}...", timeout=2)
         run_blocking(self, "switch", lambda: self._connect(env), exclusive=True)
 

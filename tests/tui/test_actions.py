@@ -118,6 +118,30 @@ async def test_switch_target_uses_the_new_backend(make_app, tui_home: Path) -> N
         assert pilot.app.screen.query_one(ApiTable).row_count == 6
 
 
+async def test_switch_target_from_an_editor_with_unsaved_changes_warns_first(
+    make_app, tui_home: Path, iris: Path
+) -> None:
+    from cortex_tui.tui.screens.editor import EditorScreen
+
+    (tui_home / "settings.yaml").write_text("environments:\n  prod: {}\n")
+    asked: list[str] = []
+
+    def factory(env: str) -> FakeBackend:
+        asked.append(env)
+        return FakeBackend(kind="kubernetes")
+
+    async with make_app(backend_factory=factory).run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("x")  # an unsaved change
+        await palette(pilot, "prod", "Switch target to prod")
+        assert asked == [] and isinstance(pilot.app.screen, EditorScreen)
+        assert any("unsaved changes" in n.message for n in pilot.app._notifications)
+        await palette(pilot, "prod", "Switch target to prod")  # asked twice: goes
+        assert asked == ["prod"] and not isinstance(pilot.app.screen, EditorScreen)
+
+
 async def test_switch_target_without_another_target_says_how_to_add_one(
     make_app, tui_home: Path, tmp_path: Path, monkeypatch
 ) -> None:

@@ -115,7 +115,7 @@ async def test_predict_refuses_invalid_json(make_app, fake) -> None:
         screen.query_one("#sample", TextArea).text = "{oops"
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert "not valid JSON" in text_of(screen, "#predict-status")
+        assert "not valid JSON: line 1 column 2" in text_of(screen, "#predict-status")
     assert fake.called("predict") == []
 
 

@@ -90,7 +90,9 @@ class PredictPanel(Vertical):
         try:
             sample = json.loads(text)
         except json.JSONDecodeError as exc:
-            self.show_error(f"sample is not valid JSON: line {exc.lineno}: {exc.msg}")
+            self.show_error(
+                f"sample is not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"
+            )
             return
         self.query_one("#predict-status", Static).update(Text("sending...", style="yellow"))
         self.post_message(self.Send(sample, self.debug))

@@ -34,6 +34,7 @@ class OperatorClient:
         self.timeout = timeout
         self._known: tuple[int, str] | None = None  # (port, token) that answered last
         self._log_start = 0  # size of the operator's log when this client last started one
+        self._connected = False  # this session has talked to an operator before
 
     # ---- discovery ---------------------------------------------------------------------
     def _address(self) -> tuple[int, int, str] | None:
@@ -135,7 +136,12 @@ class OperatorClient:
         if query:
             path += "?" + urlencode({k: v for k, v in query.items() if v is not None})
         if self._known is None:
+            # A session that was connected (a TUI left open) keeps polling: its reads must not
+            # start again an operator the user stopped; an action (deploy, scale...) may.
+            if self._connected and method == "GET" and self.state.stopped.exists():
+                raise self._stopped()
             self._known = self.ensure_started()
+            self._connected = True
             self.state.stopped.unlink(missing_ok=True)
         try:
             try:
@@ -145,9 +151,7 @@ class OperatorClient:
                 # crashed operator, never one the user stopped on purpose.
                 if self.state.stopped.exists():
                     self._known = None
-                    raise TargetUnavailable(
-                        "the local operator was stopped (`cortex-tui local stop`)"
-                    ) from None
+                    raise self._stopped() from None
                 self._known = self.ensure_started()
                 return self._call(*self._known, method, path, body, self.timeout)
         except OSError as exc:
@@ -156,6 +160,13 @@ class OperatorClient:
                 f"the local operator does not answer ({exc}); `cortex-tui local stop` "
                 f"stops it, see {self.state.operator_log}"
             ) from None
+
+    @staticmethod
+    def _stopped() -> TargetUnavailable:
+        return TargetUnavailable(
+            "the local operator was stopped (`cortex-tui local stop`); deploying, or any "
+            "cortex-tui command, starts it again"
+        )
 
     @staticmethod
     def _call(port: int, token: str, method: str, path: str, body: Any, timeout: float) -> Any:
@@ -182,6 +193,8 @@ class OperatorClient:
         """Stop the operator and every replica: (an operator was answering, how many other
         processes of ours were left and killed: a hung operator, replicas of a dead one)."""
         self._known = None
+        if self.state.root.is_dir():  # first: a session polling meanwhile must not restart it
+            self.state.stopped.touch()
         address = self._address()
         was_running = False
         if address is not None and self._answers(address[1], address[2]):
@@ -190,8 +203,6 @@ class OperatorClient:
             with contextlib.suppress(BackendError, OSError):
                 self._call(address[1], address[2], "POST", "/v1/stop", {}, 10.0)
             _wait_gone(pid, STOP_TIMEOUT)
-        if self.state.root.is_dir():
-            self.state.stopped.touch()
         killed = self._kill_leftover_replicas()
         for proc in owned_processes(self.state):  # a hung operator, unrecorded replicas
             with contextlib.suppress(psutil.Error):

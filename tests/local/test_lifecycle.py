@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -170,10 +171,41 @@ def test_local_stop_is_not_undone_by_a_connected_session(local: Local, iris: Pat
     before = local.wait_status(API, "live", available=1)
     assert local.cli("local", "stop").returncode == 0
     assert processes_of(local.home) == []
-    with pytest.raises(TargetUnavailable, match="was stopped"):
-        local.backend.get()  # e.g. a TUI left open: it does not resurrect the operator
+    for _ in range(3):  # e.g. a TUI left open, polling: it does not resurrect the operator
+        with pytest.raises(TargetUnavailable, match="was stopped"):
+            local.backend.get()
     assert processes_of(local.home) == []
     # a new command starts it again, with every API deployed before
     assert API in local.cli("get").stdout
     after = local.wait_status(API, "live", available=1)
     assert after.endpoint == before.endpoint
+
+
+def test_local_stop_while_a_session_polls_leaves_nothing(local: Local, iris: Path) -> None:
+    """A TUI refreshing every moment during `local stop` neither restarts the operator
+    midway (which `local stop` then had to kill) nor after."""
+    local.backend.deploy(load_project(iris))
+    local.wait_status(API, "live", available=1)
+    done = threading.Event()
+    errors: list[str] = []
+
+    def poll() -> None:
+        while not done.is_set():
+            try:
+                local.backend.get()
+            except TargetUnavailable as exc:
+                errors.append(str(exc))
+            done.wait(0.02)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        out = local.cli("local", "stop")
+        wait_for(lambda: errors, 10, "the polling session told the operator was stopped")
+        done.wait(1.0)  # a second of polling after the stop
+    finally:
+        done.set()
+        poller.join(10)
+    assert out.returncode == 0 and "left running" not in out.stdout, out.stdout
+    assert processes_of(local.home) == []
+    assert "was stopped" in errors[-1]

@@ -79,3 +79,20 @@ def test_write_scale_names_a_file_that_is_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(WritebackError, match="not UTF-8"):
         write_scale(path, "iris-classifier", {"min_replicas": 2})
     assert path.read_bytes() == data
+
+
+def test_a_new_file_gets_the_usual_mode_not_a_private_one(tmp_path: Path) -> None:
+    from cortex_tui.config.atomic import write_text_atomic
+
+    path = tmp_path / "cortex.yaml"
+    write_text_atomic(path, CONFIG)
+    assert path.read_text() == CONFIG
+    assert path.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+
+    current = os.umask(0o022)
+    os.umask(current)
+    return current

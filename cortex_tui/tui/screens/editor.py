@@ -14,6 +14,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
 
 from cortex_tui.backends.base import Backend, DeployResult
+from cortex_tui.config.atomic import write_text_atomic
 from cortex_tui.config.model import Problem
 from cortex_tui.tui.app import deploy_summary
 from cortex_tui.tui.messages import Done, Failed, describe_error, run_blocking
@@ -47,7 +48,7 @@ def save_and_deploy(text: str, config_path: Path, backend: Backend) -> DeployOut
     problems = validate(text, config_path)
     if problems:
         return DeployOutcome(text, saved=False, problems=tuple(problems))
-    config_path.write_text(text, encoding="utf-8")  # an OSError here: nothing saved
+    write_text_atomic(config_path, text)  # an OSError here: nothing saved
     try:
         return DeployOutcome(text, saved=True, result=backend.deploy(load_project(config_path)))
     except Exception as exc:  # shown in the results panel; the save stands
@@ -155,7 +156,7 @@ class EditorScreen(CortexScreen):
     # -- actions --------------------------------------------------------------------------
     def action_save(self) -> None:
         text, path = self.text, self.cortex.config_path
-        run_blocking(self, "save", lambda: (path.write_text(text, encoding="utf-8"), text)[1])
+        run_blocking(self, "save", lambda: (write_text_atomic(path, text), text)[1])
 
     def action_deploy(self) -> None:
         text, path, backend = self.text, self.cortex.config_path, self.cortex.backend

@@ -45,6 +45,16 @@ def _api_entry(data: object, api: str) -> CommentedMap:
     raise WritebackError(f'cortex.yaml has no api named "{api}"')
 
 
+def _without_implied_init(compute: CommentedMap, values: Mapping[str, int]) -> dict[str, int]:
+    """A file without `init_replicas` means "as min_replicas": when the new init is just that
+    (it followed a changed min), the file keeps saying so instead of pinning a number."""
+    values = dict(values)
+    new_min = values.get("min_replicas", compute.get("min_replicas", 1))
+    if "init_replicas" not in compute and values.get("init_replicas") == new_min:
+        del values["init_replicas"]
+    return values
+
+
 def write_scale(config_file: Path, api: str, values: Mapping[str, int]) -> None:
     """Set `compute.<key>` of `api` for each of `values` (keys from SCALE_KEYS)."""
     unknown = set(values) - set(SCALE_KEYS)
@@ -64,6 +74,7 @@ def write_scale(config_file: Path, api: str, values: Mapping[str, int]) -> None:
         entry["compute"] = compute
     elif not isinstance(compute, CommentedMap):
         raise WritebackError(f'api "{api}": compute is not a map')
+    values = _without_implied_init(compute, values)
     for key in SCALE_KEYS:
         if key in values:
             compute[key] = int(values[key])

@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from cortex_tui.backends.base import ScaleRequest
+from cortex_tui.config import load_project
 from cortex_tui.tui.screens.apis import ApisScreen
 from cortex_tui.tui.screens.scale import ScaleScreen
 from tests.tui.conftest import SIZE, settle
@@ -67,7 +68,9 @@ async def test_digits_type_a_value_and_min_drags_init_in_the_file(
     assert request == ScaleRequest(min_replicas=3, max_replicas=12)
     text = iris.read_text()
     assert "min_replicas: 3\n" in text and "max_replicas: 12\n" in text
-    assert "init_replicas: 3" in text  # init followed min (rule of apply_scale)
+    # init followed min (rule of apply_scale); the file had no init_replicas and still means it
+    assert "init_replicas" not in text
+    assert load_project(iris.parent).api("iris-classifier").compute.init_replicas == 3
 
 
 async def test_values_outside_the_rules_are_refused_before_anything_is_applied(

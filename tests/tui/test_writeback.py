@@ -96,3 +96,12 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
+
+
+def test_an_init_that_only_follows_min_is_not_pinned_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "cortex.yaml"
+    path.write_text(CONFIG)
+    write_scale(path, "iris-classifier", {"min_replicas": 2, "init_replicas": 2})
+    assert path.read_text() == CONFIG.replace("min_replicas: 1 ", "min_replicas: 2 ")
+    write_scale(path, "iris-classifier", {"init_replicas": 3})  # chosen: written
+    assert "    init_replicas: 3\n" in path.read_text()

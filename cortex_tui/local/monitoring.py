@@ -16,6 +16,8 @@ from cortex_tui.local.runtime import Runtime
 from cortex_tui.local.stats import interval_latency, merge_network
 from cortex_tui.local.store import History
 
+FRESH_STATS_TIMEOUT = 0.5  # s: an on-demand /stats read waits no longer (else: last scrape)
+
 
 class Monitoring:
     lock: threading.RLock
@@ -45,6 +47,21 @@ class Monitoring:
                     rt.utilization[replica.name] = util
             for name, record in self.apis.items():
                 self._record_point(record, self.runtime[name], now)
+
+    def refresh_stats(self, name: str) -> None:
+        """Read one API's replicas' /stats now, so `get API` and the TUI's detail show totals
+        as of this moment, not of the last scrape (up to its period behind: a prediction just
+        made would not show). History points are left to the periodic scrape."""
+        with self.lock:
+            rt = self.runtime.get(name)
+            if rt is None:
+                return
+            targets = [r for r in rt.replicas if r.state == "ready"]
+        results = [(r, r.stats(timeout=FRESH_STATS_TIMEOUT)) for r in targets]
+        with self.lock:
+            for replica, stats in results:
+                if stats is not None and replica in rt.replicas:
+                    rt.stats[replica.name] = dict(stats, replica=replica.name)
 
     def _record_point(self, record: ApiRecord, rt: Runtime, now: float) -> None:
         totals = merge_network(rt.stats.values())

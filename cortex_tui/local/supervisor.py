@@ -219,6 +219,8 @@ class Supervisor(Monitoring):
             return self._state(record)
 
     def get(self, name: str | None) -> list[ApiState]:
+        if name is not None:
+            self.refresh_stats(name)
         with self.lock:
             names = [self._record(name).name] if name is not None else sorted(self.apis)
             return [self._state(self.apis[n]) for n in names]
@@ -234,6 +236,7 @@ class Supervisor(Monitoring):
                      "alive": r in rt.replicas} for r in [*rt.dead, *rt.replicas]]
 
     def metrics(self, name: str, since: float | None) -> Metrics:
+        self.refresh_stats(name)
         with self.lock:
             record = self._record(name)
             stats = list(self.runtime[name].stats.values())

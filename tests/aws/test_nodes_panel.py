@@ -164,3 +164,15 @@ async def test_aws_refusal_is_shown_in_the_dialog(cluster: FakeKube, aws_env: st
         assert reason == (  # groups are found again before the change: it is gone
             "refused: no node group 'prod-cpu' in this environment (node groups: prod-gpu)"
         )
+
+
+async def test_what_rbac_forbids_is_unknown_not_none(cluster: FakeKube) -> None:
+    cluster.forbidden.update({"nodes", "pods"})
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = await open_nodes(pilot)
+        status = str(screen.query_one("#cluster-status", Static).render())
+        assert "nodes unknown (not allowed to list them)" in status
+        assert "0 nodes" not in status
+        assert "not allowed to list nodes (RBAC)" in status  # the note says why
+        pending = str(screen.query_one("#pending", Static).render())
+        assert pending == "unknown (not allowed to list pods)"

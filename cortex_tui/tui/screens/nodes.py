@@ -136,11 +136,12 @@ class NodesScreen(CortexScreen):
     def _draw(self, info: ClusterInfo) -> None:
         region = f"  region {info.region}" if info.region else ""
         nodes = info.nodes
-        summary = (
-            f"{info.environment}{region}  ·  {len(nodes)} node{'s' if len(nodes) != 1 else ''}: "
+        summary = f"{info.environment}{region}  ·  " + (
+            f"{len(nodes)} node{'s' if len(nodes) != 1 else ''}: "
             f"{format_cores(sum(n.cpu for n in nodes))} cpu, "
             f"{format_memory(sum(n.memory for n in nodes))} memory, "
             f"{sum(n.gpu for n in nodes)} gpu"
+            if info.nodes_listed else "nodes unknown (not allowed to list them)"
         )
         self._say("\n".join([summary, *(f"note: {n}" for n in info.notes)]))
         fill_table(self.query_one("#groups", DataTable), [
@@ -159,7 +160,8 @@ class NodesScreen(CortexScreen):
 
     def _draw_pending(self, info: ClusterInfo) -> None:
         if not info.pending:
-            self.query_one("#pending", Static).update(Text("none", style="dim"))
+            shown = "none" if info.pending_listed else "unknown (not allowed to list pods)"
+            self.query_one("#pending", Static).update(Text(shown, style="dim"))
             return
         text = Text()
         for i, pod in enumerate(info.pending):

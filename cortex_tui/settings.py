@@ -22,7 +22,6 @@ Any kubeconfig context also works by its name without an entry here.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,7 +101,6 @@ class _Reader:
 
 _ENV_KEYS = {"context", "namespace", "image", "project_store", "aws"}
 _AWS_KEYS = {"region", "node_groups", "node_group_tag", "cloudwatch_namespace", "endpoint_url"}
-_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 def _check_keys(reader: _Reader, keys: tuple[Any, ...], raw: dict[Any, Any],
@@ -149,8 +147,10 @@ def _environment(reader: _Reader, name: Any, raw: Any) -> Environment:
     if not isinstance(raw, dict):
         raise reader.error(keys, "must be a map (context, namespace, image, project_store, aws)")
     _check_keys(reader, keys, raw, _ENV_KEYS)
+    from cortex_tui.config.schema import DNS_1123  # a namespace name is a DNS-1123 label
+
     namespace = reader.string((*keys, "namespace"), raw.get("namespace"))
-    if namespace is not None and (len(namespace) > 63 or not _NAMESPACE.match(namespace)):
+    if namespace is not None and (len(namespace) > 63 or not DNS_1123.fullmatch(namespace)):
         raise reader.error((*keys, "namespace"), "must be a Kubernetes namespace name: "
                            "lower-case letters, digits and '-', at most 63 characters "
                            f"(got {namespace!r})")

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import psutil
 
 from cortex_tui.backends.base import ApiNotFound, BackendError, TargetUnavailable
+from cortex_tui.local import logfiles
 from cortex_tui.local.paths import TOKEN_HEADER, StateDir
 from cortex_tui.local.replica import OWNER_ENV, Replica
 
@@ -121,13 +122,8 @@ class OperatorClient:
 
     def _last_log_line(self) -> str:
         """The last line the operator we started wrote to its log."""
-        try:
-            with open(self.state.operator_log, "rb") as log:
-                log.seek(self._log_start)
-                text = log.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        lines, _ = logfiles.read_from(self.state.operator_log, self._log_start)
+        lines = [line.strip() for line in lines if line.strip()]
         return lines[-1] if lines else ""
 
     # ---- calls -------------------------------------------------------------------------

@@ -31,17 +31,9 @@ def content_hash(root: Path, exclude: frozenset[str] = frozenset()) -> str:
     digest = hashlib.sha256()
     for path in _files(root, exclude):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(_file_hash(path))
+        with open(path, "rb") as handle:  # in chunks: model weights may outgrow memory
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
     return digest.hexdigest()
-
-
-def _file_hash(path: Path) -> bytes:
-    """sha256 of a file read in chunks: model weights may be larger than memory."""
-    file_digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            file_digest.update(chunk)
-    return file_digest.digest()
 
 
 def take_snapshot(root: Path, snapshots: Path) -> tuple[str, Path]:

@@ -236,7 +236,7 @@ class Supervisor(Monitoring):
                      "alive": r in rt.replicas} for r in [*rt.dead, *rt.replicas]]
 
     def metrics(self, name: str, since: float | None) -> Metrics:
-        self.refresh_stats(name)
+        # Totals as fresh as the last get(name): the TUI's detail calls it right before.
         with self.lock:
             record = self._record(name)
             stats = list(self.runtime[name].stats.values())

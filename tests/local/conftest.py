@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -17,6 +18,7 @@ from typing import IO, Any
 import psutil
 import pytest
 
+from cortex_tui.backends.base import LogLine
 from cortex_tui.backends.local import LocalBackend
 from cortex_tui.local.client import OperatorClient
 from cortex_tui.local.paths import StateDir
@@ -58,6 +60,22 @@ def read_until(stream: IO[str], done: Callable[[list[str]], bool], timeout: floa
     if not finished.wait(timeout) or not done(lines):
         pytest.fail(f"output did not arrive within {timeout:.0f}s: {lines[-5:]!r}")
     return lines
+
+
+@contextmanager
+def followed(backend: LocalBackend, api: str) -> Iterator[list[LogLine]]:
+    """`logs -f` read by a thread into the list yielded; on exit the follow is closed from
+    this thread, which must end the reader even while the logs are quiet."""
+    follow = backend.logs(api, follow=True)
+    lines: list[LogLine] = []
+    reader = threading.Thread(target=lambda: lines.extend(follow), daemon=True)
+    reader.start()
+    try:
+        yield lines
+    finally:
+        follow.close()
+        reader.join(10)
+    assert not reader.is_alive(), "the follow iterator did not end when closed"
 
 
 def processes_of(home: Path) -> list[psutil.Process]:

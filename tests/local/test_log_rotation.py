@@ -3,16 +3,14 @@ across the rotation without losing or repeating lines."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 
-from cortex_tui.backends.base import LogLine
 from cortex_tui.backends.local import _read_all
 from cortex_tui.config import load_project
 from cortex_tui.local import logfiles
-from tests.local.conftest import Local, make_project, wait_for
+from tests.local.conftest import Local, followed, make_project, wait_for
 
 
 def test_rotate_moves_the_content_and_a_reader_misses_nothing(tmp_path: Path) -> None:
@@ -59,20 +57,13 @@ def test_operator_keeps_a_chatty_replica_log_bounded(
     root = make_project(tmp_path / "p", CHATTY, name="chatty")
     local.backend.deploy(load_project(root))
     local.wait_status("chatty", "live", available=1)
-    follow = local.backend.logs("chatty", follow=True)
-    seen: list[LogLine] = []
-    reader = threading.Thread(target=lambda: seen.extend(follow), daemon=True)
-    reader.start()
-    try:
+    with followed(local.backend, "chatty") as seen:
         for i in range(100):  # about 40 KiB of log: several rotations
             local.backend.predict("chatty", i)
         log = Path(local.backend._replicas("chatty")[0]["log"])
         wait_for(lambda: logfiles.rotated(log).exists(), 20, "a rotated log")
         wait_for(lambda: log.stat().st_size <= 20 << 10, 20, "the log back under its bound")
         wait_for(lambda: any(line.text.endswith(" 99") for line in seen), 20, "the last line")
-    finally:
-        follow.close()
-        reader.join(10)
     assert log.stat().st_size + logfiles.rotated(log).stat().st_size < 64 << 10
     numbers = [int(line.text.rsplit(" ", 1)[1]) for line in seen if "xxxx" in line.text]
     assert numbers == sorted(set(numbers)), "a line repeated or out of order across rotations"

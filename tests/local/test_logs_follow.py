@@ -3,13 +3,11 @@ thread (the TUI leaving its logs tab) ends it even while the logs are quiet."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-from cortex_tui.backends.base import LogLine
 from cortex_tui.backends.local import _read_all
 from cortex_tui.config import load_project
-from tests.local.conftest import Local, make_project, wait_for
+from tests.local.conftest import Local, followed, make_project, wait_for
 
 CODE = """
 def predict(sample, metadata):
@@ -24,16 +22,12 @@ def test_follow_sees_new_lines_and_closes_from_another_thread(
     root = make_project(tmp_path / "p", CODE, name="chatty")
     local.backend.deploy(load_project(root))
     local.wait_status("chatty", "live", available=1)
-    follow = local.backend.logs("chatty", follow=True)
-    lines: list[LogLine] = []
-    reader = threading.Thread(target=lambda: lines.extend(follow), daemon=True)
-    reader.start()
-    wait_for(lambda: any("ready: api chatty" in line.text for line in lines), 20, "ready line")
-    local.backend.predict("chatty", 42)
-    wait_for(lambda: any("predicted 42" in line.text for line in lines), 20, "a new line")
-    follow.close()  # nothing more is logged: the reader waits for lines that never come
-    reader.join(10)
-    assert not reader.is_alive(), "the follow iterator did not end when closed"
+    # on leaving, nothing more is logged: the reader waits for lines that never come, and
+    # closing the follow from this thread must still end it (followed() checks)
+    with followed(local.backend, "chatty") as lines:
+        wait_for(lambda: any("ready: api chatty" in line.text for line in lines), 20, "ready")
+        local.backend.predict("chatty", 42)
+        wait_for(lambda: any("predicted 42" in line.text for line in lines), 20, "a new line")
 
 
 def test_tail_keeps_the_last_n_lines_and_zero_keeps_none(tmp_path: Path) -> None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
     HistogramMetricFamily,
+    InfoMetricFamily,
     Metric,
 )
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 
-from predictor.tracker import LATENCY_BOUNDS, REGRESSION_BOUNDS
+from predictor.tracker import LATENCY_BOUNDS, PROM_REGRESSION_BOUNDS, REGRESSION_BOUNDS
 
 if TYPE_CHECKING:
     from predictor.state import Replica
@@ -22,11 +24,17 @@ if TYPE_CHECKING:
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-def _cumulative(bounds: tuple[float, ...], counts: list[int]) -> list[tuple[str, int]]:
+def _cumulative(bounds: tuple[float, ...], counts: list[int],
+                keep: tuple[float, ...] | None = None) -> list[tuple[str, int]]:
+    """Cumulative `(le, count)` pairs, at every bound or only at those in `keep` (+Inf too)."""
+    wanted = None if keep is None else set(keep)
     out, total = [], 0
-    for bound, count in zip([*map(repr, bounds), "+Inf"], counts, strict=False):
+    for bound, count in zip([*bounds, None], counts, strict=True):
         total += count
-        out.append((bound, total))
+        if bound is None:
+            out.append(("+Inf", total))
+        elif wanted is None or bound in wanted:
+            out.append((repr(bound), total))
     return out
 
 
@@ -38,6 +46,10 @@ class ReplicaCollector(Collector):
         r = self.replica
         api = r.api
         stats = r.stats
+        yield InfoMetricFamily(
+            "cortex_replica", "The replica that answered this scrape (1 per process)",
+            value={"api": api, "replica": r.name},
+        )
         requests = CounterMetricFamily(
             "cortex_requests", "Requests answered on the serving port, by status class",
             labels=["api", "status_class"],
@@ -72,6 +84,12 @@ class ReplicaCollector(Collector):
         rejected.add_metric([api], t.rejected)
         yield rejected
         if t.model_type == "classification":
+            truncated = CounterMetricFamily(
+                "cortex_tracker_truncated",
+                "Predicted classes longer than the label length cap, tracked cut", labels=["api"],
+            )
+            truncated.add_metric([api], t.truncated)
+            yield truncated
             classes = CounterMetricFamily(
                 "cortex_prediction_class", "Predictions per class", labels=["api", "class"],
             )
@@ -82,7 +100,14 @@ class ReplicaCollector(Collector):
         values = HistogramMetricFamily(
             "cortex_prediction_value", "Tracked regression values", labels=["api"],
         )
-        values.add_metric([api], _cumulative(REGRESSION_BOUNDS, t.reg_buckets), t.reg_sum)
+        buckets = _cumulative(REGRESSION_BOUNDS, t.reg_buckets, keep=PROM_REGRESSION_BOUNDS)
+        values.add_metric([api], buckets, None)
+        # prometheus_client leaves _sum and _count out when a bucket bound is negative
+        # (OpenMetrics' rule); the text format has no such rule and PromQL needs them for
+        # the average: rate(_sum) / rate(_count).
+        labels = {"api": api}
+        values.samples.append(Sample("cortex_prediction_value_count", labels, t.reg_count))
+        values.samples.append(Sample("cortex_prediction_value_sum", labels, t.reg_sum))
         yield values
         if t.reg_count:
             yield _gauge("cortex_prediction_value_min", "Smallest tracked value", api, t.reg_min)
@@ -98,6 +123,9 @@ def _gauge(name: str, doc: str, api: str, value: float) -> GaugeMetricFamily:
 def make_registry(replica: Replica) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ReplicaCollector(replica))
+    # process_resident_memory_bytes, process_cpu_seconds_total, process_open_fds...: `mem`
+    # is a kill limit and CPU drives the autoscaler.
+    ProcessCollector(registry=registry)
     return registry
 
 

@@ -16,20 +16,28 @@ from predictor.logs import log, truncate
 # Upper bounds (inclusive) in seconds; one more bucket holds everything above.
 LATENCY_BOUNDS: tuple[float, ...] = (
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    20.0, 30.0, 60.0,  # up to Sanic's default response timeout (60 s): slow models stay visible
 )
 
 
 STEPS_PER_DECADE = ("1", "1.5", "2", "3", "5", "7")
+# The buckets Prometheus gets: the 1-2-5 steps of each decade (cumulative counts at a subset of
+# the bounds are exact), so one regression tracker is 80 bucket series per replica, not 158.
+PROM_STEPS_PER_DECADE = ("1", "2", "5")
 
 
-def _log_steps(low_exp: int, high_exp: int) -> list[float]:
-    return [float(f"{m}e{e}") for e in range(low_exp, high_exp + 1) for m in STEPS_PER_DECADE]
+def _symmetric_log_steps(steps: tuple[str, ...], low_exp: int, high_exp: int) -> tuple[float, ...]:
+    """-7e9 .. -1e-3, 0, 1e-3 .. 7e9 (for the default steps and exponents -3 .. 9)."""
+    positive = [float(f"{m}e{e}") for e in range(low_exp, high_exp + 1) for m in steps]
+    return tuple([-v for v in reversed(positive)] + [0.0] + positive)
 
 
-_POSITIVE = _log_steps(-3, 9)
-# Fixed regression buckets: -7e9 .. -1e-3, 0, 1e-3 .. 7e9, six per decade, then +inf.
-REGRESSION_BOUNDS: tuple[float, ...] = tuple([-v for v in reversed(_POSITIVE)] + [0.0] + _POSITIVE)
+# Fixed regression buckets, six per decade, then +inf.
+REGRESSION_BOUNDS = _symmetric_log_steps(STEPS_PER_DECADE, -3, 9)
+PROM_REGRESSION_BOUNDS = _symmetric_log_steps(PROM_STEPS_PER_DECADE, -3, 9)
 MAX_CLASSES = 1000
+MAX_LABEL_CHARS = 64  # a longer class is cut to this many characters, ending in TRUNCATED_MARK
+TRUNCATED_MARK = "…"
 WARN_WINDOW_S = 10.0  # at most WARN_BURST warning lines per window; the rest are counted
 WARN_BURST = 10
 
@@ -98,6 +106,7 @@ class Tracker:
         "reg_min",
         "reg_sum",
         "rejected",
+        "truncated",
     )
 
     def __init__(self, model_type: str, key: str | None) -> None:
@@ -110,6 +119,7 @@ class Tracker:
         self.reg_min = math.inf
         self.reg_max = -math.inf
         self.rejected = 0
+        self.truncated = 0  # classes longer than MAX_LABEL_CHARS, tracked cut
         self._warn_window = -math.inf
         self._warned = 0
         self._suppressed = 0
@@ -134,6 +144,10 @@ class Tracker:
         if t is not str and (t is bool or not isinstance(value, (str, int))):
             return self._reject(value, "classification tracks str or int values")
         label = value if t is str else str(value)
+        if len(label) > MAX_LABEL_CHARS:
+            self.truncated += 1
+            self._warn(value, f"class longer than {MAX_LABEL_CHARS} characters, tracked cut")
+            label = label[: MAX_LABEL_CHARS - len(TRUNCATED_MARK)] + TRUNCATED_MARK
         counts = self.classes
         if label in counts:
             counts[label] += 1
@@ -165,22 +179,24 @@ class Tracker:
         return number
 
     def _reject(self, value: Any, reason: str) -> None:
-        """One warning line per unfit value (at most WARN_BURST per window, then counted)."""
         self.rejected += 1
+        self._warn(value, f"value not tracked: {reason}")
+
+    def _warn(self, value: Any, what: str) -> None:
+        """One warning line per event (at most WARN_BURST per window, then counted)."""
         now = time.monotonic()
         if now - self._warn_window >= WARN_WINDOW_S:
             self._warn_window, self._warned = now, 0
         if self._warned >= WARN_BURST:
             self._suppressed += 1
-            return None
+            return
         self._warned += 1
         more = f" ({self._suppressed} similar warnings suppressed)" if self._suppressed else ""
         self._suppressed = 0
         log.warning(
-            "tracker: value not tracked: %s (got %s: %s)%s",
-            reason, type(value).__name__, truncate(repr(value), 200), more,
+            "tracker: %s (got %s: %s)%s", what, type(value).__name__, truncate(repr(value), 200),
+            more,
         )
-        return None
 
     def class_distribution(self) -> dict[str, int] | None:
         return dict(self.classes) if self.model_type == "classification" else None

@@ -38,4 +38,20 @@ def run(args: argparse.Namespace) -> int:
     options = info["options"]
     print(f"autoscaler: sync every {options['sync_period']:g} s, scale-down window "
           f"{options['scale_down_window']:g} s")
+    print(gpu_summary(info.get("gpus", [])))
     return 0
+
+
+def gpu_summary(devices: list[dict[str, Any]]) -> str:
+    """`gpus: none` or one line per device: model, memory, who holds it, its load now."""
+    from cortex_tui.cluster import format_memory
+
+    if not devices:
+        return "gpus: none (no NVIDIA GPU found through NVML, or CORTEX_TUI_GPUS excludes them)"
+    lines = [f"gpus: {len(devices)}"]
+    for d in devices:
+        load = "" if d["utilization"] is None else (
+            f", {d['utilization']:.0f}% busy, {format_memory(d['memory_used'])} used")
+        lines.append(f"  gpu {d['index']}: {d['name']}, {format_memory(d['memory'])}, "
+                     f"{'replica ' + d['replica'] if d['replica'] else 'free'}{load}")
+    return "\n".join(lines)

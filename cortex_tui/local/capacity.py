@@ -47,7 +47,7 @@ def describe_shortfall(need: Resources, free: Resources, total: Resources) -> st
         parts.append(_short("mem", _bytes(need.mem), _bytes(free.mem), _bytes(total.mem),
                             need.mem > total.mem))
     if need.gpu > free.gpu:
-        parts.append(f"gpu {need.gpu} requested, {max(free.gpu, 0)} on this machine")
+        parts.append(_gpu_short(need.gpu, free.gpu, total.gpu))
     return "; ".join(parts)
 
 
@@ -55,6 +55,15 @@ def _short(what: str, need: str, free: str, total: str, beyond_machine: bool) ->
     if beyond_machine:
         return f"{what} {need} requested, more than this machine's {total}"
     return f"{what} {need} requested, {free} free of {total} (other replicas hold the rest)"
+
+
+def _gpu_short(need: int, free: int, total: int) -> str:
+    if total == 0:
+        return (f"gpu {need} requested, this machine has no GPU replicas may use (none found "
+                "through NVML, or excluded by CORTEX_TUI_GPUS)")
+    if need > total:
+        return f"gpu {need} requested, more than this machine's {total}"
+    return f"gpu {need} requested, {max(free, 0)} free of {total} (other replicas hold the rest)"
 
 
 def _millis(n: int) -> str:

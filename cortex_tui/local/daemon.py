@@ -19,7 +19,7 @@ import time
 import traceback
 from typing import IO, Any
 
-from cortex_tui.local.capacity import node_capacity
+from cortex_tui.local.gpus import GpuSettingError
 from cortex_tui.local.options import OperatorOptions
 from cortex_tui.local.paths import StateDir, write_private
 from cortex_tui.local.server import OperatorServer
@@ -51,10 +51,10 @@ class Operator:
         self.server = OperatorServer(self.supervisor, self.token, self.info, self.stop)
 
     def info(self) -> dict[str, Any]:
-        cap = node_capacity()
+        cap = self.supervisor.capacity
         return {"pid": os.getpid(), "cpu_millis": cap.cpu_millis, "memory": cap.mem,
-                "gpu": cap.gpu, "home": str(self.state.root),
-                "options": self.options.__dict__}
+                "gpu": cap.gpu, "gpus": self.supervisor.gpu_info(),
+                "home": str(self.state.root), "options": self.options.__dict__}
 
     def stop(self) -> None:
         self.stopped.set()
@@ -101,7 +101,12 @@ def main() -> int:
         # The starting client reaps this parent at once; the child (which shares the lock)
         # is adopted by init, so it never lingers as a zombie of a long-lived client.
         os._exit(0)
-    operator = Operator(state, OperatorOptions.from_env())
+    try:
+        operator = Operator(state, OperatorOptions.from_env())
+    except GpuSettingError as exc:
+        print(f"{time.ctime()}: operator not started:\n{exc}", flush=True)
+        lock.close()
+        return 1
     # SIGTERM / SIGINT: a clean stop (every replica stopped). SIGKILL: replicas keep serving
     # and the next operator re-adopts them.
     signal.signal(signal.SIGTERM, lambda *_: operator.stop())

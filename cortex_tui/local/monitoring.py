@@ -11,6 +11,7 @@ from typing import Any
 
 from cortex_tui.backends.base import MetricsPoint
 from cortex_tui.local import hpa
+from cortex_tui.local.gpus import GpuPool
 from cortex_tui.local.records import ApiRecord
 from cortex_tui.local.runtime import Runtime
 from cortex_tui.local.stats import interval_latency, merge_network
@@ -24,6 +25,7 @@ class Monitoring:
     apis: dict[str, ApiRecord]
     runtime: dict[str, Runtime]
     history: History
+    gpus: GpuPool
 
     def save(self) -> Any: ...
 
@@ -83,6 +85,15 @@ class Monitoring:
         self.history.add_point(record.name, MetricsPoint(
             now, record.requested, ready, rate, latency, d2, d4, d5, cpu))
 
+    def _replica_ceiling(self, record: ApiRecord) -> int:
+        """max_replicas, lowered to the replicas this machine's GPUs can ever hold: planning
+        more only leaves replicas pending (min_replicas is still asked for, and shows why)."""
+        c = record.compute
+        cap = self.gpus.replica_cap(c["gpu"])
+        if cap is None:
+            return c["max_replicas"]
+        return max(c["min_replicas"], min(c["max_replicas"], cap))
+
     def _autoscale(self, record: ApiRecord, rt: Runtime, now: float) -> None:
         c = record.compute
         current = rt.current(record.version)
@@ -91,7 +102,8 @@ class Monitoring:
         utilization = hpa.utilization_with_missing(
             utils, len(current) - len(utils), c["target_cpu_utilization"])
         desired = rt.autoscaler.decide(now, record.requested, utilization, c["min_replicas"],
-                                       c["max_replicas"], c["target_cpu_utilization"])
+                                       self._replica_ceiling(record),
+                                       c["target_cpu_utilization"])
         if desired != record.requested:
             shown = "n/a" if utilization is None else f"{utilization:.0f}%"
             self.history.event(record.name, "scaled",

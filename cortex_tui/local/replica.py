@@ -19,6 +19,7 @@ from typing import Any
 import psutil
 
 from cortex_tui.local import logfiles
+from cortex_tui.local.gpus import devices_of_process, visible_devices_env
 
 HOST = "127.0.0.1"
 PREDICTOR_MODULE_ENV = "CORTEX_TUI_PREDICTOR_MODULE"  # tests / development only
@@ -54,6 +55,15 @@ def _http_get(port: int, path: str, timeout: float) -> tuple[int, bytes]:
         conn.close()
 
 
+def _adopted_gpus(pid: int, recorded: list[int] | None) -> tuple[int, ...]:
+    """The devices a running replica holds: its environment says (the process is the truth),
+    the state file is only a fallback where the environment cannot be read."""
+    seen = devices_of_process(pid)
+    if seen is not None:
+        return seen
+    return tuple(int(i) for i in recorded or ())
+
+
 @dataclass
 class Replica:
     name: str
@@ -77,12 +87,14 @@ class Replica:
     popen: subprocess.Popen[bytes] | None = None
     cpu_sample: tuple[float, float] | None = None  # (wall time, cpu seconds)
     listen_fd: int | None = None  # the API's endpoint socket, as numbered in the replica
+    gpus: tuple[int, ...] = ()  # the GPU devices it was given (CUDA_VISIBLE_DEVICES)
 
 
     @classmethod
     def spawn(
         cls, *, api: str, version: int, project: Path, config: str, listener: socket.socket,
         log_dir: Path, cpu_millis: int, mem: int, avoid_ports: set[int],
+        gpus: tuple[int, ...] = (),
     ) -> Replica:
         """Start a predictor serving `listener`, the API's endpoint socket (inherited, same
         descriptor number: every replica of the API accepts from its one queue)."""
@@ -100,7 +112,7 @@ class Replica:
             "--host", HOST, "--listen-fd", str(fd), "--admin-port", str(admin),
         ]
         env = dict(os.environ, PYTHONUNBUFFERED="1", CORTEX_TERMINATION_LOG=str(termination),
-                   CORTEX_REPLICA=name)
+                   CORTEX_REPLICA=name, **visible_devices_env(gpus))
         env[OWNER_ENV] = str(log_dir.parent.parent)
         with open(log_path, "ab") as log:
             popen = subprocess.Popen(
@@ -112,7 +124,7 @@ class Replica:
         except psutil.Error:
             created = 0.0
         return cls(name, api, version, port, admin, log_path, termination, popen.pid, created,
-                   cpu_millis, mem, project, popen=popen, listen_fd=fd)
+                   cpu_millis, mem, project, popen=popen, listen_fd=fd, gpus=gpus)
 
     @classmethod
     def adopt(cls, record: dict[str, Any]) -> Replica | None:
@@ -133,6 +145,7 @@ class Replica:
             Path(record["project"]), state="starting",
             started_at=float(record.get("started_at", time.time())),
             listen_fd=record.get("listen_fd"),
+            gpus=_adopted_gpus(int(record["pid"]), record.get("gpus")),
         )
         if record.get("stopping"):  # it was draining when the previous operator died
             replica.state, replica.stop_sent_at = "stopping", time.time()
@@ -147,6 +160,7 @@ class Replica:
             "create_time": self.create_time, "cpu_millis": self.cpu_millis, "mem": self.mem,
             "started_at": self.started_at, "project": str(self.project),
             "stopping": self.state == "stopping", "listen_fd": self.listen_fd,
+            "gpus": list(self.gpus),
         }
 
     def exit_code(self) -> int | None:

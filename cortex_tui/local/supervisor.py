@@ -8,6 +8,7 @@ handler threads call the public methods. Everything shared is guarded by `self.l
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import shutil
 import signal
@@ -27,6 +28,7 @@ from cortex_tui.config.model import Compute
 from cortex_tui.config.scaling import ScaleError, apply_scale
 from cortex_tui.local import logfiles, snapshot
 from cortex_tui.local.capacity import Resources, describe_shortfall, node_capacity
+from cortex_tui.local.gpus import GpuPool, discover, load_source
 from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.listeners import Listeners
 from cortex_tui.local.monitoring import Monitoring
@@ -47,7 +49,9 @@ class Supervisor(Monitoring):
         self.history = History(state_dir.history)
         self.apis: dict[str, ApiRecord] = {}
         self.runtime: dict[str, Runtime] = {}
-        self.capacity = node_capacity()
+        self.gpu_source = load_source()
+        self.gpus = GpuPool(discover(self.gpu_source))
+        self.capacity = dataclasses.replace(node_capacity(), gpu=self.gpus.total)
         self._last_scrape = 0.0
         self._orphans: list[Replica] = []  # replicas of deleted APIs, still draining
         self._deploying = threading.Lock()  # one deploy at a time (snapshots, pruning)
@@ -233,7 +237,24 @@ class Supervisor(Monitoring):
             self._record(name)
             rt = self.runtime[name]
             return [{"name": r.name, "log": str(r.log_path), "state": r.state,
-                     "alive": r in rt.replicas} for r in [*rt.dead, *rt.replicas]]
+                     "alive": r in rt.replicas, "gpus": list(r.gpus)}
+                    for r in [*rt.dead, *rt.replicas]]
+
+    def gpu_info(self) -> list[dict[str, Any]]:
+        """Every device replicas may use, who holds it, and its load as NVML sees it now."""
+        with self.lock:
+            holders = {i: r.name for rt in self.runtime.values() for r in rt.replicas
+                       for i in r.gpus}
+        devices = []
+        for gpu in self.gpus.devices:
+            usage = self.gpu_source.usage(gpu.index)
+            devices.append({
+                "index": gpu.index, "name": gpu.name, "memory": gpu.memory,
+                "replica": holders.get(gpu.index),
+                "utilization": usage.utilization if usage else None,
+                "memory_used": usage.memory_used if usage else None,
+            })
+        return devices
 
     def metrics(self, name: str, since: float | None) -> Metrics:
         # Totals as fresh as the last get(name): the TUI's detail calls it right before.
@@ -391,16 +412,40 @@ class Supervisor(Monitoring):
             for r in rt.replicas:
                 if r.api == exclude_api and r.version != exclude_version:
                     continue  # old versions of the API being rolled out give way
-                total = total + Resources(r.cpu_millis, r.mem, 0)
+                total = total + Resources(r.cpu_millis, r.mem, len(r.gpus))
         for r in self._orphans:
-            total = total + Resources(r.cpu_millis, r.mem, 0)
+            total = total + Resources(r.cpu_millis, r.mem, len(r.gpus))
         return total
+
+    def _gpus_taken(self) -> set[int]:
+        """Devices held by any running replica, old versions and orphans included: a device is
+        exclusive until its process exits."""
+        everyone = [r for rt in self.runtime.values() for r in rt.replicas] + self._orphans
+        return {i for r in everyone for i in r.gpus}
+
+    def _give_way_for_gpus(self, record: ApiRecord, rt: Runtime) -> bool:
+        """A new version waiting for devices its own old replicas hold: drain one old replica
+        (as a Recreate rollout would) instead of waiting for ever. True while one drains."""
+        draining = any(r.state == "stopping" and r.gpus for r in rt.replicas)
+        holders = [r for r in rt.outdated(record.version) if r.gpus]
+        if holders and not draining:
+            min(holders, key=lambda r: r.started_at).stop()
+            draining = True
+        return draining
 
     def _start_replica(self, record: ApiRecord, rt: Runtime) -> bool:
         need = record.resources
         free = self.capacity - self._placed(record.name, record.version)
-        if not need.fits_in(free):
+        devices = self.gpus.pick(self._gpus_taken(), need.gpu)
+        handover = False
+        if devices is None:
+            free = dataclasses.replace(free, gpu=len(self.gpus.free(self._gpus_taken())))
+            handover = self._give_way_for_gpus(record, rt)
+        if not need.fits_in(free) or devices is None:
             reason = f"replica pending: {describe_shortfall(need, free, self.capacity)}"
+            if handover:
+                reason = (f"replica pending: gpu {need.gpu} requested, waiting for the previous "
+                          "version's replicas to release theirs")
             if rt.pending_logged != reason:  # one event per new reason, not one per tick
                 self.history.event(record.name, "pending", reason)
                 rt.pending_logged = reason
@@ -419,6 +464,7 @@ class Supervisor(Monitoring):
             api=record.name, version=record.version, project=Path(record.snapshot),
             config=record.config, listener=listener, log_dir=self.dir.log_dir(record.name),
             cpu_millis=need.cpu_millis, mem=need.mem, avoid_ports=self._ports_in_use(),
+            gpus=devices,
         )
         rt.replicas.append(replica)
         rt.pending_logged = ""

@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cortex_tui.backends.base import Status
-from cortex_tui.backends.kubernetes import KubernetesBackend
 from cortex_tui.config import load_project
+from cortex_tui.kube.backend import KubernetesBackend
 from cortex_tui.settings import Environment
+from cortex_tui.types import Status
 from tests.helpers.fakekube import FakeKube
 
 

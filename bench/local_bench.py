@@ -71,9 +71,9 @@ def main() -> int:
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="cortex-bench-"))
     os.environ["CORTEX_TUI_HOME"] = str(home)
-    from cortex_tui.backends.base import ScaleRequest
-    from cortex_tui.backends.local import LocalBackend
     from cortex_tui.config import load_project
+    from cortex_tui.local.backend import LocalBackend
+    from cortex_tui.types import ScaleRequest
 
     project = Path(shutil.copytree(IRIS, home / "iris"))
     body_file = project / "sample.json"

@@ -84,8 +84,8 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CORTEX_")}
     env["CORTEX_TUI_HOME"] = str(home)
     os.environ.update(CORTEX_TUI_HOME=str(home))
-    from cortex_tui.backends.base import ScaleRequest
-    from cortex_tui.backends.local import LocalBackend
+    from cortex_tui.local.backend import LocalBackend
+    from cortex_tui.types import ScaleRequest
 
     backend = LocalBackend()
     try:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from cortex_tui.aws.node_groups import NodeGroup, find_node_groups, select_group, set_bounds
-from cortex_tui.backends.base import BackendError, TargetUnavailable
+from cortex_tui.errors import BackendError, TargetUnavailable
 from cortex_tui.settings import Environment, resolve
 
 GPU_RESOURCE = "nvidia.com/gpu"

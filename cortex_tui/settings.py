@@ -26,12 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cortex_tui.errors import UserError
+
 LOCAL = "local"
 DEFAULT_NAMESPACE = "cortex"
 SETTINGS_FILENAME = "settings.yaml"
 
 
-class SettingsError(ValueError):
+class SettingsError(UserError):
     """The settings file is unreadable or wrong; the message names the file and key."""
 
 

@@ -18,7 +18,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
-from cortex_tui.backends.base import BackendError
+from cortex_tui.errors import BackendError
 from cortex_tui.settings import AwsSettings
 
 # Fail fast enough for an interactive tool; boto3's defaults wait a minute on a dead endpoint.

@@ -19,14 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cortex_tui.aws.clients import AwsError, aws_client, aws_errors
-from cortex_tui.backends.base import (
-    Metrics,
-    MetricsPoint,
-    NetworkStats,
-    RegressionStats,
-    TrackerStats,
-)
 from cortex_tui.settings import AwsSettings
+from cortex_tui.types import Metrics, MetricsPoint, NetworkStats, RegressionStats, TrackerStats
 from predictor.cloudwatch import (
     DIM_API,
     DIM_CLASS,

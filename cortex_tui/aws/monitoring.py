@@ -20,8 +20,8 @@ from typing import Any
 
 from cortex_tui.aws.clients import AwsError
 from cortex_tui.aws.cloudwatch_reader import CloudWatchReader, best_totals, combine
-from cortex_tui.backends.base import ApiState, Metrics, MetricsPoint
 from cortex_tui.settings import AwsSettings
+from cortex_tui.types import ApiState, Metrics, MetricsPoint
 
 log = logging.getLogger(__name__)
 CACHE_TTL_S = 30.0  # CloudWatch data is per minute: fresher reads show nothing new

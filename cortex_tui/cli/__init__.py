@@ -12,17 +12,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from cortex_tui.backends.base import BackendError
 from cortex_tui.config.model import ConfigError
-from cortex_tui.settings import SettingsError
+from cortex_tui.errors import UserError
 
 # Sub-command modules, in the order `--help` lists them.
 _COMMAND_MODULES: tuple[str, ...] = (
     "validate", "deploy", "get", "logs", "predict", "scale", "delete", "render", "cluster",
     "local",
 )
-
-USER_ERRORS = (BackendError, ConfigError, SettingsError)
 
 
 def add_project_option(parser: argparse.ArgumentParser, top: bool = False) -> None:
@@ -70,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
-    except USER_ERRORS as exc:
+    except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -6,9 +6,9 @@ import argparse
 from typing import Any
 
 from cortex_tui.backends import get_backend
-from cortex_tui.backends.base import DeployChange
 from cortex_tui.cli import add_env_option, add_project_option
 from cortex_tui.config import load_project
+from cortex_tui.types import DeployChange
 
 
 def register(subparsers: Any) -> None:

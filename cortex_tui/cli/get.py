@@ -8,9 +8,9 @@ import sys
 import time
 from typing import Any
 
-from cortex_tui.backends import get_backend
-from cortex_tui.backends.base import ApiState, Backend
+from cortex_tui.backends import Backend, get_backend
 from cortex_tui.cli import add_env_option
+from cortex_tui.types import ApiState
 
 WATCH_PERIOD = 2.0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cortex_tui.backends.local import LocalBackend
+from cortex_tui.local.backend import LocalBackend
 
 
 def register(subparsers: Any) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from cortex_tui.backends import get_backend
-from cortex_tui.backends.base import BackendError
 from cortex_tui.cli import add_env_option
+from cortex_tui.errors import BackendError
 
 
 def register(subparsers: Any) -> None:

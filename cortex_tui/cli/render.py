@@ -29,8 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cortex_tui.backends.kubernetes import render_manifests
     from cortex_tui.config import load_project
+    from cortex_tui.kube.backend import render_manifests
 
     project = load_project(args.path)
     rendered = render_manifests(

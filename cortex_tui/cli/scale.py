@@ -6,10 +6,11 @@ import argparse
 from typing import Any
 
 from cortex_tui.backends import get_backend
-from cortex_tui.backends.base import BackendError, ScaleRequest
 from cortex_tui.cli import add_env_option
 from cortex_tui.config.model import Compute
 from cortex_tui.config.scaling import ScaleError, apply_scale
+from cortex_tui.errors import BackendError
+from cortex_tui.types import ScaleRequest
 
 
 def register(subparsers: Any) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from cortex_tui.errors import UserError
+
 ModelType = Literal["classification", "regression"]
 MODEL_TYPES: tuple[str, ...] = ("classification", "regression")
 CONFIG_FILENAME = "cortex.yaml"
@@ -143,7 +145,7 @@ class Problem:
         }
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """Raised by `load_project` when a project has problems; holds all of them."""
 
     def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cortex_tui.config.model import Compute
+from cortex_tui.errors import UserError
 
 
-class ScaleError(ValueError):
+class ScaleError(UserError):
     """A scale request that breaks the rules of SPEC §2; the message says which."""
 
 

@@ -18,12 +18,13 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
 
-from cortex_tui.backends.base import BackendError, DeployChange
+from cortex_tui.errors import BackendError
 from cortex_tui.kube import labels as L
 from cortex_tui.kube import objects
 from cortex_tui.kube.client import Connection
 from cortex_tui.kube.objects import DELETE_ORDER, KINDS, Obj, call, status_reason
 from cortex_tui.kube.render import ApiManifests
+from cortex_tui.types import DeployChange
 
 MAX_ATTEMPTS = 6
 RESTARTED_AT = "cortex-tui/restarted-at"

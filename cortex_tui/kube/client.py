@@ -19,7 +19,7 @@ from kubernetes import config as k8s_config
 from kubernetes.config.config_exception import ConfigException
 from urllib3 import exceptions as http_errors
 
-from cortex_tui.backends.base import TargetUnavailable
+from cortex_tui.errors import TargetUnavailable
 from cortex_tui.settings import DEFAULT_NAMESPACE, Environment
 
 

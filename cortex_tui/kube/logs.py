@@ -13,10 +13,11 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from cortex_tui.backends.base import BackendError, LogLine
+from cortex_tui.errors import BackendError
 from cortex_tui.kube import labels as L
 from cortex_tui.kube.client import Connection
 from cortex_tui.kube.objects import Forbidden, call, status_reason
+from cortex_tui.types import LogLine
 
 POD_POLL = 1.0  # seconds between looks for new pods while following
 _DONE = object()

@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from cortex_tui.backends.base import MetricsPoint, NetworkStats, RegressionStats, TrackerStats
+from cortex_tui.types import MetricsPoint, NetworkStats, RegressionStats, TrackerStats
 
 HISTORY = 720  # points per API (an hour at one scrape per 5 s)
 

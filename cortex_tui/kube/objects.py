@@ -14,7 +14,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from cortex_tui.backends.base import BackendError, TargetUnavailable
+from cortex_tui.errors import BackendError, TargetUnavailable
 from cortex_tui.kube.client import Connection, unreachable
 
 T = TypeVar("T")

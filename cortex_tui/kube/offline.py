@@ -78,7 +78,7 @@ def render_for_environment(
     environment = resolve(env_name)
     namespace = environment.namespace
     if namespace is None and environment.kind == "kubernetes":
-        from cortex_tui.backends.base import BackendError
+        from cortex_tui.errors import BackendError
         from cortex_tui.kube.client import namespace_for
 
         try:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cortex_tui.backends.base import BackendError
 from cortex_tui.config.model import Project
+from cortex_tui.errors import BackendError
 from cortex_tui.settings import AwsSettings
 
 # Folders and files never shipped: caches, virtualenvs, version control.

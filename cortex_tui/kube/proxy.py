@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from urllib3.exceptions import HTTPError
 
-from cortex_tui.backends.base import TargetUnavailable
+from cortex_tui.errors import TargetUnavailable
 from cortex_tui.kube import labels as L
 from cortex_tui.kube.client import Connection, unreachable
 

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from cortex_tui.backends.base import ApiState, Status
 from cortex_tui.config.model import Compute
 from cortex_tui.kube import labels as L
+from cortex_tui.types import ApiState, Status
 
 Obj = dict[str, Any]
 REVISION = "deployment.kubernetes.io/revision"

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import psutil
 
-from cortex_tui.backends.base import ApiNotFound, BackendError, TargetUnavailable
+from cortex_tui.errors import ApiNotFound, BackendError, TargetUnavailable
 from cortex_tui.local import logfiles
 from cortex_tui.local.paths import TOKEN_HEADER, StateDir
 from cortex_tui.local.replica import OWNER_ENV, Replica

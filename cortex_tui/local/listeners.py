@@ -21,7 +21,7 @@ import os
 import socket
 from collections.abc import Iterable
 
-from cortex_tui.backends.base import BackendError
+from cortex_tui.errors import BackendError
 from cortex_tui.local.replica import HOST, Replica
 
 _SYS_PIDFD_GETFD = 438  # the same number on every Linux architecture

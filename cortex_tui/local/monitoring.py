@@ -9,13 +9,13 @@ import threading
 import time
 from typing import Any
 
-from cortex_tui.backends.base import MetricsPoint
 from cortex_tui.local import hpa
 from cortex_tui.local.gpus import GpuPool
 from cortex_tui.local.records import ApiRecord
 from cortex_tui.local.runtime import Runtime
 from cortex_tui.local.stats import interval_latency, merge_network
 from cortex_tui.local.store import History
+from cortex_tui.types import MetricsPoint
 
 FRESH_STATS_TIMEOUT = 0.5  # s: an on-demand /stats read waits no longer (else: last scrape)
 

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cortex_tui.backends.base import TargetUnavailable
+from cortex_tui.errors import TargetUnavailable
 from cortex_tui.settings import home
 
 TOKEN_HEADER = "X-Cortex-Token"  # every request to the operator carries the token file's text

@@ -6,11 +6,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from cortex_tui.backends.base import ApiState, NetworkStats, Status
 from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.records import ApiRecord
 from cortex_tui.local.replica import HOST, UNKNOWN_EXIT, Replica
 from cortex_tui.local.stats import merge_network, merge_tracker
+from cortex_tui.types import ApiState, NetworkStats, Status
 
 
 @dataclass

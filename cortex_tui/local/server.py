@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from cortex_tui.backends.base import ApiNotFound, BackendError
+from cortex_tui.errors import ApiNotFound, BackendError
 from cortex_tui.local.paths import TOKEN_HEADER
 from cortex_tui.local.supervisor import Supervisor
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from cortex_tui.backends.base import NetworkStats, RegressionStats, TrackerStats
+from cortex_tui.types import NetworkStats, RegressionStats, TrackerStats
 
 
 def merge_network(stats: Iterable[dict[str, Any]]) -> NetworkStats:

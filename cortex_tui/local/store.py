@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cortex_tui.backends.base import Event, MetricsPoint
+from cortex_tui.types import Event, MetricsPoint
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (

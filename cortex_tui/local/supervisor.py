@@ -17,15 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cortex_tui.backends.base import (
-    ApiNotFound,
-    ApiState,
-    BackendError,
-    DeployChange,
-    Metrics,
-)
 from cortex_tui.config.model import Compute
 from cortex_tui.config.scaling import ScaleError, apply_scale
+from cortex_tui.errors import ApiNotFound, BackendError
 from cortex_tui.local import logfiles, snapshot
 from cortex_tui.local.capacity import Resources, describe_shortfall, node_capacity
 from cortex_tui.local.gpus import GpuPool, discover, load_source
@@ -39,6 +33,7 @@ from cortex_tui.local.replica import Replica
 from cortex_tui.local.runtime import Runtime, api_state, failure_message
 from cortex_tui.local.stats import merge_network, merge_tracker
 from cortex_tui.local.store import History
+from cortex_tui.types import ApiState, DeployChange, Metrics
 
 
 class Supervisor(Monitoring):

@@ -10,14 +10,14 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
-from cortex_tui.backends import get_backend
-from cortex_tui.backends.base import ApiState, Backend, DeployResult, TargetInfo
+from cortex_tui.backends import Backend, get_backend
 from cortex_tui.config.model import CONFIG_FILENAME, Project
 from cortex_tui.tui.commands import CortexCommands
 from cortex_tui.tui.log_follower import LogFollowers
 from cortex_tui.tui.messages import Done, Failed, run_blocking
 from cortex_tui.tui.pages import page, page_bindings
 from cortex_tui.tui.screens.base import readonly_allows
+from cortex_tui.types import ApiState, DeployResult, TargetInfo
 
 BackendFactory = Callable[[str], Backend]
 REPEAT_AFTER = 30.0  # seconds before the same error is notified again

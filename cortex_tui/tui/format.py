@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from cortex_tui.backends.base import ApiState, Status, TargetInfo
+from cortex_tui.types import ApiState, Status, TargetInfo
 
 STATUS_STYLES: dict[str, str] = {
     Status.LIVE: "bold green",

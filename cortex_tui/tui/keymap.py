@@ -12,12 +12,13 @@ from pathlib import Path
 
 import yaml
 
+from cortex_tui.errors import UserError
 from cortex_tui.settings import home
 
 KEYMAP_FILENAME = "keymap.yaml"
 
 
-class KeymapError(ValueError):
+class KeymapError(UserError):
     pass
 
 

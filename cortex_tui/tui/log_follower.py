@@ -18,8 +18,9 @@ from collections import deque
 from collections.abc import Iterator
 from itertools import islice
 
-from cortex_tui.backends.base import Backend, LogLine
+from cortex_tui.backends import Backend
 from cortex_tui.tui.messages import describe_error
+from cortex_tui.types import LogLine
 
 MAX_LINES = 5000
 TAIL = 500

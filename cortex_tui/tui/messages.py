@@ -13,8 +13,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.worker import Worker
 
-from cortex_tui.backends.base import BackendError
-from cortex_tui.config.model import ConfigError
+from cortex_tui.errors import UserError
 
 T = TypeVar("T")
 
@@ -38,7 +37,7 @@ class Done(Message):
 
 
 def describe_error(exc: BaseException) -> str:
-    if isinstance(exc, (BackendError, ConfigError, ValueError, OSError)):
+    if isinstance(exc, (UserError, ValueError, OSError)):
         return str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {exc}"
 

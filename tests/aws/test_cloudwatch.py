@@ -10,7 +10,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from cortex_tui.aws.cloudwatch_reader import CloudWatchReader, combine
-from cortex_tui.backends.base import Metrics, MetricsPoint, NetworkStats
+from cortex_tui.types import Metrics, MetricsPoint, NetworkStats
 from predictor.cloudwatch import CloudWatchPublisher, from_environ
 from tests.aws.conftest import REGION, aws_settings
 
@@ -206,7 +206,7 @@ def test_combine_puts_history_before_live_points_and_keeps_increments_live() -> 
 
 def test_history_overlays_cloudwatch_totals_and_falls_back_to_live(aws_env: str) -> None:
     from cortex_tui.aws.monitoring import CloudWatchHistory
-    from cortex_tui.backends.base import ApiState, Status
+    from cortex_tui.types import ApiState, Status
 
     clock = Clock(NOW)
     publisher = _publisher(aws_env, clock, "classification")
@@ -230,7 +230,7 @@ def test_history_overlays_cloudwatch_totals_and_falls_back_to_live(aws_env: str)
 
 def test_regression_histogram_of_live_replicas_is_kept_with_cloudwatch_totals() -> None:
     from cortex_tui.aws.cloudwatch_reader import best_totals
-    from cortex_tui.backends.base import RegressionStats, TrackerStats
+    from cortex_tui.types import RegressionStats, TrackerStats
 
     live = (NetworkStats(total=3), TrackerStats("regression", regression_stats=RegressionStats(
         1.0, 9.0, 5.0, 3, histogram=((5.0, 2), (float("inf"), 1)))))

@@ -15,8 +15,8 @@ import pytest
 
 from cortex_tui.aws.cloudwatch_reader import CloudWatchReader
 from cortex_tui.backends import get_backend
-from cortex_tui.backends.base import Status
 from cortex_tui.cli import main
+from cortex_tui.types import Status
 from tests.aws.conftest import REGION, aws_settings, write_settings
 from tests.aws.replica import IRIS, SAMPLES, Replica, wait_for
 from tests.helpers.fakekube import FakeKube

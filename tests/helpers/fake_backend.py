@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cortex_tui.backends.base import (
-    ApiNotFound,
+from cortex_tui.backends import Backend
+from cortex_tui.config.model import Compute, Project
+from cortex_tui.config.scaling import ScaleError, apply_scale
+from cortex_tui.errors import ApiNotFound, BackendError
+from cortex_tui.types import (
     ApiState,
-    Backend,
-    BackendError,
     DeployChange,
     DeployResult,
     Event,
@@ -32,8 +33,6 @@ from cortex_tui.backends.base import (
     TargetInfo,
     TrackerStats,
 )
-from cortex_tui.config.model import Compute, Project
-from cortex_tui.config.scaling import ScaleError, apply_scale
 
 FIXED_NOW = 1_764_064_800.0  # 2025-11-25 10:00:00 UTC
 STATUS_CYCLE = (

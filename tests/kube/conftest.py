@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config
 
-from cortex_tui.backends.kubernetes import KubernetesBackend
 from cortex_tui.config import load_project
 from cortex_tui.config.model import Project
+from cortex_tui.kube.backend import KubernetesBackend
 from cortex_tui.settings import Environment
 from tests.helpers.fakekube import FakeKube
 from tests.helpers.predictor_process import Predictor

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from kubernetes import watch
 
-from cortex_tui.backends.base import TargetUnavailable
-from cortex_tui.backends.kubernetes import KubernetesBackend
+from cortex_tui.errors import TargetUnavailable
 from cortex_tui.kube import client as kube_client
+from cortex_tui.kube.backend import KubernetesBackend
 from cortex_tui.settings import Environment
 from tests.helpers.fakekube import FakeKube
 

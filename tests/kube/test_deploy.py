@@ -13,11 +13,12 @@ import boto3
 import pytest
 import yaml
 
-from cortex_tui.backends.base import BackendError, ScaleRequest, Status, TargetUnavailable
-from cortex_tui.backends.kubernetes import KubernetesBackend
 from cortex_tui.config import load_project
+from cortex_tui.errors import BackendError, TargetUnavailable
 from cortex_tui.kube import objects
+from cortex_tui.kube.backend import KubernetesBackend
 from cortex_tui.settings import AwsSettings, Environment
+from cortex_tui.types import ScaleRequest, Status
 from tests.helpers.fakekube import FakeKube
 from tests.helpers.fakekube.resources import by_kind
 from tests.kube.conftest import IRIS, copy_example, edit_config

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cortex_tui.backends.base import ApiNotFound, ScaleRequest, Status
 from cortex_tui.config import load_project
+from cortex_tui.errors import ApiNotFound
 from cortex_tui.kube import objects
+from cortex_tui.types import ScaleRequest, Status
 from tests.helpers.predictor_process import wait_until
 from tests.kube.conftest import IRIS, IRIS_SAMPLE, Cluster, edit_config
 
@@ -128,7 +129,7 @@ def test_scale_patches_the_hpa_and_keeps_replicas_in_bounds(cluster: Cluster, ir
     _live(cluster, IRIS, replicas=2)
     assert cluster.backend.get(IRIS)[0].requested == 2
 
-    from cortex_tui.backends.base import BackendError
+    from cortex_tui.errors import BackendError
 
     with pytest.raises(BackendError, match="min_replicas"):
         cluster.backend.scale(IRIS, ScaleRequest(min_replicas=5))

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from cortex_tui.backends.base import ApiNotFound, BackendError, LogLine, ScaleRequest, Status
-from cortex_tui.backends.kubernetes import KubernetesBackend
 from cortex_tui.config import load_project
+from cortex_tui.errors import ApiNotFound, BackendError
+from cortex_tui.kube.backend import KubernetesBackend
+from cortex_tui.types import LogLine, ScaleRequest, Status
 from tests.helpers.fakekube import FakeKube
 from tests.helpers.predictor_process import Predictor
 from tests.kube.conftest import IRIS, IRIS_SAMPLE, edit_config, serve_api

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cortex_tui.backends.base import ApiState, Status
-from cortex_tui.backends.kubernetes import KubernetesBackend
 from cortex_tui.config import load_project
+from cortex_tui.kube.backend import KubernetesBackend
+from cortex_tui.types import ApiState, Status
 from tests.helpers.fakekube import FakeKube
 from tests.kube.conftest import IRIS, edit_config
 

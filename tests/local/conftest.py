@@ -18,10 +18,10 @@ from typing import IO, Any
 import psutil
 import pytest
 
-from cortex_tui.backends.base import LogLine
-from cortex_tui.backends.local import LocalBackend
+from cortex_tui.local.backend import LocalBackend
 from cortex_tui.local.client import OperatorClient
 from cortex_tui.local.paths import StateDir
+from cortex_tui.types import LogLine
 from tests.helpers.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from cortex_tui.backends.base import TargetUnavailable
-from cortex_tui.backends.local import post_json
 from cortex_tui.config import load_project
+from cortex_tui.errors import TargetUnavailable
+from cortex_tui.local.backend import post_json
 from tests.local.conftest import Local, processes_of, read_until, wait_for
 
 API = "iris-classifier"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cortex_tui.backends.local import _read_all
 from cortex_tui.config import load_project
 from cortex_tui.local import logfiles
+from cortex_tui.local.backend import _read_all
 from tests.local.conftest import Local, followed, make_project, wait_for
 
 

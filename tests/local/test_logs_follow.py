@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cortex_tui.backends.local import _read_all
 from cortex_tui.config import load_project
+from cortex_tui.local.backend import _read_all
 from tests.local.conftest import Local, followed, make_project, wait_for
 
 CODE = """

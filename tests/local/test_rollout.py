@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cortex_tui.backends.base import ApiState
-from cortex_tui.backends.local import post_json
 from cortex_tui.config import load_project
+from cortex_tui.local.backend import post_json
+from cortex_tui.types import ApiState
 from tests.helpers.request_stream import request_stream
 from tests.local.conftest import Local, make_project, wait_for
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from cortex_tui.backends.base import NetworkStats
 from cortex_tui.config import load_project
 from cortex_tui.local.stats import interval_latency, merge_network, merge_tracker
+from cortex_tui.types import NetworkStats
 from tests.local.conftest import Local
 
 

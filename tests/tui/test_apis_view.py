@@ -6,11 +6,11 @@ from dataclasses import replace
 
 from textual.widgets import Static
 
-from cortex_tui.backends.base import Status
 from cortex_tui.tui.screens.apis import ApisScreen
 from cortex_tui.tui.screens.detail import DetailScreen
 from cortex_tui.tui.widgets.api_table import ApiTable
 from cortex_tui.tui.widgets.header import TargetHeader
+from cortex_tui.types import Status
 from tests.tui.conftest import SIZE, settle
 from tests.tui.scenes import wait_until
 

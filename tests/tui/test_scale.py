@@ -6,10 +6,10 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from cortex_tui.backends.base import ScaleRequest
 from cortex_tui.config import load_project
 from cortex_tui.tui.screens.apis import ApisScreen
 from cortex_tui.tui.screens.scale import ScaleScreen
+from cortex_tui.types import ScaleRequest
 from tests.tui.conftest import SIZE, settle
 
 

@@ -7,11 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
-from cortex_tui.backends.base import ApiState, TargetInfo
 from cortex_tui.tui.messages import Done, Failed, Poll
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.widgets.api_table import SORTS, ApiTable
 from cortex_tui.tui.widgets.header import TargetHeader
+from cortex_tui.types import ApiState, TargetInfo
 
 TARGET_EVERY = 5  # refreshes between two target_info calls (node counts change slowly)
 

@@ -12,8 +12,9 @@ from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from cortex_tui.backends.base import ApiNotFound, ApiState, Backend, Event, Metrics, MetricsPoint
+from cortex_tui.backends import Backend
 from cortex_tui.config.model import ApiSpec
+from cortex_tui.errors import ApiNotFound
 from cortex_tui.tui.messages import Done, Failed, Poll, run_blocking
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.widgets.header import TargetHeader
@@ -21,6 +22,7 @@ from cortex_tui.tui.widgets.log_view import LogPanel
 from cortex_tui.tui.widgets.overview import overview
 from cortex_tui.tui.widgets.plots import ThrottledPlot, draw_replicas, draw_tracker, draw_traffic
 from cortex_tui.tui.widgets.predict import PredictPanel
+from cortex_tui.types import ApiState, Event, Metrics, MetricsPoint
 
 TABS = ("overview", "metrics", "logs", "predict")
 MAX_POINTS = 360  # metrics history kept for the plots

@@ -13,13 +13,14 @@ from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
 
-from cortex_tui.backends.base import Backend, DeployResult
+from cortex_tui.backends import Backend
 from cortex_tui.config.atomic import write_text_atomic
 from cortex_tui.config.model import Problem
 from cortex_tui.tui.app import deploy_summary
 from cortex_tui.tui.messages import Done, Failed, describe_error, run_blocking
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.widgets.yaml_editor import YamlEditor
+from cortex_tui.types import DeployResult
 
 VALIDATE_DELAY = 0.3  # seconds of quiet typing before validating
 

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cortex_tui.backends.base import ApiState, Backend, ScaleRequest
+from cortex_tui.backends import Backend
 from cortex_tui.config.model import Compute
 from cortex_tui.config.scaling import ScaleError, apply_scale
 from cortex_tui.config.writeback import SCALE_KEYS, WritebackError, write_scale
 from cortex_tui.tui.screens.number_dialog import NumberDialog, dialog_bindings
+from cortex_tui.types import ApiState, ScaleRequest
 
 LABELS = {
     "min_replicas": "min replicas",

@@ -9,8 +9,8 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from cortex_tui.backends.base import ApiState
 from cortex_tui.tui.format import age, number, status_text
+from cortex_tui.types import ApiState
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("api", "API"),

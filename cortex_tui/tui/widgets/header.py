@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from cortex_tui.backends.base import ApiState, TargetInfo
 from cortex_tui.tui.format import status_counts, status_text, target_line
+from cortex_tui.types import ApiState, TargetInfo
 
 
 def _first_line(

@@ -15,8 +15,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, RichLog, Static
 
-from cortex_tui.backends.base import LogLine
 from cortex_tui.tui.log_follower import MAX_LINES, LogFollower
+from cortex_tui.types import LogLine
 
 DRAIN_INTERVAL = 0.25
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from cortex_tui.backends.base import ApiState, Event
 from cortex_tui.config.model import ApiSpec, format_cpu
 from cortex_tui.tui.format import age, number, size, status_text
+from cortex_tui.types import ApiState, Event
 
 MAX_EVENTS = 10
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from textual_plotext import PlotextPlot
 
-from cortex_tui.backends.base import Metrics, TrackerStats
+from cortex_tui.types import Metrics, TrackerStats
 
 MIN_REDRAW_INTERVAL = 0.5  # seconds: at most 2 redraws per second
 Draw = Callable[[Any], None]

@@ -17,8 +17,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Static, TextArea
 
-from cortex_tui.backends.base import PredictResult
 from cortex_tui.tui.widgets.text_area import OrderedTextArea
+from cortex_tui.types import PredictResult
 
 
 class SampleArea(OrderedTextArea):

@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cortex_tui.backends.base import (
+from cortex_tui.config.model import Project
+from cortex_tui.errors import BackendError
+from cortex_tui.interface import Backend
+from cortex_tui.local import logfiles
+from cortex_tui.local.client import OperatorClient
+from cortex_tui.types import (
     ApiState,
-    Backend,
-    BackendError,
     DeployChange,
     DeployResult,
     Event,
@@ -30,9 +33,6 @@ from cortex_tui.backends.base import (
     TargetInfo,
     TrackerStats,
 )
-from cortex_tui.config.model import Project
-from cortex_tui.local import logfiles
-from cortex_tui.local.client import OperatorClient
 
 FOLLOW_POLL = 0.25  # seconds between looks at the log files when following
 

@@ -1,18 +1,14 @@
-"""The one interface every target implements, and the typed values it returns.
-
-The CLI and the TUI talk to targets only through `Backend`. Implementations: the local operator
-(`cortex_tui.backends.local`) and Kubernetes (`cortex_tui.backends.kubernetes`). No Textual here.
+"""The values every layer exchanges: status words, API states, stats, metrics, events, log lines,
+deploy results. A leaf module (it imports nothing of ours), so the config model, the targets,
+the backends, the CLI and the TUI all speak the same words. No Textual here.
 """
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
-
-from cortex_tui.config.model import Project
 
 
 class Status(StrEnum):
@@ -25,20 +21,6 @@ class Status(StrEnum):
     COMPUTE_UNAVAILABLE = "compute unavailable"
     STOPPING = "stopping"
     STOPPED = "stopped"
-
-
-class BackendError(Exception):
-    """A problem the user can act on; its message is shown as is (no traceback)."""
-
-
-class ApiNotFound(BackendError):
-    def __init__(self, api: str) -> None:
-        super().__init__(f'api "{api}" is not deployed')
-        self.api = api
-
-
-class TargetUnavailable(BackendError):
-    """The target cannot be reached (operator down and cannot start, cluster unreachable)."""
 
 
 @dataclass(frozen=True)
@@ -189,46 +171,3 @@ class TargetInfo:
     cpu: float = 0.0  # allocatable cores, all nodes
     memory: int = 0  # allocatable bytes, all nodes
     gpu: int = 0
-
-
-class Backend(abc.ABC):
-    """One target. Methods block; the TUI calls them from worker threads.
-
-    Every method raises `BackendError` (or a subclass) for problems the user can act on.
-    """
-
-    @abc.abstractmethod
-    def target_info(self) -> TargetInfo: ...
-
-    @abc.abstractmethod
-    def deploy(self, project: Project, force: bool = False) -> DeployResult:
-        """Create / update every API of the project, delete APIs of the same deployment that
-        the project no longer lists. `force` redeploys unchanged APIs too."""
-
-    @abc.abstractmethod
-    def get(self, api: str | None = None) -> list[ApiState]:
-        """All APIs (sorted by name), or just one (raises ApiNotFound)."""
-
-    @abc.abstractmethod
-    def delete(self, api: str | None = None) -> list[str]:
-        """Delete one API, or every API when `api` is None; returns the names deleted."""
-
-    @abc.abstractmethod
-    def logs(self, api: str, follow: bool = False, tail: int | None = None) -> Iterator[LogLine]:
-        """Lines of every replica; with `follow`, keeps yielding until the iterator is closed."""
-
-    @abc.abstractmethod
-    def predict(self, api: str, sample: Any, debug: bool = False) -> PredictResult: ...
-
-    @abc.abstractmethod
-    def scale(self, api: str, request: ScaleRequest) -> ApiState:
-        """Change autoscaling bounds; refuses (BackendError) values outside the rules."""
-
-    @abc.abstractmethod
-    def metrics(self, api: str, since: float | None = None) -> Metrics: ...
-
-    @abc.abstractmethod
-    def events(self, api: str | None = None, since: float | None = None) -> list[Event]: ...
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections; the backend is not used afterwards."""

@@ -18,24 +18,10 @@ from typing import Any, TypeVar
 from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
 
-from cortex_tui.backends.base import (
-    ApiNotFound,
-    ApiState,
-    Backend,
-    BackendError,
-    DeployChange,
-    DeployResult,
-    Event,
-    EventKind,
-    LogLine,
-    Metrics,
-    PredictResult,
-    ScaleRequest,
-    Status,
-    TargetInfo,
-)
 from cortex_tui.config.model import Project
 from cortex_tui.config.scaling import ScaleError, apply_scale
+from cortex_tui.errors import ApiNotFound, BackendError
+from cortex_tui.interface import Backend
 from cortex_tui.kube import apply as kube_apply
 from cortex_tui.kube import labels as L
 from cortex_tui.kube import logs as kube_logs
@@ -56,6 +42,19 @@ from cortex_tui.kube.status import (
     is_ready,
 )
 from cortex_tui.settings import Environment
+from cortex_tui.types import (
+    ApiState,
+    DeployChange,
+    DeployResult,
+    Event,
+    EventKind,
+    LogLine,
+    Metrics,
+    PredictResult,
+    ScaleRequest,
+    Status,
+    TargetInfo,
+)
 
 SCRAPE_TIMEOUT = 5.0
 SCRAPE_WORKERS = 8

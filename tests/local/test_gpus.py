@@ -15,7 +15,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from cortex_tui.backends.base import ScaleRequest
 from cortex_tui.config import load_project
 from cortex_tui.local.capacity import Resources, describe_shortfall
 from cortex_tui.local.gpus import (
@@ -26,6 +25,7 @@ from cortex_tui.local.gpus import (
     discover,
     parse_selection,
 )
+from cortex_tui.types import ScaleRequest
 from tests.helpers import fake_gpus
 from tests.local.conftest import REPO, Local, make_project, wait_for
 

@@ -50,6 +50,17 @@ class TrackerStats:
 
 
 @dataclass(frozen=True)
+class ReplicaEndpoint:
+    """One replica's private admin URL (`/healthz`, `/stats`, `/metrics` of that replica
+    alone: per-replica scraping; the API's endpoint reaches an arbitrary replica)."""
+
+    name: str
+    version: int
+    state: str  # starting | ready | stopping
+    admin_url: str
+
+
+@dataclass(frozen=True)
 class ApiState:
     """What `get` shows for one API (SPEC §6, issue 4's `get -o json`)."""
 
@@ -68,6 +79,7 @@ class ApiState:
     last_update: float | None = None  # unix time of the last deploy / change
     network: NetworkStats = field(default_factory=NetworkStats)
     tracker: TrackerStats | None = None
+    replicas: tuple[ReplicaEndpoint, ...] = ()  # local target: every running replica
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -25,6 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--ingress", action="store_true", help="add an Ingress routing /<api-name> to each API"
     )
     parser.add_argument("--ingress-class", metavar="CLASS", help="ingressClassName of the Ingress")
+    parser.add_argument(
+        "--pod-monitor", action="store_true",
+        help="add a Prometheus Operator PodMonitor scraping each API's pods one by one",
+    )
     parser.set_defaults(func=run)
 
 
@@ -34,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
 
     project = load_project(args.path)
     rendered = render_manifests(
-        project, args.env, ingress=args.ingress, ingress_class=args.ingress_class
+        project, args.env, ingress=args.ingress, ingress_class=args.ingress_class,
+        pod_monitor=args.pod_monitor,
     )
     for name in rendered.too_large_for_client_side_apply():
         print(

@@ -73,7 +73,8 @@ def _without_replicas(api: ApiManifests) -> ApiManifests:
 
 
 def render_for_environment(
-    project: Project, env_name: str | None, ingress: bool = False, ingress_class: str | None = None
+    project: Project, env_name: str | None, ingress: bool = False,
+    ingress_class: str | None = None, pod_monitor: bool = False,
 ) -> Rendered:
     environment = resolve(env_name)
     namespace = environment.namespace
@@ -97,6 +98,7 @@ def render_for_environment(
         aws=environment.aws,
         ingress=ingress,
         ingress_class=ingress_class,
+        pod_monitor=pod_monitor,
     )
     return Rendered(
         namespace=namespace_manifest(ctx.namespace),

@@ -40,6 +40,7 @@ class RenderContext:
     aws: AwsSettings | None = None
     ingress: bool = False
     ingress_class: str | None = None
+    pod_monitor: bool = False  # a Prometheus Operator PodMonitor per API (render only)
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,8 @@ def render_api(
     objects.append(fill(template("hpa.yaml"), values))
     if ctx.ingress:
         objects.append(fill(template("ingress.yaml"), values))
+    if ctx.pod_monitor:
+        objects.append(fill(template("podmonitor.yaml"), values))
     return ApiManifests(api=spec.name, objects=tuple(stamp(o) for o in objects))
 
 

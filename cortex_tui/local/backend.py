@@ -28,6 +28,7 @@ from cortex_tui.types import (
     NetworkStats,
     PredictResult,
     RegressionStats,
+    ReplicaEndpoint,
     ScaleRequest,
     Status,
     TargetInfo,
@@ -237,4 +238,5 @@ def api_state_from_json(data: dict[str, Any]) -> ApiState:
         init_replicas=data.get("init_replicas", data["min_replicas"]),
         target_cpu_utilization=data["target_cpu_utilization"], endpoint=data.get("endpoint"),
         last_update=data.get("last_update"), network=NetworkStats(**net), tracker=tracker,
+        replicas=tuple(ReplicaEndpoint(**r) for r in data.get("replicas") or ()),
     )

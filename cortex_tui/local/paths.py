@@ -55,6 +55,10 @@ class StateDir:
         return self.root / "history.sqlite"
 
     @property
+    def scrape_targets(self) -> Path:  # Prometheus file_sd: every replica's admin port
+        return self.root / "prometheus-targets.json"
+
+    @property
     def snapshots(self) -> Path:
         return self.root / "snapshots"
 

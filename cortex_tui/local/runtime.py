@@ -10,7 +10,7 @@ from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.records import ApiRecord
 from cortex_tui.local.replica import HOST, UNKNOWN_EXIT, Replica
 from cortex_tui.local.stats import merge_network, merge_tracker
-from cortex_tui.types import ApiState, NetworkStats, Status
+from cortex_tui.types import ApiState, NetworkStats, ReplicaEndpoint, Status
 
 
 @dataclass
@@ -56,7 +56,22 @@ def api_state(record: ApiRecord, rt: Runtime, failures_before_error: int) -> Api
         init_replicas=c["init_replicas"], target_cpu_utilization=c["target_cpu_utilization"],
         endpoint=f"http://{HOST}:{record.port}/{record.name}", last_update=record.last_update,
         network=merge_network(stats), tracker=merge_tracker(record.tracker_type, stats),
+        replicas=tuple(ReplicaEndpoint(r.name, r.version, r.state, admin_url(r))
+                       for r in rt.replicas),
     )
+
+
+def admin_url(replica: Replica) -> str:
+    return f"http://{HOST}:{replica.admin_port}"
+
+
+def scrape_targets(apis: dict[str, ApiRecord], runtime: dict[str, Runtime]) -> list[dict[str, Any]]:
+    """Prometheus `file_sd` groups: every running replica's admin port, labelled."""
+    return [
+        {"targets": [f"{HOST}:{r.admin_port}"],
+         "labels": {"api": name, "replica": r.name, "version": str(r.version)}}
+        for name in sorted(apis) for r in runtime[name].replicas
+    ]
 
 
 def api_status(

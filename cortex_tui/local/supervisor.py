@@ -30,7 +30,7 @@ from cortex_tui.local.options import OperatorOptions
 from cortex_tui.local.paths import StateDir, write_private
 from cortex_tui.local.records import ApiRecord, describe_changes, fingerprint, runtime_spec
 from cortex_tui.local.replica import Replica
-from cortex_tui.local.runtime import Runtime, api_state, failure_message
+from cortex_tui.local.runtime import Runtime, api_state, failure_message, scrape_targets
 from cortex_tui.local.stats import merge_network, merge_tracker
 from cortex_tui.local.store import History
 from cortex_tui.types import ApiState, DeployChange, Metrics
@@ -51,6 +51,7 @@ class Supervisor(Monitoring):
         self._orphans: list[Replica] = []  # replicas of deleted APIs, still draining
         self._deploying = threading.Lock()  # one deploy at a time (snapshots, pruning)
         self._saved = ""
+        self._saved_targets = ""
         self.listeners = Listeners()  # one endpoint socket per API, for its whole life
 
     # ---- persistence -----------------------------------------------------------------
@@ -84,6 +85,10 @@ class Supervisor(Monitoring):
         if text != self._saved:  # the loop saves every tick; write only what changed
             write_private(self.dir.state, text)
             self._saved = text
+        targets = json.dumps(scrape_targets(self.apis, self.runtime), indent=1)
+        if targets != self._saved_targets:
+            write_private(self.dir.scrape_targets, targets)  # atomic: Prometheus watches it
+            self._saved_targets = targets
 
     def _new_runtime(self, api: str) -> Runtime:
         rt = Runtime(Autoscaler(self.options.scale_down_window))

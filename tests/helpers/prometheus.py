@@ -1,4 +1,4 @@
-"""A real Prometheus server (Debian's `prometheus`, installed by .ci/run) for tests, on 127.0.0.1."""
+"""A real Prometheus server (Debian's `prometheus`, installed by .ci/run) for tests."""
 
 from __future__ import annotations
 

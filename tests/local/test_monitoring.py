@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cortex_tui.backends.local import post_json
+from cortex_tui.local.backend import post_json
 from tests.helpers.prometheus import Prometheus
 from tests.local.conftest import Local, wait_for
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, ClassVar
 
 from cortex_tui.config.model import Project
+from cortex_tui.errors import BackendError
 from cortex_tui.types import (
     ApiState,
     DeployResult,
     Event,
+    LoadTarget,
     LogLine,
     Metrics,
     PredictResult,
@@ -58,6 +61,14 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def scale(self, api: str, request: ScaleRequest) -> ApiState:
         """Change autoscaling bounds; refuses (BackendError) values outside the rules."""
+
+    # Whether `load_target` works on this target (the TUI hides the load-test key otherwise).
+    supports_load_test: ClassVar[bool] = False
+
+    def load_target(self, api: str) -> AbstractContextManager[LoadTarget]:
+        """The API's endpoint for a load test, open for the duration of the `with` block (a
+        port-forward is closed when it ends). Raises BackendError when the API cannot answer."""
+        raise BackendError("load tests are not available on this target")
 
     @abc.abstractmethod
     def metrics(self, api: str, since: float | None = None) -> Metrics: ...

@@ -173,6 +173,14 @@ class LogLine:
 
 
 @dataclass(frozen=True)
+class LoadTarget:
+    """Where a load test sends its requests: the API's own endpoint, and how it is reached."""
+
+    url: str  # http://HOST:PORT/PATH accepting POST predictions
+    via: str  # shown in the load test's summary, e.g. "local endpoint 127.0.0.1:8123"
+
+
+@dataclass(frozen=True)
 class TargetInfo:
     """What the TUI header shows about where APIs run."""
 

@@ -22,6 +22,7 @@ from cortex_tui.types import (
     DeployChange,
     DeployResult,
     Event,
+    LoadTarget,
     LogLine,
     Metrics,
     MetricsPoint,
@@ -107,6 +108,16 @@ class LocalBackend(Backend):
             if any(r["state"] == "ready" for r in running):
                 raise
             raise BackendError(_cannot_answer(state, "no replica is ready yet")) from None
+
+    supports_load_test = True
+
+    @contextlib.contextmanager
+    def load_target(self, api: str) -> Iterator[LoadTarget]:
+        state = self.get(api)[0]
+        running = [r for r in self._replicas(api) if r["alive"] and r["state"] != "stopping"]
+        if state.endpoint is None or not running:
+            raise BackendError(_cannot_answer(state, "no replica is running"))
+        yield LoadTarget(state.endpoint, f"local endpoint {urlsplit(state.endpoint).netloc}")
 
     def logs(self, api: str, follow: bool = False, tail: int | None = None) -> Iterator[LogLine]:
         """Every replica's lines; with `follow`, an iterator whose `close()` may be called

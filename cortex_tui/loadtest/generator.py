@@ -258,7 +258,7 @@ class Generator:
         """Closed loop: None once the test is over. Open loop: the next request's scheduled
         start (its latency is measured from then), None past the end."""
         slot = self._slot
-        if slot >= self._end:
+        if slot >= self._end - 1e-6:  # the sum of 1/rate steps drifts below the end
             return None
         assert self.spec.rate is not None
         self._slot = slot + 1.0 / (self.spec.rate * self.spec.level(slot - self._start))

@@ -5,6 +5,7 @@ the backends, the CLI and the TUI all speak the same words. No Textual here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -164,6 +165,14 @@ class PredictResult:
     status: int  # HTTP status of the replica's answer
     body: Any  # the decoded JSON body (or the raw text when not JSON)
     elapsed_ms: float
+    is_json: bool = True  # False: `body` is the text of an answer that was not JSON
+
+    def shown(self) -> str:
+        """The answer as the user reads it: JSON (a string keeps its quotes, so "26.9" and
+        26.9 differ), or the raw text of a non-JSON answer."""
+        if not self.is_json:
+            return str(self.body)
+        return json.dumps(self.body, indent=2, ensure_ascii=False)
 
 
 @dataclass(frozen=True)

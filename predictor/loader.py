@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from predictor.logs import describe
+from predictor.logs import describe, show_paths_relative_to
 
 
 class InitFailure(Exception):
@@ -75,6 +75,7 @@ def import_inference(root: Path, relative: str) -> ModuleType:
             sys.path.remove(folder)
         sys.path.insert(0, folder)
     os.chdir(root)
+    show_paths_relative_to(root)
     name = f"cortex_inference_{path.stem}"
     sys.modules.pop(name, None)
     spec = importlib.util.spec_from_file_location(name, path)

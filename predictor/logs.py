@@ -68,6 +68,20 @@ def truncate(text: str, limit: int = DEBUG_VALUE_CHARS) -> str:
 
 
 _OWN = (str(Path(__file__).resolve().parent), sysconfig.get_paths()["stdlib"])
+_project_root = ""  # files under it are shown relative to it (set when inference.py loads)
+
+
+def show_paths_relative_to(root: Path) -> None:
+    """Name the project's files as the user knows them (`inference.py:25`), not by the path
+    of the copy the replica runs (the local operator's snapshot, the pod's /project)."""
+    global _project_root
+    _project_root = str(root.resolve()) + "/"
+
+
+def _shown(filename: str) -> str:
+    if _project_root and filename.startswith(_project_root):
+        return filename[len(_project_root):]
+    return filename
 
 
 def one_line_traceback(tb: TracebackType | None) -> str:
@@ -78,4 +92,4 @@ def one_line_traceback(tb: TracebackType | None) -> str:
     """
     frames = traceback.extract_tb(tb)
     theirs = [f for f in frames if not f.filename.startswith(_OWN)]
-    return " > ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in theirs or frames)
+    return " > ".join(f"{_shown(f.filename)}:{f.lineno} in {f.name}" for f in theirs or frames)

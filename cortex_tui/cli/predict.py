@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         result = backend.predict(args.api, sample, debug=args.debug)
     finally:
         backend.close()
-    text = json.dumps(result.body, indent=2) if not isinstance(result.body, str) else result.body
+    text = result.shown()
     if result.status >= 400:
         print(f"error: {args.api} answered {result.status}", file=sys.stderr)
         print(text, file=sys.stderr)

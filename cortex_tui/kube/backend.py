@@ -300,7 +300,8 @@ class KubernetesBackend(Backend):
             if reply.status == 503:
                 raise BackendError(f'api "{api}" has no ready replica to answer: {message}')
             raise BackendError(f'api "{api}": the cluster refused the request: {message}')
-        return PredictResult(status=reply.status, body=reply.body, elapsed_ms=elapsed)
+        return PredictResult(status=reply.status, body=reply.body, elapsed_ms=elapsed,
+                             is_json=reply.is_json)
 
     # ------------------------------------------------------------------ scale
     @_plain_errors

@@ -19,6 +19,7 @@ class ProxyReply:
     status: int
     body: Any  # decoded JSON, else the text
     from_api_server: bool  # a Kubernetes Status (no endpoints, not found), not the replica
+    is_json: bool = True  # False: body is the text of an answer that was not JSON
 
 
 def service_path(namespace: str, api: str, path: str) -> str:
@@ -34,12 +35,13 @@ def endpoint_url(conn: Connection, api: str) -> str:
     return host + service_path(conn.namespace, api, f"/{api}")
 
 
-def _decode(data: bytes) -> Any:
+def _decode(data: bytes) -> tuple[Any, bool]:
+    """The decoded JSON and True, else the text and False."""
     text = data.decode("utf-8", errors="replace")
     try:
-        return json.loads(text)
+        return json.loads(text), True
     except ValueError:
-        return text
+        return text, False
 
 
 def request(
@@ -60,9 +62,9 @@ def request(
         data = response.read()
     except (HTTPError, OSError) as exc:
         raise TargetUnavailable(unreachable(exc)) from None
-    decoded = _decode(data or b"")
+    decoded, is_json = _decode(data or b"")
     kube_status = (
         isinstance(decoded, dict) and decoded.get("kind") == "Status"
         and decoded.get("apiVersion") == "v1"
     )
-    return ProxyReply(response.status, decoded, bool(kube_status))
+    return ProxyReply(response.status, decoded, bool(kube_status), is_json)

@@ -213,7 +213,7 @@ def post_json(endpoint: str, sample: Any, debug: bool, timeout: float = 60.0) ->
     try:
         decoded: Any = json.loads(raw)
     except ValueError:
-        decoded = raw.decode("utf-8", "replace")
+        return PredictResult(resp.status, raw.decode("utf-8", "replace"), elapsed, is_json=False)
     return PredictResult(status=resp.status, body=decoded, elapsed_ms=elapsed)
 
 

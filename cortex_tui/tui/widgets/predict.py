@@ -105,8 +105,4 @@ class PredictPanel(Vertical):
         status = Text(f"HTTP {result.status}", style="bold green" if ok else "bold red")
         status.append(f"  {result.elapsed_ms:.1f} ms", style="")
         self.query_one("#predict-status", Static).update(status)
-        if isinstance(result.body, str):
-            body = result.body
-        else:
-            body = json.dumps(result.body, indent=2, ensure_ascii=False)
-        self.query_one("#response", Static).update(Text(body))
+        self.query_one("#response", Static).update(Text(result.shown()))

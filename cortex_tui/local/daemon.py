@@ -15,11 +15,10 @@ import secrets
 import signal
 import sys
 import threading
-import time
-import traceback
 from typing import IO, Any
 
 from cortex_tui.local.gpus import GpuSettingError
+from cortex_tui.local.oplog import OperatorLog
 from cortex_tui.local.options import OperatorOptions
 from cortex_tui.local.paths import StateDir, write_private
 from cortex_tui.local.server import OperatorServer
@@ -42,13 +41,14 @@ def acquire_lock(state: StateDir) -> IO[str] | None:
 
 
 class Operator:
-    def __init__(self, state: StateDir, options: OperatorOptions) -> None:
+    def __init__(self, state: StateDir, options: OperatorOptions, log: OperatorLog) -> None:
         self.state = state
         self.options = options
-        self.supervisor = Supervisor(state, options)
+        self.log = log
+        self.supervisor = Supervisor(state, options, log)
         self.token = secrets.token_urlsafe(32)
         self.stopped = threading.Event()
-        self.server = OperatorServer(self.supervisor, self.token, self.info, self.stop)
+        self.server = OperatorServer(self.supervisor, self.token, self.info, self.stop, log)
 
     def info(self) -> dict[str, Any]:
         cap = self.supervisor.capacity
@@ -63,8 +63,8 @@ class Operator:
         while not self.stopped.is_set():
             try:
                 self.supervisor.tick()
-            except Exception:
-                traceback.print_exc()
+            except Exception as exc:  # keep supervising; the same error is written once
+                self.log.error("supervisor tick failed", exc)
             self.stopped.wait(self.options.tick)
 
     def run(self) -> None:
@@ -75,19 +75,31 @@ class Operator:
                 f"cannot read {self.state.state} ({type(exc).__name__}: {exc}); fix it, or move "
                 f"it away to start with no API deployed"
             ) from None
-        write_private(self.state.token, self.token)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        write_private(self.state.address,
-                      json.dumps({"pid": os.getpid(), "port": self.server.port}))
-        print(f"{time.ctime()}: operator {os.getpid()} listening on "
-              f"127.0.0.1:{self.server.port}", flush=True)
+        try:
+            write_private(self.state.token, self.token)
+            threading.Thread(target=self.server.serve_forever, daemon=True).start()
+            write_private(self.state.address,
+                          json.dumps({"pid": os.getpid(), "port": self.server.port}))
+        except OSError as exc:
+            raise StartError(f"cannot write the operator's address in {self.state.root}: "
+                             f"{exc.strerror or exc}") from None
+        self.log.say(f"operator {os.getpid()} listening on 127.0.0.1:{self.server.port}")
         try:
             self.loop()
         finally:
+            self._exit()
+
+    def _exit(self) -> None:
+        """Only a requested stop (`local stop`, SIGTERM) stops the replicas: an operator that
+        dies of anything else leaves them serving, for the next operator to adopt."""
+        self.server.shutdown()
+        if self.stopped.is_set():
             self.supervisor.shutdown()
-            self.server.shutdown()
             self.state.address.unlink(missing_ok=True)
-            print(f"{time.ctime()}: operator stopped", flush=True)
+            self.log.say("operator stopped")
+        else:
+            self.log.say("operator exiting unexpectedly; its replicas keep serving until "
+                         "an operator adopts them again")
 
 
 def main() -> int:
@@ -101,10 +113,12 @@ def main() -> int:
         # The starting client reaps this parent at once; the child (which shares the lock)
         # is adopted by init, so it never lingers as a zombie of a long-lived client.
         os._exit(0)
+    log = OperatorLog()
+    sys.stdout = sys.stderr = log  # type: ignore[assignment] # writing the log never raises
     try:
-        operator = Operator(state, OperatorOptions.from_env())
+        operator = Operator(state, OperatorOptions.from_env(), log)
     except GpuSettingError as exc:
-        print(f"{time.ctime()}: operator not started:\n{exc}", flush=True)
+        log.say(f"operator not started:\n{exc}")
         lock.close()
         return 1
     # SIGTERM / SIGINT: a clean stop (every replica stopped). SIGKILL: replicas keep serving
@@ -114,7 +128,7 @@ def main() -> int:
     try:
         operator.run()
     except StartError as exc:
-        print(f"{time.ctime()}: operator not started:\n{exc}", flush=True)  # last line: why
+        log.say(f"operator not started:\n{exc}")  # the last line: why
         return 1
     finally:
         lock.close()

@@ -14,12 +14,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import psutil
 
 from cortex_tui.local import logfiles
 from cortex_tui.local.gpus import devices_of_process, visible_devices_env
+from cortex_tui.local.oplog import describe
 
 HOST = "127.0.0.1"
 PREDICTOR_MODULE_ENV = "CORTEX_TUI_PREDICTOR_MODULE"  # tests / development only
@@ -88,6 +89,7 @@ class Replica:
     cpu_sample: tuple[float, float] | None = None  # (wall time, cpu seconds)
     listen_fd: int | None = None  # the API's endpoint socket, as numbered in the replica
     gpus: tuple[int, ...] = ()  # the GPU devices it was given (CUDA_VISIBLE_DEVICES)
+    log_error: str = ""  # why its log file could not be opened (its output is discarded)
 
 
     @classmethod
@@ -98,7 +100,6 @@ class Replica:
     ) -> Replica:
         """Start a predictor serving `listener`, the API's endpoint socket (inherited, same
         descriptor number: every replica of the API accepts from its one queue)."""
-        log_dir.mkdir(parents=True, exist_ok=True)
         name = replica_name(api, version)
         admin = free_port(avoid_ports)
         fd, port = listener.fileno(), int(listener.getsockname()[1])
@@ -114,17 +115,27 @@ class Replica:
         env = dict(os.environ, PYTHONUNBUFFERED="1", CORTEX_TERMINATION_LOG=str(termination),
                    CORTEX_REPLICA=name, **visible_devices_env(gpus))
         env[OWNER_ENV] = str(log_dir.parent.parent)
-        with open(log_path, "ab") as log:
+        try:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            log: IO[bytes] | int = open(log_path, "ab")  # noqa: SIM115 - closed below
+            log_error = ""
+        except OSError as exc:  # a read-only or full state directory: serve without a log
+            log, log_error = subprocess.DEVNULL, describe(exc)
+        try:
             popen = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 cwd=project, env=env, start_new_session=True, pass_fds=(fd,),
             )
+        finally:
+            if not isinstance(log, int):
+                log.close()
         try:
             created = psutil.Process(popen.pid).create_time()
         except psutil.Error:
             created = 0.0
         return cls(name, api, version, port, admin, log_path, termination, popen.pid, created,
-                   cpu_millis, mem, project, popen=popen, listen_fd=fd, gpus=gpus)
+                   cpu_millis, mem, project, popen=popen, listen_fd=fd, gpus=gpus,
+                   log_error=log_error)
 
     @classmethod
     def adopt(cls, record: dict[str, Any]) -> Replica | None:

@@ -1,31 +1,72 @@
-"""The operator's HTTP API on 127.0.0.1: JSON in and out, every request needs the token."""
+"""The operator's HTTP API on 127.0.0.1: JSON in and out, every request needs the token.
+
+Any local user can connect, so a connection costs little and never long: a bounded pool of
+worker threads (further connections wait in the listen backlog), a timeout on every read and
+write, and one rate-limited log line (not a traceback) per client that drops its connection.
+"""
 
 from __future__ import annotations
 
 import hmac
 import json
+import socket
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from cortex_tui.errors import ApiNotFound, BackendError
+from cortex_tui.local.oplog import OperatorLog
 from cortex_tui.local.paths import TOKEN_HEADER
 from cortex_tui.local.supervisor import Supervisor
 
+WORKERS = 16  # connections served at once; the TUI and a few CLI calls need a handful
+BACKLOG = 128  # connections waiting for a worker (socketserver's default is 5)
+IO_TIMEOUT = 3.0  # s: a client silent this long (mid-request or idle keep-alive) is dropped
 
-class OperatorServer(ThreadingHTTPServer):
-    daemon_threads = True
+
+class OperatorServer(HTTPServer):
+    request_queue_size = BACKLOG
 
     def __init__(self, supervisor: Supervisor, token: str, info: Callable[[], dict[str, Any]],
-                 on_stop: Callable[[], None]) -> None:
+                 on_stop: Callable[[], None], log: OperatorLog) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.supervisor = supervisor
         self.token = token
         self.info = info
         self.on_stop = on_stop
+        self.log = log
+        self._workers = ThreadPoolExecutor(WORKERS, thread_name_prefix="operator-http")
+        self._free = threading.Semaphore(WORKERS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Blocks the accept loop while every worker is busy: the kernel queues the rest.
+        self._free.acquire()
+        self._workers.submit(self._serve, request, client_address)
+
+    def _serve(self, request: socket.socket, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception as exc:
+            self._dropped(client_address, exc)
+        finally:
+            self.shutdown_request(request)
+            self._free.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        self.log.limited("client", f"operator API: error serving {client_address}")
+
+    def _dropped(self, client_address: Any, exc: Exception) -> None:
+        host, port = client_address[:2]
+        self.log.limited("client", f"operator API: client {host}:{port} dropped "
+                                   f"({type(exc).__name__})")
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._workers.shutdown(wait=False, cancel_futures=True)
 
     @property
     def port(self) -> int:
@@ -45,6 +86,7 @@ def _str(query: dict[str, list[str]], key: str) -> str | None:
 class Handler(BaseHTTPRequestHandler):
     server: OperatorServer
     protocol_version = "HTTP/1.1"
+    timeout = IO_TIMEOUT
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass

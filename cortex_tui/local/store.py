@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cortex_tui.local.oplog import Faults
 from cortex_tui.types import Event, MetricsPoint
 
 SCHEMA = """
@@ -28,24 +29,64 @@ CREATE TABLE IF NOT EXISTS replica_stats (
 """
 
 MAX_POINTS_AGE = 24 * 3600.0
+WRITES = "history writes"  # how failed writes are named in the operator's log
 
 
 class History:
-    def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+    """Writes that fail (a full or read-only disk) are counted by `faults`, never raised:
+    history is worth less than the operator that keeps the APIs running."""
+
+    def __init__(self, path: Path, faults: Faults) -> None:
+        self.path = path
+        self.faults = faults
         self._lock = threading.Lock()
+        self._db, self._inode = self._open()
+
+    def _open(self) -> tuple[sqlite3.Connection, int | None]:
+        """The database file; when it cannot be opened (read-only or full disk), one in
+        memory, so the operator runs without its history rather than not at all."""
+        try:
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+            return db, self.path.stat().st_ino
+        except (sqlite3.Error, OSError) as exc:
+            self.faults.failed(WRITES, exc)
+            db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+            db.executescript(SCHEMA)
+            return db, None
+
+    def recreate_if_deleted(self) -> bool:
+        """True when the file was deleted or replaced since it was opened (writes would go to
+        a file nobody can read): it is opened again, new and empty."""
+        if self._inode is None:
+            return False
+        try:
+            if self.path.stat().st_ino == self._inode:
+                return False
+        except OSError:
+            pass
+        with self._lock:
+            self._db.close()
+            self._db, self._inode = self._open()
+        return True
+
+    def _write(self, *statements: tuple[str, tuple[Any, ...]]) -> None:
+        with self._lock:
+            try:
+                for sql, params in statements:
+                    self._db.execute(sql, params)
+            except sqlite3.Error as exc:
+                self.faults.failed(WRITES, exc)
+                return
+        self.faults.ok(WRITES)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     def event(self, api: str, kind: str, message: str) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO events VALUES (?, ?, ?, ?)", (time.time(), api, kind, message)
-            )
+        self._write(("INSERT INTO events VALUES (?, ?, ?, ?)", (time.time(), api, kind, message)))
 
     def events(self, api: str | None, since: float | None) -> list[Event]:
         query = "SELECT t, api, kind, message FROM events WHERE t >= ?"
@@ -58,13 +99,12 @@ class History:
         return [Event(t, a, k, m) for t, a, k, m in rows]  # type: ignore[arg-type]
 
     def add_point(self, api: str, p: MetricsPoint) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (p.t, api, p.requested, p.ready, p.request_rate, p.latency_ms,
-                 p.code_2xx, p.code_4xx, p.code_5xx, p.cpu_utilization),
-            )
-            self._db.execute("DELETE FROM points WHERE t < ?", (p.t - MAX_POINTS_AGE,))
+        self._write(
+            ("INSERT INTO points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             (p.t, api, p.requested, p.ready, p.request_rate, p.latency_ms,
+              p.code_2xx, p.code_4xx, p.code_5xx, p.cpu_utilization)),
+            ("DELETE FROM points WHERE t < ?", (p.t - MAX_POINTS_AGE,)),
+        )
 
     def points(self, api: str, since: float | None) -> list[MetricsPoint]:
         with self._lock:
@@ -76,11 +116,8 @@ class History:
         return [MetricsPoint(*row) for row in rows]
 
     def save_replica_stats(self, api: str, replica: str, stats: dict[str, Any]) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO replica_stats VALUES (?, ?, ?, ?)",
-                (api, replica, json.dumps(stats), time.time()),
-            )
+        self._write(("INSERT OR REPLACE INTO replica_stats VALUES (?, ?, ?, ?)",
+                     (api, replica, json.dumps(stats), time.time())))
 
     def replica_stats(self, api: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -91,6 +128,5 @@ class History:
 
     def forget_api(self, api: str) -> None:
         """A deleted API starts from zero if it is deployed again (events are kept)."""
-        with self._lock:
-            self._db.execute("DELETE FROM points WHERE api = ?", (api,))
-            self._db.execute("DELETE FROM replica_stats WHERE api = ?", (api,))
+        self._write(("DELETE FROM points WHERE api = ?", (api,)),
+                    ("DELETE FROM replica_stats WHERE api = ?", (api,)))

@@ -26,6 +26,7 @@ from cortex_tui.local.gpus import GpuPool, discover, load_source
 from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.listeners import Listeners
 from cortex_tui.local.monitoring import Monitoring
+from cortex_tui.local.oplog import Faults, OperatorLog, describe
 from cortex_tui.local.options import OperatorOptions
 from cortex_tui.local.paths import StateDir, write_private
 from cortex_tui.local.records import ApiRecord, describe_changes, fingerprint, runtime_spec
@@ -35,13 +36,23 @@ from cortex_tui.local.stats import merge_network, merge_tracker
 from cortex_tui.local.store import History
 from cortex_tui.types import ApiState, DeployChange, Metrics
 
+STATE_WRITES = "state writes"  # state.json
+LOG_FILES = "replica log files"
+
 
 class Supervisor(Monitoring):
-    def __init__(self, state_dir: StateDir, options: OperatorOptions) -> None:
+    def __init__(self, state_dir: StateDir, options: OperatorOptions,
+                 log: OperatorLog | None = None) -> None:
         self.dir = state_dir
         self.options = options
+        self.log = log or OperatorLog()
+        self.faults = Faults(self.log.say)
         self.lock = threading.RLock()
-        self.history = History(state_dir.history)
+        history_existed = state_dir.history.exists()
+        self.history = History(state_dir.history, self.faults)
+        if state_dir.state.exists() and not history_existed:
+            self.log.say(f"warning: {state_dir.history} was missing; a new one was created "
+                         f"(earlier events and metrics are lost)")
         self.apis: dict[str, ApiRecord] = {}
         self.runtime: dict[str, Runtime] = {}
         self.gpu_source = load_source()
@@ -76,19 +87,47 @@ class Supervisor(Monitoring):
             else:
                 replica.stop()
 
-    def save(self) -> None:
+    def _state_text(self) -> str:
         data = {
             "apis": [r.to_json() for r in self.apis.values()],
             "replicas": [rep.record() for rt in self.runtime.values() for rep in rt.replicas],
         }
-        text = json.dumps(data, indent=1)
-        if text != self._saved:  # the loop saves every tick; write only what changed
-            write_private(self.dir.state, text)
-            self._saved = text
+        return json.dumps(data, indent=1)
+
+    def save(self) -> None:
+        """Write what changed; a failure (full or read-only disk) is counted and shown in
+        `get` until a write works again, never raised into the loop."""
+        text = self._state_text()
         targets = json.dumps(scrape_targets(self.apis, self.runtime), indent=1)
-        if targets != self._saved_targets:
-            write_private(self.dir.scrape_targets, targets)  # atomic: Prometheus watches it
-            self._saved_targets = targets
+        try:
+            if text != self._saved:  # the loop saves every tick; write only what changed
+                write_private(self.dir.state, text)
+                self._saved = text
+            if targets != self._saved_targets:
+                write_private(self.dir.scrape_targets, targets)  # atomic: Prometheus watches it
+                self._saved_targets = targets
+        except OSError as exc:
+            self.faults.failed(STATE_WRITES, exc)
+            return
+        self.faults.ok(STATE_WRITES)
+
+    def _ensure_writable(self) -> None:
+        """Before a change: refuse it when it could not be kept (a change applied in memory
+        only would be undone by the next operator restart)."""
+        try:
+            write_private(self.dir.state, self._state_text())
+        except OSError as exc:
+            self.faults.failed(STATE_WRITES, exc)
+            raise BackendError(f"{self.state_problem() or describe(exc)}; nothing was "
+                               f"changed") from None
+        self.faults.ok(STATE_WRITES)
+
+    def state_problem(self) -> str:
+        """Why the state directory cannot be written right now, or ""."""
+        reason = self.faults.reason(STATE_WRITES) or next(
+            (f"replica {r.name} runs without a log file: {r.log_error}"
+             for rt in self.runtime.values() for r in rt.replicas if r.log_error), "")
+        return f"state directory not writable: {self.dir.root} ({reason})" if reason else ""
 
     def _new_runtime(self, api: str) -> Runtime:
         rt = Runtime(Autoscaler(self.options.scale_down_window))
@@ -104,6 +143,8 @@ class Supervisor(Monitoring):
             return self._deploy(root, payload)
 
     def _deploy(self, root: Path, payload: dict[str, Any]) -> list[DeployChange]:
+        with self.lock:
+            self._ensure_writable()
         self.dir.snapshots.mkdir(parents=True, exist_ok=True)
         _, snap = snapshot.take_snapshot(root, self.dir.snapshots)
         config = Path(payload.get("config_file") or "cortex.yaml").name
@@ -173,6 +214,7 @@ class Supervisor(Monitoring):
         with self.lock:
             if name is not None and name not in self.apis:
                 raise ApiNotFound(name)
+            self._ensure_writable()
             names = [name] if name is not None else sorted(self.apis)
             for api in names:
                 self._delete_one(api)
@@ -195,6 +237,7 @@ class Supervisor(Monitoring):
     def scale(self, name: str, request: dict[str, Any]) -> ApiState:
         with self.lock:
             record = self._record(name)
+            self._ensure_writable()
             c = record.compute
             current = Compute(
                 min_replicas=c["min_replicas"], max_replicas=c["max_replicas"],
@@ -230,7 +273,12 @@ class Supervisor(Monitoring):
             return [self._state(self.apis[n]) for n in names]
 
     def _state(self, record: ApiRecord) -> ApiState:
-        return api_state(record, self.runtime[record.name], self.options.failures_before_error)
+        state = api_state(record, self.runtime[record.name], self.options.failures_before_error)
+        problem = self.state_problem()
+        if not problem:
+            return state
+        return dataclasses.replace(
+            state, message=f"{state.message}; {problem}" if state.message else problem)
 
     def replicas(self, name: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -291,6 +339,7 @@ class Supervisor(Monitoring):
             self._last_scrape = now
             self._scrape()
             self._rotate_logs()
+            self._check_history()
         with self.lock:
             for name in list(self.apis):
                 rt = self.runtime[name]
@@ -342,8 +391,13 @@ class Supervisor(Monitoring):
     def _rotate_logs(self) -> None:
         with self.lock:
             paths = [r.log_path for rt in self.runtime.values() for r in rt.replicas]
-        for path in paths:
+        for path in [*paths, self.dir.operator_log]:
             logfiles.rotate(path, self.options.log_max_bytes)
+
+    def _check_history(self) -> None:
+        if self.history.recreate_if_deleted():
+            self.log.say(f"warning: {self.dir.history} was deleted; a new one was created "
+                         f"(earlier events and metrics are lost)")
 
     def _prune_logs(self, api: str, rt: Runtime) -> None:
         """Keep the log files `logs` can show (running replicas and the last failed ones):
@@ -466,6 +520,10 @@ class Supervisor(Monitoring):
             cpu_millis=need.cpu_millis, mem=need.mem, avoid_ports=self._ports_in_use(),
             gpus=devices,
         )
+        if replica.log_error:  # it serves all the same; `get` says why its log is missing
+            self.faults.failed(LOG_FILES, replica.log_error)
+        else:
+            self.faults.ok(LOG_FILES)
         rt.replicas.append(replica)
         rt.pending_logged = ""
         if rt.failures:

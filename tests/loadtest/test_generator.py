@@ -29,8 +29,14 @@ async def _serve_slowly(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
 
 
+class SlowServer(str):
+    """The URL; `connections` counts the connections accepted."""
+
+    connections = 0
+
+
 @pytest.fixture
-def slow_server() -> Iterator[str]:
+def slow_server() -> Iterator[SlowServer]:
     loop = asyncio.new_event_loop()
     started = threading.Event()
     port: list[int] = []
@@ -40,6 +46,7 @@ def slow_server() -> Iterator[str]:
         lock = asyncio.Lock()
 
         async def handle(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            url.connections += 1
             try:
                 await _serve_slowly(r, w, lock)
             except (asyncio.IncompleteReadError, ConnectionError):
@@ -56,18 +63,21 @@ def slow_server() -> Iterator[str]:
     thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
     thread.start()
     assert started.wait(5)
-    yield f"http://127.0.0.1:{port[0]}/api"
+    url = SlowServer(f"http://127.0.0.1:{port[0]}/api")
+    yield url
     loop.call_soon_threadsafe(serving[0].cancel)
     thread.join(5)
 
 
-def test_rate_mode_counts_the_wait_behind_a_slow_server(slow_server: str) -> None:
-    """At 40 req/s against a server that does 20/s, requests queue: latency from each request's
+def test_rate_mode_counts_the_wait_behind_a_slow_server(slow_server: SlowServer) -> None:
+    """Keep-alive: one connection serves every request of a closed loop at c=1.
+    At 40 req/s against a server that does 20/s, requests queue: latency from each request's
     scheduled start grows (no coordinated omission), while the closed loop at one connection
     only ever sees the service time."""
     closed = generator.run(slow_server, [b"{}"], LoadSpec(concurrency=1, duration=0.6))
     closed_p50 = histogram.percentiles_ms(histogram.decode(closed.histogram))["p50"]
     assert closed_p50 is not None and closed_p50 < 2.5 * SERVICE_TIME * 1000
+    assert closed.requests > 5 and slow_server.connections == 1
 
     opened = generator.run(slow_server, [b"{}"], LoadSpec(concurrency=1, rate=40, duration=0.6))
     p = histogram.percentiles_ms(histogram.decode(opened.histogram))
@@ -77,7 +87,7 @@ def test_rate_mode_counts_the_wait_behind_a_slow_server(slow_server: str) -> Non
     assert p["max"] is not None and p["max"] > 10 * SERVICE_TIME * 1000
 
 
-def test_a_stopped_worker_reports_at_once(slow_server: str) -> None:
+def test_a_stopped_worker_reports_at_once(slow_server: SlowServer) -> None:
     worker = WorkerProcess(slow_server, [b"{}"], LoadSpec(concurrency=2, duration=600))
     try:
         first = None

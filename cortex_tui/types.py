@@ -79,6 +79,7 @@ class ApiState:
     endpoint: str | None = None  # URL that accepts POST predictions
     last_update: float | None = None  # unix time of the last deploy / change
     network: NetworkStats = field(default_factory=NetworkStats)
+    request_rate: float | None = None  # requests/s between the target's last two scrapes
     tracker: TrackerStats | None = None
     replicas: tuple[ReplicaEndpoint, ...] = ()  # local target: every running replica
 

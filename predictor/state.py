@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cortex_tui.config import stats_keys as K
 from predictor.logs import log
 from predictor.runner import Runner
 from predictor.tracker import RequestStats, Tracker
@@ -46,14 +47,14 @@ class Replica:
     def stats_json(self) -> dict[str, Any]:
         t = self.tracker
         return {
-            "api": self.api,
-            "replica": self.name,
-            "started": self.stats.started,
-            "ready": self.ready,
-            "in_flight": self.in_flight,
-            "queued": self.queued,
-            "predict_mode": self.runner.mode if self.runner else None,
-            "network_stats": self.stats.network_stats(),
-            "class_distribution": t.class_distribution() if t else None,
-            "regression_stats": t.regression_stats() if t else None,
+            K.API: self.api,
+            K.REPLICA: self.name,
+            K.STARTED: self.stats.started,
+            K.READY: self.ready,
+            K.IN_FLIGHT: self.in_flight,
+            K.QUEUED: self.queued,
+            K.PREDICT_MODE: self.runner.mode if self.runner else None,
+            K.NETWORK: self.stats.network_stats(),
+            K.CLASSES: t.class_distribution() if t else None,
+            K.REGRESSION: t.regression_stats() if t else None,
         }

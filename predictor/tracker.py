@@ -11,6 +11,7 @@ import time
 from bisect import bisect_left
 from typing import Any
 
+from cortex_tui.config import stats_keys as K
 from predictor.logs import log, truncate
 
 # Upper bounds (inclusive) in seconds; one more bucket holds everything above.
@@ -81,12 +82,12 @@ class RequestStats:
     def network_stats(self) -> dict[str, Any]:
         c = self.codes
         return {
-            "latency_ms": None if not self.latency_count
+            K.LATENCY_MS: None if not self.latency_count
             else round(1000.0 * self.latency_sum / self.latency_count, 3),
-            "code_2xx": c[2],
-            "code_4xx": c[4],
-            "code_5xx": c[5],
-            "total": sum(c),
+            K.CODE_2XX: c[2],
+            K.CODE_4XX: c[4],
+            K.CODE_5XX: c[5],
+            K.TOTAL: sum(c),
         }
 
 
@@ -206,11 +207,11 @@ class Tracker:
             return None
         n = self.reg_count
         return {
-            "min": self.reg_min if n else None,
-            "max": self.reg_max if n else None,
-            "avg": self.reg_sum / n if n else None,
-            "sample_count": n,
-            "histogram": trimmed_histogram(REGRESSION_BOUNDS, self.reg_buckets),
+            K.MIN: self.reg_min if n else None,
+            K.MAX: self.reg_max if n else None,
+            K.AVG: self.reg_sum / n if n else None,
+            K.SAMPLE_COUNT: n,
+            K.HISTOGRAM: trimmed_histogram(REGRESSION_BOUNDS, self.reg_buckets),
         }
 
 

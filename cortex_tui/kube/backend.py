@@ -27,7 +27,7 @@ from cortex_tui.kube import labels as L
 from cortex_tui.kube import logs as kube_logs
 from cortex_tui.kube import objects, proxy
 from cortex_tui.kube.client import Connection, connect
-from cortex_tui.kube.metrics import Series, merge_network, merge_tracker
+from cortex_tui.kube.metrics import Rates, Series
 from cortex_tui.kube.objects import call
 from cortex_tui.kube.offline import render_for_environment
 from cortex_tui.kube.project import S3Location, bundle_for, upload_bundle
@@ -41,6 +41,7 @@ from cortex_tui.kube.status import (
     hpa_cpu,
     is_ready,
 )
+from cortex_tui.replica_stats import merge_network, merge_tracker
 from cortex_tui.settings import Environment
 from cortex_tui.types import (
     ApiState,
@@ -114,6 +115,7 @@ class KubernetesBackend(Backend):
         self.environment = environment
         self._conn: Connection | None = None
         self._series = Series()
+        self._rates = Rates()
         self._events: list[Event] = []
         self._last_status: dict[str, Status] = {}
         self._lock = threading.Lock()
@@ -172,6 +174,7 @@ class KubernetesBackend(Backend):
         for api in sorted(removed):
             kube_apply.delete_api(conn, api)
             self._series.forget(api)
+            self._rates.forget(api)
             changes.append(DeployChange(api, "deleted"))
         for change in changes:
             if change.action in ("created", "updated", "deleted"):
@@ -233,7 +236,8 @@ class KubernetesBackend(Backend):
                 "model_type")
             values = list(stats.values())
             states[name] = replace(states[name], network=merge_network(values),
-                                   tracker=merge_tracker(values, model_type))
+                                   tracker=merge_tracker(values, model_type),
+                                   request_rate=self._rates.rate(name, time.time(), stats))
         if api is not None and self._cloudwatch is not None:  # `get API`: totals outlive pods
             states[api] = self._cloudwatch.state(states[api])
         for state in states.values():
@@ -265,6 +269,7 @@ class KubernetesBackend(Backend):
                     raise ApiNotFound(api)
                 continue
             self._series.forget(name)
+            self._rates.forget(name)
             self._record(name, "deleted", "deleted")
             deleted.append(name)
         return deleted

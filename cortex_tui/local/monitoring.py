@@ -9,13 +9,12 @@ import threading
 import time
 from typing import Any
 
+from cortex_tui import replica_stats
 from cortex_tui.local import hpa
 from cortex_tui.local.gpus import GpuPool
 from cortex_tui.local.records import ApiRecord
 from cortex_tui.local.runtime import Runtime
-from cortex_tui.local.stats import interval_latency, merge_network
 from cortex_tui.local.store import History
-from cortex_tui.types import MetricsPoint
 
 FRESH_STATS_TIMEOUT = 0.5  # s: an on-demand /stats read waits no longer (else: last scrape)
 
@@ -66,24 +65,14 @@ class Monitoring:
                     rt.stats[replica.name] = dict(stats, replica=replica.name)
 
     def _record_point(self, record: ApiRecord, rt: Runtime, now: float) -> None:
-        totals = merge_network(rt.stats.values())
-        previous, rt.last_totals = rt.last_totals, (now, totals)
+        scrape = replica_stats.scrape(now, rt.stats)
+        previous, rt.last_scrape = rt.last_scrape, scrape
         current = [r for r in rt.replicas if r.version == record.version]
         ready = sum(1 for r in current if r.state == "ready")
         utils = [rt.utilization[r.name] for r in current if r.name in rt.utilization]
         cpu = sum(utils) / len(utils) if utils else None
-        if previous is None:
-            rate, latency, d2, d4, d5 = 0.0, None, 0, 0, 0
-        else:
-            t0, before = previous
-            dt = max(now - t0, 1e-6)
-            rate = max(totals.total - before.total, 0) / dt
-            latency = interval_latency(before, totals)
-            d2 = max(totals.code_2xx - before.code_2xx, 0)
-            d4 = max(totals.code_4xx - before.code_4xx, 0)
-            d5 = max(totals.code_5xx - before.code_5xx, 0)
-        self.history.add_point(record.name, MetricsPoint(
-            now, record.requested, ready, rate, latency, d2, d4, d5, cpu))
+        rt.last_point = replica_stats.point(previous, scrape, record.requested, ready, cpu)
+        self.history.add_point(record.name, rt.last_point)
 
     def _replica_ceiling(self, record: ApiRecord) -> int:
         """max_replicas, lowered to the replicas this machine's GPUs can ever hold: planning

@@ -9,8 +9,8 @@ from typing import Any
 from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.records import ApiRecord
 from cortex_tui.local.replica import HOST, UNKNOWN_EXIT, Replica
-from cortex_tui.local.stats import merge_network, merge_tracker
-from cortex_tui.types import ApiState, NetworkStats, ReplicaEndpoint, Status
+from cortex_tui.replica_stats import Scrape, merge_network, merge_tracker
+from cortex_tui.types import ApiState, MetricsPoint, ReplicaEndpoint, Status
 
 
 @dataclass
@@ -29,7 +29,8 @@ class Runtime:
     pending_logged: str = ""
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)  # replica → last /stats
     utilization: dict[str, float] = field(default_factory=dict)  # replica → last cpu %
-    last_totals: tuple[float, NetworkStats] | None = None
+    last_scrape: Scrape | None = None  # every replica's counters at the last scrape
+    last_point: MetricsPoint | None = None  # what happened between the last two scrapes
     dead: deque[Replica] = field(default_factory=lambda: deque(maxlen=3))
     last_sync: float = 0.0
 
@@ -55,7 +56,8 @@ def api_state(record: ApiRecord, rt: Runtime, failures_before_error: int) -> Api
         min_replicas=c["min_replicas"], max_replicas=c["max_replicas"],
         init_replicas=c["init_replicas"], target_cpu_utilization=c["target_cpu_utilization"],
         endpoint=f"http://{HOST}:{record.port}/{record.name}", last_update=record.last_update,
-        network=merge_network(stats), tracker=merge_tracker(record.tracker_type, stats),
+        network=merge_network(stats), tracker=merge_tracker(stats, record.tracker_type),
+        request_rate=rt.last_point.request_rate if rt.last_point else None,
         replicas=tuple(ReplicaEndpoint(r.name, r.version, r.state, admin_url(r))
                        for r in rt.replicas),
     )

@@ -32,8 +32,8 @@ from cortex_tui.local.paths import StateDir, write_private
 from cortex_tui.local.records import ApiRecord, describe_changes, fingerprint, runtime_spec
 from cortex_tui.local.replica import Replica
 from cortex_tui.local.runtime import Runtime, api_state, failure_message, scrape_targets
-from cortex_tui.local.stats import merge_network, merge_tracker
 from cortex_tui.local.store import History
+from cortex_tui.replica_stats import merge_network, merge_tracker
 from cortex_tui.types import ApiState, DeployChange, Metrics
 
 STATE_WRITES = "state writes"  # state.json
@@ -310,7 +310,7 @@ class Supervisor(Monitoring):
             record = self._record(name)
             stats = list(self.runtime[name].stats.values())
         return Metrics(name, tuple(self.history.points(name, since)), merge_network(stats),
-                       merge_tracker(record.tracker_type, stats))
+                       merge_tracker(stats, record.tracker_type))
 
     def _record(self, name: str) -> ApiRecord:
         record = self.apis.get(name)

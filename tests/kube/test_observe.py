@@ -111,6 +111,8 @@ def test_metrics_sum_every_ready_replica_and_keep_a_time_series(
     state = backend.get()[0]  # the APIs table shows request totals too
     assert state.network.total == metrics.network.total
     assert state.tracker and state.tracker.class_distribution == {"setosa": 6}
+    assert backend.predict(IRIS, IRIS_SAMPLE).status == 200
+    assert (backend.get()[0].request_rate or 0) > 0  # the backend fills REQ/S, no screen does
     assert backend.metrics(IRIS, since=metrics.points[-1].t).points[0].t == metrics.points[-1].t
 
 

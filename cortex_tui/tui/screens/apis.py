@@ -30,8 +30,6 @@ class ApisScreen(CortexScreen):
     def __init__(self) -> None:
         super().__init__()
         self.states: dict[str, ApiState] = {}  # last answer of backend.get()
-        self._totals: dict[str, tuple[float, int]] = {}  # name -> (time, requests total)
-        self._rates: dict[str, float | None] = {}
         self._ticks = 0
         self._poll = Poll(self, "apis")
         self._error: str | None = None  # the last refresh failed with this
@@ -79,7 +77,6 @@ class ApisScreen(CortexScreen):
         target, states = message.value
         if target is not None:
             self.cortex.target = target
-        self._update_rates(states)
         self.states = {s.name: s for s in states}
         self._error = None
         self._loaded = True
@@ -90,16 +87,6 @@ class ApisScreen(CortexScreen):
             self._error = message.error
             self._draw()
 
-    def _update_rates(self, states: list[ApiState]) -> None:
-        now = self.cortex.clock()
-        for state in states:
-            previous = self._totals.get(state.name)
-            total = state.network.total
-            if previous is not None and now > previous[0]:
-                self._rates[state.name] = max(0, total - previous[1]) / (now - previous[0])
-            if previous is None or now > previous[0]:
-                self._totals[state.name] = (now, total)
-
     def _draw(self) -> None:
         states = list(self.states.values())
         project = str(self.cortex.config_path.parent)
@@ -107,7 +94,7 @@ class ApisScreen(CortexScreen):
             self.cortex.target, self.cortex.env, states, project, self.cortex.readonly, self._error
         )
         table = self.query_one(ApiTable)
-        table.show(states, self._rates, self.cortex.clock())
+        table.show(states, self.cortex.clock())
         title = f"APIs (sort: {table.sort_name}{' ↑' if table.sort_reverse else ''})"
         if title != self._title:  # setting it, even unchanged, repaints all 200 rows
             self._title = title

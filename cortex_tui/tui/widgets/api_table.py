@@ -28,17 +28,17 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("age", "UPDATED"),
 )
 
-SortKey = Callable[[ApiState, float | None], Any]
+SortKey = Callable[[ApiState], Any]
 SORTS: tuple[tuple[str, SortKey], ...] = (
-    ("api", lambda s, r: s.name),
-    ("status", lambda s, r: (str(s.status), s.name)),
-    ("requested", lambda s, r: (-s.requested, s.name)),
-    ("latency", lambda s, r: (-(s.network.latency_ms or 0), s.name)),
-    ("rate", lambda s, r: (-(r or 0), s.name)),
+    ("api", lambda s: s.name),
+    ("status", lambda s: (str(s.status), s.name)),
+    ("requested", lambda s: (-s.requested, s.name)),
+    ("latency", lambda s: (-(s.network.latency_ms or 0), s.name)),
+    ("rate", lambda s: (-(s.request_rate or 0), s.name)),
 )
 
 
-def row_values(state: ApiState, rate: float | None, now: float) -> tuple[Any, ...]:
+def row_values(state: ApiState, now: float) -> tuple[Any, ...]:
     net = state.network
     return (
         state.name,
@@ -49,7 +49,7 @@ def row_values(state: ApiState, rate: float | None, now: float) -> tuple[Any, ..
         f"{state.min_replicas}-{state.max_replicas}",
         f"{state.target_cpu_utilization}%",
         number(net.latency_ms, 1, " ms"),
-        number(rate, 1),
+        number(state.request_rate, 1),
         net.code_2xx,
         net.code_4xx,
         Text(str(net.code_5xx), style="red" if net.code_5xx else ""),
@@ -82,7 +82,7 @@ class ApiTable(DataTable):
     def sort_name(self) -> str:
         return SORTS[self.sort_index][0]
 
-    def show(self, states: list[ApiState], rates: dict[str, float | None], now: float) -> None:
+    def show(self, states: list[ApiState], now: float) -> None:
         """Bring the rows to `states` (filtered), touching only the cells that changed."""
         wanted = {s.name: s for s in states if self.filter_text.lower() in s.name.lower()}
         selected = self.selected_api
@@ -90,7 +90,7 @@ class ApiTable(DataTable):
             self.remove_row(name)
             del self._values[name]
         for name, state in wanted.items():
-            values = row_values(state, rates.get(name), now)
+            values = row_values(state, now)
             old = self._values.get(name)
             if old is None:
                 self.add_row(*values, key=name)
@@ -99,16 +99,16 @@ class ApiTable(DataTable):
                     if new != previous:
                         self.update_cell(name, column, new)
             self._values[name] = values
-        self._order(wanted, rates)
+        self._order(wanted)
         self._keep_cursor_on(selected)
 
     def _keep_cursor_on(self, name: str | None) -> None:
         if name is not None and name in self._values and self.selected_api != name:
             self.move_cursor(row=self.get_row_index(name), animate=False)
 
-    def _order(self, states: dict[str, ApiState], rates: dict[str, float | None]) -> None:
+    def _order(self, states: dict[str, ApiState]) -> None:
         sort_key = SORTS[self.sort_index][1]
-        order = sorted(states, key=lambda n: sort_key(states[n], rates.get(n)),
+        order = sorted(states, key=lambda n: sort_key(states[n]),
                        reverse=self.sort_reverse)
         current = [row.key.value for row in self.ordered_rows]
         if current != order:

@@ -41,13 +41,27 @@ class Monitoring:
                 if rt is None:
                     continue
                 if stats is not None:
-                    stats = dict(stats, replica=replica.name)
+                    stats = dict(stats, replica=replica.name, version=replica.version)
                     rt.stats[replica.name] = stats
                     self.history.save_replica_stats(name, replica.name, stats)
                 if util is not None:
                     rt.utilization[replica.name] = util
             for name, record in self.apis.items():
                 self._record_point(record, self.runtime[name], now)
+                self._forget_replaced_classes(record, self.runtime[name])
+
+    def _forget_replaced_classes(self, record: ApiRecord, rt: Runtime) -> None:
+        """Once a replaced version's replicas are gone, their classes leave the totals and the
+        history (their request counts stay): each version may track up to 1,000 classes, so
+        keeping them all would grow `get` with every rollout. The class distribution is the
+        current version's."""
+        running = {r.name for r in rt.replicas}
+        for replica, stats in list(rt.stats.items()):
+            replaced = stats.get("version", record.version) != record.version
+            if replaced and replica not in running and stats.get("class_distribution"):
+                stats = dict(stats, class_distribution=None)
+                rt.stats[replica] = stats
+                self.history.save_replica_stats(record.name, replica, stats)
 
     def refresh_stats(self, name: str) -> None:
         """Read one API's replicas' /stats now, so `get API` and the TUI's detail show totals
@@ -62,7 +76,8 @@ class Monitoring:
         with self.lock:
             for replica, stats in results:
                 if stats is not None and replica in rt.replicas:
-                    rt.stats[replica.name] = dict(stats, replica=replica.name)
+                    rt.stats[replica.name] = dict(stats, replica=replica.name,
+                                                  version=replica.version)
 
     def _record_point(self, record: ApiRecord, rt: Runtime, now: float) -> None:
         scrape = replica_stats.scrape(now, rt.stats)

@@ -4,6 +4,7 @@ through the operator's file_sd file, and the README's PromQL checked against wha
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,34 @@ def test_prometheus_scrapes_every_replica_through_file_sd(local: Local, tmp_path
             g["labels"]["replica"] for g in groups if g["labels"]["api"] == "values"}
     finally:
         prometheus.close()
+
+
+def test_a_rollout_leaves_the_replaced_versions_classes_behind(local: Local,
+                                                               tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "inference.py").write_text(MODEL)
+    config = ("- kind: api\n  name: classes\n  python:\n    inference: inference.py\n"
+              "  tracker:\n    model_type: classification\n")
+    (root / "cortex.yaml").write_text(config)
+    assert local.cli("deploy", "-p", str(root)).returncode == 0
+    endpoint = local.wait_status("classes", "live", available=1).endpoint
+    for _ in range(2):
+        assert post_json(endpoint, "old-model-class", False).status == 200
+    assert local.state_of("classes").tracker.class_distribution == {"old-model-class": 2}
+
+    (root / "cortex.yaml").write_text(config + "  metadata:\n    model: v2\n")
+    assert local.cli("deploy", "-p", str(root)).returncode == 0
+    wait_for(lambda: [r.version for r in local.state_of("classes").replicas] == [2], 30,
+             "the version 1 replica gone")
+    assert post_json(endpoint, "new-model-class", False).status == 200
+
+    def totals() -> tuple[dict[str, int], int] | None:
+        state = local.state_of("classes")
+        return dict(state.tracker.class_distribution), state.network.total
+
+    # Requests keep counting across versions; classes are the current version's only.
+    wait_for(lambda: totals() == ({"new-model-class": 1}, 3), 15, "totals after the rollout")
+    with sqlite3.connect(local.state.history) as db:
+        stored = " ".join(row[0] for row in db.execute("SELECT stats FROM replica_stats"))
+    assert "new-model-class" in stored and "old-model-class" not in stored

@@ -1,7 +1,8 @@
 """The baseline of the benchmarks: a bare Sanic handler doing the same work as a replica.
 
-Parse the JSON body, call the inference file's predict(sample, metadata), dump the JSON answer.
-No tracker, no metrics, no queue, no thread pool.
+Parse the JSON body, call the inference file's predict(sample, metadata) (awaited when it is
+`async def`), dump the JSON answer, all with Sanic's default JSON codec (`request.json`,
+`sanic.response.json`). No tracker, no metrics, no queue, no thread pool.
 usage: python bench/bare_sanic.py INFERENCE_FILE PORT [METADATA_JSON] [--workers N]
 """
 
@@ -9,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import json
 import sys
 from pathlib import Path
 
 from sanic import Sanic
-from sanic.response import HTTPResponse
+from sanic.response import json as json_response
 
 
 def load_predict(path: Path, metadata: dict) -> object:
@@ -38,14 +40,17 @@ ARGS.add_argument("--workers", type=int, default=1)
 args = ARGS.parse_args()
 METADATA = json.loads(args.metadata)
 PREDICT = load_predict(args.inference.resolve(), METADATA)
+IS_ASYNC = inspect.iscoroutinefunction(PREDICT)
 
 app = Sanic("bare")
 
 
 @app.post("/predict")
 async def handler(request):  # type: ignore[no-untyped-def]
-    result = PREDICT(json.loads(request.body), METADATA)  # type: ignore[operator]
-    return HTTPResponse(json.dumps(result).encode(), content_type="application/json")
+    result = PREDICT(request.json, METADATA)  # type: ignore[operator]
+    if IS_ASYNC:
+        result = await result
+    return json_response(result)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import operator
 from time import perf_counter
-from typing import Any
 
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
@@ -15,6 +13,7 @@ from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse
 
 from predictor import prom
+from predictor.codec import Malformed, TooLarge, check_size, decode, encode
 from predictor.logs import describe, log, one_line_traceback, truncate
 from predictor.runner import Busy
 from predictor.state import Replica
@@ -25,33 +24,8 @@ RETRY_AFTER = {"Retry-After": "1"}
 CLIENT_CLOSED = 499
 
 
-def _default(value: Any) -> Any:
-    tolist = getattr(value, "tolist", None)  # numpy arrays and scalars
-    if tolist is not None:
-        return tolist()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-_encode = json.JSONEncoder(default=_default, allow_nan=False, separators=(",", ":")).encode
-# Python's json accepts NaN / Infinity / -Infinity, which JSON does not: refuse them (400).
-_decoder = json.JSONDecoder(parse_constant=_refuse_constant).decode
-
-
-def _decode(body: bytes) -> Any:
-    """`json.loads(body)` (any UTF-8/16/32 encoding, a UTF-8 BOM) minus the NaN literals."""
-    return _decoder(body.decode(json.detect_encoding(body), "surrogatepass"))
-
-
-def dumps(value: Any) -> bytes:
-    return _encode(value).encode()
-
-
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> HTTPResponse:
-    return HTTPResponse(dumps({"error": message}), status, headers, JSON)
+    return HTTPResponse(encode({"error": message}), status, headers, JSON)
 
 
 def _status_of(exc: BaseException) -> int:
@@ -68,12 +42,6 @@ def _status_of(exc: BaseException) -> int:
 
 def _wants_debug(request: Request) -> bool:
     return request.args.get("debug", "").lower() == "true"
-
-
-def _malformed(exc: Exception, body: bytes) -> str:
-    if not body:
-        return "malformed json: empty body"
-    return f"malformed json: {exc}"
 
 
 class JsonErrors(ErrorHandler):
@@ -146,10 +114,10 @@ def add_admin_routes(app: Sanic, replica: Replica) -> None:
         if replica.ready and not replica.draining:
             return HTTPResponse(b'{"ok":true}', 200, None, JSON)
         reason = "shutting down" if replica.draining else "starting"
-        return HTTPResponse(dumps({"ok": False, "reason": reason}), 503, None, JSON)
+        return HTTPResponse(encode({"ok": False, "reason": reason}), 503, None, JSON)
 
     async def stats(request: Request) -> HTTPResponse:
-        return HTTPResponse(dumps(replica.stats_json()), 200, None, JSON)
+        return HTTPResponse(encode(replica.stats_json()), 200, None, JSON)
 
     async def metrics(request: Request) -> HTTPResponse:
         return HTTPResponse(prom.render(registry), 200, None, prom.CONTENT_TYPE)
@@ -159,9 +127,8 @@ def add_admin_routes(app: Sanic, replica: Replica) -> None:
     app.add_route(metrics, "/metrics", methods=["GET"], name="metrics")
 
 
-def make_predict_handler(replica: Replica):
-    stats = replica.stats
-    record = stats.record
+def make_predict_handler(replica: Replica, parse_budget: int):
+    record, ok = replica.stats.record, replica.stats.ok
     notify = replica.notify
 
     async def predict(request: Request) -> HTTPResponse:
@@ -174,12 +141,16 @@ def make_predict_handler(replica: Replica):
         if debug:  # before parsing: a body refused as malformed is worth seeing too
             log.info("debug: sample: %s", truncate(body.decode("utf-8", "replace")))
         try:
-            sample = _decode(body)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            return _finish(request, 400, _malformed(exc, body), t0)
+            check_size(body, parse_budget)
+            sample = decode(body)
+        except TooLarge as exc:
+            return _finish(request, 413, str(exc), t0)
+        except Malformed as exc:
+            return _finish(request, 400, str(exc), t0)
+        inline = runner.inline_now  # a proven-fast sync predict: called here, no coroutine
         try:
-            if runner.inline_now:  # a proven-fast sync predict: skip the coroutines
-                result = runner.call_inline(sample)
+            if inline:
+                result = runner.predict(sample, runner.metadata)
             else:
                 result = await runner.run(sample)
         except Busy as exc:
@@ -188,11 +159,11 @@ def make_predict_handler(replica: Replica):
             task = asyncio.current_task()
             if task is None or task.cancelling():  # Sanic cancels us: the client went away
                 raise
-            return _failed(request, exc, t0)  # raised by predict itself
+            return _failed(request, exc, t0, inline)  # raised by predict itself
         except BaseException as exc:  # sys.exit() or KeyboardInterrupt in predict: still a 500
-            return _failed(request, exc, t0)
+            return _failed(request, exc, t0, inline)
         try:
-            out = _encode(result).encode()
+            out = encode(result)
         except Exception as exc:  # TypeError, ValueError (NaN), RecursionError, a bad tolist()
             message = f"prediction not serialisable: {describe(exc)}"
             log.error("%s", message)
@@ -202,14 +173,19 @@ def make_predict_handler(replica: Replica):
         tracker = replica.tracker
         tracked = tracker.observe(result) if tracker is not None else None
         latency = perf_counter() - t0
-        record(200, latency)
+        if inline:  # the whole request's time: an upper bound of predict's, one timer less
+            runner.inline_took(latency)
+        ok(latency)
         if replica.observers:
             notify(200, 1000.0 * latency, tracked)
         if replica.draining:
             request.stream.keep_alive = False  # type: ignore[union-attr]
         return HTTPResponse(out, 200, None, JSON)
 
-    def _failed(request: Request, exc: BaseException, t0: float) -> HTTPResponse:
+    def _failed(request: Request, exc: BaseException, t0: float,
+                inline: bool) -> HTTPResponse:
+        if inline:
+            replica.runner.inline_took(perf_counter() - t0)  # type: ignore[union-attr]
         status = _status_of(exc)
         message = f"prediction failed: {describe(exc)}"
         log.log(logging.WARNING if status < 500 else logging.ERROR,
@@ -230,10 +206,11 @@ def make_predict_handler(replica: Replica):
     return predict
 
 
-def build_serving_app(replica: Replica, max_body_size: int, with_admin: bool = True) -> Sanic:
+def build_serving_app(replica: Replica, max_body_size: int, parse_budget: int,
+                      with_admin: bool = True) -> Sanic:
     app = Sanic("cortex_predictor", error_handler=JsonErrors(replica, counted=True))
     _configure(app, max_body_size)
-    handler = make_predict_handler(replica)
+    handler = make_predict_handler(replica, parse_budget)
     app.add_route(handler, "/predict", methods=["POST"], name="predict")
     if replica.api != "predict":  # an API named "stats": POST /stats predicts, GET reads
         app.add_route(handler, f"/{replica.api}", methods=["POST"], name="predict_by_name")

@@ -50,6 +50,7 @@ class ReplicaCollector(Collector):
             "cortex_replica", "The replica that answered this scrape (1 per process)",
             value={"api": api, "replica": r.name},
         )
+        stats.fold()
         requests = CounterMetricFamily(
             "cortex_requests", "Requests answered on the serving port, by status class",
             labels=["api", "status_class"],

@@ -108,11 +108,15 @@ class Runner:
         try:
             return self.predict(sample, self.metadata)
         finally:
-            took = perf_counter() - t0
-            sample = took if took < CLIP_S else CLIP_S
-            avg = self._inline_avg = self._inline_avg + (sample - self._inline_avg) * AVG_WEIGHT
-            if took > SLOW_S or avg > FAST_S:
-                self._demote()
+            self.inline_took(perf_counter() - t0)
+
+    def inline_took(self, took: float) -> None:
+        """Count an inline call's time (the caller may time more than predict: an upper
+        bound); demote to the pool when it got slow."""
+        clipped = took if took < CLIP_S else CLIP_S
+        avg = self._inline_avg = self._inline_avg + (clipped - self._inline_avg) * AVG_WEIGHT
+        if took > SLOW_S or avg > FAST_S:
+            self._demote()
 
     def _demote(self) -> None:
         self.inline = False

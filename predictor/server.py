@@ -125,7 +125,8 @@ class ReplicaServer:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig)
-        app = build_serving_app(self.replica, self.spec.compute.max_body_size)
+        app = build_serving_app(self.replica, self.spec.compute.max_body_size,
+                                self.spec.compute.parse_budget)
         if self.opts.admin_port is not None:
             sock = bind(self.opts.host, self.opts.admin_port, reuse_port=False)
             self.admin = await start(build_admin_app(self.replica), sock, self.opts.replica)

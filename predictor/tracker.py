@@ -1,7 +1,8 @@
 """Request and prediction statistics, counted with plain ints in the request path.
 
-`RequestStats.record` and `Tracker.observe` are the only hot-path calls; everything else
-(the /stats JSON, the Prometheus collector) reads these counters at scrape time.
+`RequestStats.record` / `ok` and `Tracker.observe` are the only hot-path calls; everything
+else (the /stats JSON, the Prometheus collector) reads these counters at scrape time, after
+`RequestStats.fold()` has binned the latencies of the successes noted since the last read.
 """
 
 from __future__ import annotations
@@ -57,10 +58,16 @@ def _python_scalar(value: Any) -> Any:
     return value
 
 
-class RequestStats:
-    """Status-class counts and a latency histogram for requests on the serving port."""
+FOLD_AT = 1024  # successes noted before they are binned without a reader asking
 
-    __slots__ = ("codes", "latency_buckets", "latency_count", "latency_sum", "started")
+
+class RequestStats:
+    """Status-class counts and a latency histogram for requests on the serving port.
+
+    Read `codes` and the latency fields only after `fold()`.
+    """
+
+    __slots__ = ("_ok", "codes", "latency_buckets", "latency_count", "latency_sum", "started")
 
     def __init__(self) -> None:
         self.started = time.time()
@@ -68,6 +75,26 @@ class RequestStats:
         self.latency_buckets = [0] * (len(LATENCY_BOUNDS) + 1)
         self.latency_sum = 0.0
         self.latency_count = 0
+        self._ok: list[float] = []  # latencies of 200s not yet binned
+
+    def ok(self, latency: float) -> None:
+        """A 200 answered in `latency` seconds: noted now, binned at the next read."""
+        pending = self._ok
+        pending.append(latency)
+        if len(pending) >= FOLD_AT:
+            self.fold()
+
+    def fold(self) -> None:
+        """Bin the noted successes: the counters are exact after this."""
+        pending, self._ok = self._ok, []
+        if not pending:
+            return
+        buckets = self.latency_buckets
+        for latency in pending:
+            buckets[bisect_left(LATENCY_BOUNDS, latency)] += 1
+        self.codes[2] += len(pending)
+        self.latency_sum += sum(pending)
+        self.latency_count += len(pending)
 
     def record(self, status: int, latency: float) -> None:
         self.codes[status // 100] += 1
@@ -80,6 +107,7 @@ class RequestStats:
         self.codes[min(status // 100, 5)] += 1
 
     def network_stats(self) -> dict[str, Any]:
+        self.fold()
         c = self.codes
         return {
             K.LATENCY_MS: None if not self.latency_count
@@ -127,13 +155,26 @@ class Tracker:
 
     def observe(self, response: Any) -> Any:
         """Count the tracked value; returns it (str class / float) or None when unfit."""
-        value = response
-        if self.key is not None:
-            if not isinstance(response, dict):
-                return self._reject(response, f"response is not an object with key {self.key!r}")
-            if self.key not in response:
-                return self._reject(response, f"response has no key {self.key!r}")
-            value = response[self.key]
+        key = self.key
+        if key is None:
+            value = response
+        elif type(response) is dict and key in response:  # the common case, checked first
+            value = response[key]
+        elif not isinstance(response, dict):
+            return self._reject(response, f"response is not an object with key {key!r}")
+        elif key not in response:
+            return self._reject(response, f"response has no key {key!r}")
+        else:
+            value = response[key]
+        if self.model_type == "classification":
+            t = type(value)
+            if t is str or t is int:  # the common case: count it here
+                label = value if t is str else str(value)
+                counts = self.classes
+                count = counts.get(label)
+                if count is not None:
+                    counts[label] = count + 1
+                    return label
         if type(value) not in _PLAIN:
             value = _python_scalar(value)
         if self.model_type == "classification":

@@ -27,7 +27,25 @@ DEFAULT_CPU = Decimal("0.2")  # cores ("200m")
 DEFAULT_GPU = 0
 DEFAULT_THREADS_PER_REPLICA = 1
 DEFAULT_QUEUE_SIZE = 128
-DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024  # bytes ("10Mi")
+DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024  # bytes ("10Mi"); less when compute.mem is small
+# A request's body and its parsed objects must fit the replica's memory: by default a body may
+# take 1/16 of compute.mem, its parsed objects 1/4 (more is refused with 413 before parsing),
+# and a max_body_size above 1/4 of mem cannot fit at all (a validation error).
+MEM_PER_DEFAULT_BODY = 16
+MEM_PER_PARSED_BODY = 4
+PARSE_BUDGET_WITHOUT_MEM = 1024 * 1024 * 1024  # bytes of parsed objects per request
+
+
+def default_max_body_size(mem: int | None) -> int:
+    """compute.max_body_size when not set: 10Mi, or 1/16 of compute.mem when that is less."""
+    if mem is None:
+        return DEFAULT_MAX_BODY_SIZE
+    return max(1, min(DEFAULT_MAX_BODY_SIZE, mem // MEM_PER_DEFAULT_BODY))
+
+
+def largest_body_size(mem: int) -> int:
+    """The largest compute.max_body_size that fits compute.mem."""
+    return max(1, mem // MEM_PER_PARSED_BODY)
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,13 @@ class Compute:
     threads_per_replica: int = DEFAULT_THREADS_PER_REPLICA  # predictions run at once
     queue_size: int = DEFAULT_QUEUE_SIZE  # requests allowed to wait beyond those running
     max_body_size: int = DEFAULT_MAX_BODY_SIZE  # bytes; larger request bodies get 413
+
+    @property
+    def parse_budget(self) -> int:
+        """Bytes the parsed objects of one request body may take (larger bodies get 413)."""
+        if self.mem is None:
+            return PARSE_BUDGET_WITHOUT_MEM
+        return largest_body_size(self.mem)
 
     @property
     def cpu_millis(self) -> int:

@@ -15,7 +15,6 @@ from voluptuous import All, Invalid, Optional, Required, Schema
 from cortex_tui.config.model import (
     DEFAULT_CPU,
     DEFAULT_GPU,
-    DEFAULT_MAX_BODY_SIZE,
     DEFAULT_MAX_REPLICAS,
     DEFAULT_MIN_REPLICAS,
     DEFAULT_QUEUE_SIZE,
@@ -116,7 +115,7 @@ COMPUTE = All(a_map, {
     Optional("mem", default=None): lambda v: None if v is None else quantity(parse_bytes)(v),
     Optional("threads_per_replica", default=DEFAULT_THREADS_PER_REPLICA): integer(1, 256),
     Optional("queue_size", default=DEFAULT_QUEUE_SIZE): integer(0),
-    Optional("max_body_size", default=DEFAULT_MAX_BODY_SIZE): quantity(parse_bytes),
+    Optional("max_body_size"): quantity(parse_bytes),  # default: model.default_max_body_size
 })
 
 API = Schema({

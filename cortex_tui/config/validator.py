@@ -12,8 +12,17 @@ from voluptuous import Invalid, MultipleInvalid, RequiredFieldInvalid, Schema
 
 from cortex_tui.config import schema
 from cortex_tui.config.inference_check import PathProblem, check_source, resolve_inference
-from cortex_tui.config.model import ApiSpec, Compute, Problem, Project, Tracker, freeze
-from cortex_tui.config.quantity import describe
+from cortex_tui.config.model import (
+    ApiSpec,
+    Compute,
+    Problem,
+    Project,
+    Tracker,
+    default_max_body_size,
+    freeze,
+    largest_body_size,
+)
+from cortex_tui.config.quantity import QuantityError, describe, format_bytes, parse_bytes
 from cortex_tui.config.yamlpos import Marks, Pos, YamlDoc, load_yaml
 
 
@@ -143,6 +152,7 @@ class Validator:
                 names[name] = self.doc.marks[(index, "name")].value.line
         compute_raw = data["compute"] if isinstance(data["compute"], dict) else {}
         self.replica_rules(index, compute_raw, api)
+        self.body_fits_mem(index, compute_raw, api)
         inference = self.inference(index, data, api)
         if valid is None or inference is None:
             return None
@@ -234,6 +244,19 @@ class Validator:
             self.report(at, "must be greater than or equal to min_replicas "
                         f"({low}) (got {init})", api)
 
+    def body_fits_mem(self, index: int, compute: dict[Any, Any], api: str | None) -> None:
+        """A request body and its parsed objects must fit the replica's memory."""
+        try:
+            mem, body = parse_bytes(compute["mem"]), parse_bytes(compute["max_body_size"])
+        except (KeyError, QuantityError):
+            return  # unset, or the schema reports it
+        if body <= largest_body_size(mem):
+            return
+        self.report((index, "compute", "max_body_size"),
+                    f"cannot fit compute.mem ({format_bytes(mem)}): a body and its parsed "
+                    f"objects need more; at most {format_bytes(largest_body_size(mem))} "
+                    f"(a quarter of mem) (got {format_bytes(body)})", api)
+
     def inference(self, index: int, data: dict[Any, Any], api: str | None) -> str | None:
         python = data.get("python")
         value = python.get("inference") if isinstance(python, dict) else None
@@ -272,7 +295,7 @@ class Validator:
             mem=c["mem"],
             threads_per_replica=c["threads_per_replica"],
             queue_size=c["queue_size"],
-            max_body_size=c["max_body_size"],
+            max_body_size=c.get("max_body_size", default_max_body_size(c["mem"])),
         )
         tracker = None
         if "tracker" in valid:

@@ -171,6 +171,9 @@ CASES: list[tuple[str, str, dict[str, str], list[Expect]]] = [
      [E(6, 20, "compute.max_body_size", f'{GT0} (got "0")')]),
     ("body-garbage", compute("max_body_size: 10MB"), {},
      [E(6, 20, "compute.max_body_size", QTY)]),
+    ("body-over-mem", api("  compute:\n    mem: 128Mi\n    max_body_size: 64Mi\n"), {},
+     [E(7, 20, "compute.max_body_size", "cannot fit compute.mem (128Mi): a body and its "
+        "parsed objects need more; at most 32Mi (a quarter of mem) (got 64Mi)")]),
     # -- compute: structure --------------------------------------------------------------
     ("compute-unknown-key", compute("replicas: 3"), {},
      [E(6, 5, "compute.replicas", 'unknown key "replicas"')]),

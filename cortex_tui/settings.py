@@ -9,6 +9,8 @@
         namespace: cortex         # default: the context's namespace, else "cortex"
         image: registry/predictor:tag
         project_store: s3://bucket/prefix   # ship projects through S3 instead of a ConfigMap
+        service_account: cortex-predictor   # the pods' identity (IRSA), else no token mounted
+        network_policy: true      # admit only the ingress controller and Prometheus
         aws:
           region: us-west-2
           node_groups: [eks-workers]        # Auto Scaling group names ...
@@ -22,6 +24,7 @@ Any kubeconfig context also works by its name without an entry here.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +58,8 @@ class Environment:
     image: str | None = None
     project_store: str | None = None
     aws: AwsSettings | None = None
+    service_account: str | None = None  # None: the namespace's default, no token mounted
+    network_policy: bool = False
 
 
 def home() -> Path:
@@ -101,7 +106,8 @@ class _Reader:
         return value
 
 
-_ENV_KEYS = {"context", "namespace", "image", "project_store", "aws"}
+_ENV_KEYS = {"context", "namespace", "image", "project_store", "aws", "service_account",
+             "network_policy"}
 _AWS_KEYS = {"region", "node_groups", "node_group_tag", "cloudwatch_namespace", "endpoint_url"}
 
 
@@ -147,9 +153,11 @@ def _environment(reader: _Reader, name: Any, raw: Any) -> Environment:
                            "environment another name", at_key=True)
     raw = raw or {}
     if not isinstance(raw, dict):
-        raise reader.error(keys, "must be a map (context, namespace, image, project_store, aws)")
+        raise reader.error(keys, f"must be a map ({', '.join(sorted(_ENV_KEYS))})")
     _check_keys(reader, keys, raw, _ENV_KEYS)
     from cortex_tui.config.schema import DNS_1123  # a namespace name is a DNS-1123 label
+
+    DNS_1123_SUBDOMAIN = re.compile(rf"{DNS_1123.pattern}(\.{DNS_1123.pattern})*")
 
     namespace = reader.string((*keys, "namespace"), raw.get("namespace"))
     if namespace is not None and (len(namespace) > 63 or not DNS_1123.fullmatch(namespace)):
@@ -160,6 +168,15 @@ def _environment(reader: _Reader, name: Any, raw: Any) -> Environment:
     if store is not None and (not store.startswith("s3://") or not store[5:].split("/")[0]):
         raise reader.error((*keys, "project_store"),
                            f"must look like s3://bucket/prefix (got {store!r})")
+    account = reader.string((*keys, "service_account"), raw.get("service_account"))
+    if account is not None and (len(account) > 253 or not DNS_1123_SUBDOMAIN.fullmatch(account)):
+        raise reader.error((*keys, "service_account"), "must be a Kubernetes ServiceAccount "
+                           "name: lower-case letters, digits, '-' and '.' "
+                           f"(got {account!r})")
+    network_policy = raw.get("network_policy", False)
+    if not isinstance(network_policy, bool):
+        raise reader.error((*keys, "network_policy"),
+                           f"must be true or false (got {network_policy!r})")
     return Environment(
         name=name,
         kind="kubernetes",
@@ -168,6 +185,8 @@ def _environment(reader: _Reader, name: Any, raw: Any) -> Environment:
         image=reader.string((*keys, "image"), raw.get("image")),
         project_store=store,
         aws=_aws(reader, (*keys, "aws"), raw.get("aws")),
+        service_account=account,
+        network_policy=network_policy,
     )
 
 

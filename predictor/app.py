@@ -19,7 +19,7 @@ from predictor.runner import Busy
 from predictor.state import Replica
 
 JSON = "application/json"
-ADMIN_PATHS = ("/healthz", "/stats", "/metrics")
+ADMIN_PATHS = ("/healthz", "/livez", "/stats", "/metrics")
 RETRY_AFTER = {"Retry-After": "1"}
 CLIENT_CLOSED = 499
 
@@ -116,6 +116,11 @@ def add_admin_routes(app: Sanic, replica: Replica) -> None:
         reason = "shutting down" if replica.draining else "starting"
         return HTTPResponse(encode({"ok": False, "reason": reason}), 503, None, JSON)
 
+    async def livez(request: Request) -> HTTPResponse:
+        # Liveness: the loop answers (a busy replica's predicts run off the loop), whatever
+        # the readiness; restarting a replica that is only starting or draining helps nobody.
+        return HTTPResponse(b'{"ok":true}', 200, None, JSON)
+
     async def stats(request: Request) -> HTTPResponse:
         return HTTPResponse(encode(replica.stats_json()), 200, None, JSON)
 
@@ -123,6 +128,7 @@ def add_admin_routes(app: Sanic, replica: Replica) -> None:
         return HTTPResponse(prom.render(registry), 200, None, prom.CONTENT_TYPE)
 
     app.add_route(healthz, "/healthz", methods=["GET", "HEAD"], name="healthz")
+    app.add_route(livez, "/livez", methods=["GET", "HEAD"], name="livez")
     app.add_route(stats, "/stats", methods=["GET"], name="stats")
     app.add_route(metrics, "/metrics", methods=["GET"], name="metrics")
 

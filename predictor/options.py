@@ -28,7 +28,6 @@ class Options:
     grace_seconds: float = DEFAULT_GRACE_SECONDS
     termination_log: str | None = None
     inline_fast_predict: bool = True
-    install_requirements: bool = False  # pip install the project's requirements.txt first
 
 
 def _flag(value: str | None) -> bool:
@@ -51,7 +50,6 @@ environment only:
   CORTEX_GRACE_SECONDS         SIGTERM: how long requests in flight may finish [30]
   CORTEX_TERMINATION_LOG       file receiving the fatal start-up message
                                [/dev/termination-log inside Kubernetes]
-  CORTEX_INSTALL_REQUIREMENTS  1: pip install the project's requirements.txt first
   CORTEX_INLINE_FAST_PREDICT   0: never call a sync predict on the event loop
   CORTEX_OBSERVERS             module:factory,... observers of finished requests
   CORTEX_CLOUDWATCH_NAMESPACE  publish metrics to CloudWatch
@@ -140,7 +138,6 @@ def parse_options(argv: list[str] | None = None, env: Mapping[str, str] | None =
         grace_seconds=max(0.0, grace),
         termination_log=termination_log_path(env),
         inline_fast_predict=env.get("CORTEX_INLINE_FAST_PREDICT", "1").strip().lower() in _TRUE,
-        install_requirements=_flag(env.get("CORTEX_INSTALL_REQUIREMENTS")),
     )
 
 

@@ -25,7 +25,6 @@ from predictor.loader import InitFailure, init_failure, prepare
 from predictor.logs import log, one_line_traceback, setup_logging
 from predictor.observers import load_observers
 from predictor.options import Options
-from predictor.requirements import install_requirements
 from predictor.runner import Runner
 from predictor.state import Replica
 from predictor.tracker import Tracker
@@ -223,8 +222,6 @@ class ReplicaServer:
         return True
 
     def _prepare(self, metadata: dict[str, Any]) -> tuple[Any, Any]:
-        if self.opts.install_requirements:
-            install_requirements(self.root)
         return prepare(self.root, self.spec.inference, metadata)
 
     async def _drain(self) -> None:

@@ -29,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--pod-monitor", action="store_true",
         help="add a Prometheus Operator PodMonitor scraping each API's pods one by one",
     )
+    parser.add_argument(
+        "--network-policy", action="store_true",
+        help="add a NetworkPolicy admitting only the ingress controller and Prometheus",
+    )
     parser.set_defaults(func=run)
 
 
@@ -39,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     project = load_project(args.path)
     rendered = render_manifests(
         project, args.env, ingress=args.ingress, ingress_class=args.ingress_class,
-        pod_monitor=args.pod_monitor,
+        pod_monitor=args.pod_monitor, network_policy=args.network_policy,
     )
     for name in rendered.too_large_for_client_side_apply():
         print(

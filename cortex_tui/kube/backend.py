@@ -31,7 +31,13 @@ from cortex_tui.kube.metrics import Rates, Series
 from cortex_tui.kube.objects import call
 from cortex_tui.kube.offline import render_for_environment
 from cortex_tui.kube.project import S3Location, bundle_for, upload_bundle
-from cortex_tui.kube.render import RenderContext, namespace_manifest, render_hpa, render_project
+from cortex_tui.kube.render import (
+    RenderContext,
+    namespace_manifest,
+    render_hpa,
+    render_pdb,
+    render_project,
+)
 from cortex_tui.kube.status import (
     ApiObjects,
     api_config,
@@ -159,8 +165,7 @@ class KubernetesBackend(Backend):
             location = S3Location.parse(self.environment.project_store)
             bundle_uri, _ = upload_bundle(bundle, location, project.deployment_name,
                                           self.environment.aws)
-        ctx = RenderContext(namespace=conn.namespace, image=self.environment.image or
-                            L.DEFAULT_IMAGE, bundle_uri=bundle_uri, aws=self.environment.aws)
+        ctx = RenderContext.for_environment(self.environment, conn.namespace, bundle_uri)
         manifests = render_project(project, ctx, bundle)  # refuses oversized projects: no write
         self._refuse_foreign_apis(project)
         kube_apply.ensure_namespace(conn, namespace_manifest(conn.namespace))
@@ -324,8 +329,10 @@ class KubernetesBackend(Backend):
         except ScaleError as exc:
             raise BackendError(f'api "{api}": {exc}') from None
         group = deployment["metadata"]["labels"].get(L.PART_OF, api)
-        hpa_step = kube_apply.plan_object(conn, render_hpa(api, conn.namespace, group, wanted))
-        kube_apply.commit_step(conn, kube_apply.try_step(conn, hpa_step))
+        for manifest in (render_hpa(api, conn.namespace, group, wanted),
+                         render_pdb(api, conn.namespace, group, wanted)):  # follows min_replicas
+            step = kube_apply.plan_object(conn, manifest)
+            kube_apply.commit_step(conn, kube_apply.try_step(conn, step))
         target = wanted.init_replicas if request.init_replicas is not None else min(
             max(replicas, wanted.min_replicas), wanted.max_replicas)
         if target != replicas:

@@ -198,6 +198,10 @@ class Connection:
     def networking(self) -> k8s.NetworkingV1Api:
         return k8s.NetworkingV1Api(self.api_client)
 
+    @property
+    def policy(self) -> k8s.PolicyV1Api:
+        return k8s.PolicyV1Api(self.api_client)
+
 
 def connect(environment: Environment) -> Connection:
     entry = context_entry(environment)

@@ -9,6 +9,7 @@ INSTANCE = "app.kubernetes.io/instance"
 PART_OF = "app.kubernetes.io/part-of"
 COMPONENT = "app.kubernetes.io/component"
 MANAGED_BY = "app.kubernetes.io/managed-by"
+VERSION = "app.kubernetes.io/version"
 MANAGER = "cortex-tui"
 
 CONFIG_HASH = "cortex-tui/config-hash"  # hash of the desired object (and of the pod template)
@@ -22,6 +23,7 @@ CONTAINER = "predictor"
 DEFAULT_IMAGE = f"cortex-tui-predictor:{__version__}"  # predictor/Dockerfile, tagged
 AWS_CLI_IMAGE = "amazon/aws-cli:2.17.0"
 GPU_RESOURCE = "nvidia.com/gpu"
+GPU_TAG_SUFFIX = "-gpu"  # the GPU variant of a predictor image: same tag plus this
 
 
 def api_labels(api: str, deployment: str) -> dict[str, str]:
@@ -31,6 +33,7 @@ def api_labels(api: str, deployment: str) -> dict[str, str]:
         PART_OF: deployment,
         COMPONENT: "predictor",
         MANAGED_BY: MANAGER,
+        VERSION: __version__,
     }
 
 

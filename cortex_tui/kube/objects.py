@@ -38,10 +38,14 @@ KINDS: dict[str, Kind] = {
         Kind("HorizontalPodAutoscaler", "autoscaling", "horizontal_pod_autoscaler",
              k8s.V2HorizontalPodAutoscaler),
         Kind("Ingress", "networking", "ingress", k8s.V1Ingress),
+        Kind("PodDisruptionBudget", "policy", "pod_disruption_budget",
+             k8s.V1PodDisruptionBudget),
+        Kind("NetworkPolicy", "networking", "network_policy", k8s.V1NetworkPolicy),
     )
 }
 # Deleting an API removes its objects in this order (the Deployment first stops the pods).
-DELETE_ORDER = ("HorizontalPodAutoscaler", "Deployment", "Service", "Ingress", "ConfigMap")
+DELETE_ORDER = ("HorizontalPodAutoscaler", "Deployment", "PodDisruptionBudget", "Service",
+                "Ingress", "NetworkPolicy", "ConfigMap")
 
 
 class Forbidden(BackendError):

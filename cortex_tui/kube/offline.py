@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from cortex_tui.config.model import Project
-from cortex_tui.kube import labels as L
 from cortex_tui.kube.project import ProjectBundle, S3Location, bundle_for
 from cortex_tui.kube.render import (
     ApiManifests,
@@ -75,6 +74,7 @@ def _without_replicas(api: ApiManifests) -> ApiManifests:
 def render_for_environment(
     project: Project, env_name: str | None, ingress: bool = False,
     ingress_class: str | None = None, pod_monitor: bool = False,
+    network_policy: bool = False,
 ) -> Rendered:
     environment = resolve(env_name)
     namespace = environment.namespace
@@ -91,14 +91,9 @@ def render_for_environment(
     if environment.project_store:
         location = S3Location.parse(environment.project_store)
         bundle_uri = location.uri_for(project.deployment_name, bundle)
-    ctx = RenderContext(
-        namespace=namespace or DEFAULT_NAMESPACE,
-        image=environment.image or L.DEFAULT_IMAGE,
-        bundle_uri=bundle_uri,
-        aws=environment.aws,
-        ingress=ingress,
-        ingress_class=ingress_class,
-        pod_monitor=pod_monitor,
+    ctx = RenderContext.for_environment(
+        environment, namespace or DEFAULT_NAMESPACE, bundle_uri, ingress=ingress,
+        ingress_class=ingress_class, pod_monitor=pod_monitor, network_policy=network_policy,
     )
     return Rendered(
         namespace=namespace_manifest(ctx.namespace),

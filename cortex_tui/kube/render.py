@@ -20,11 +20,30 @@ from typing import Any
 import yaml
 
 from cortex_tui.aws.pod_env import pod_env
-from cortex_tui.config.model import ApiSpec, Compute, Project, format_cpu
+from cortex_tui.config.model import ApiSpec, Compute, Project, format_bytes, format_cpu
 from cortex_tui.kube import labels as L
 from cortex_tui.kube.project import ProjectBundle, check_configmap_size
-from cortex_tui.settings import AwsSettings
+from cortex_tui.settings import AwsSettings, Environment
+from predictor.options import DEFAULT_GRACE_SECONDS
 
+Obj = dict[str, Any]
+POD_UID = 10001  # the user (and group) of predictor/Dockerfile's image
+PRESTOP_SECONDS = 5  # the endpoints controller removes a stopping pod meanwhile
+DRAIN_SECONDS = DEFAULT_GRACE_SECONDS  # the replica's SIGTERM drain (CORTEX_GRACE_SECONDS)
+TERMINATION_GRACE_SECONDS = int(PRESTOP_SECONDS + DRAIN_SECONDS + 10)
+INGRESS_NAMESPACE = "ingress-nginx"  # the NetworkPolicy admits the ingress controller's pods
+PACKAGES = "/packages"  # where the requirements init container installs (PYTHONPATH)
+REQUIREMENTS = "requirements.txt"
+# Init containers are short file copies and a pip install: fixed, modest resources, so that a
+# namespace with a ResourceQuota admits the pod.
+INIT_RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"},
+                  "limits": {"cpu": "1", "memory": "1Gi"}}
+CONTAINER_SECURITY = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+}
 _WHOLE = re.compile(r"^\$\{(\w+)\}$")
 _INNER = re.compile(r"\$\{(\w+)\}")
 _OMIT = object()
@@ -41,6 +60,17 @@ class RenderContext:
     ingress: bool = False
     ingress_class: str | None = None
     pod_monitor: bool = False  # a Prometheus Operator PodMonitor per API (render only)
+    service_account: str | None = None  # the pods' identity (IRSA for S3 / CloudWatch)
+    network_policy: bool = False
+
+    @classmethod
+    def for_environment(cls, environment: Environment, namespace: str, bundle_uri: str | None,
+                        network_policy: bool = False, **options: Any) -> RenderContext:
+        """What deploy and render both take from the environment (and render's options)."""
+        return cls(namespace=namespace, image=environment.image or L.DEFAULT_IMAGE,
+                   bundle_uri=bundle_uri, aws=environment.aws,
+                   service_account=environment.service_account,
+                   network_policy=network_policy or environment.network_policy, **options)
 
 
 @dataclass(frozen=True)
@@ -105,25 +135,95 @@ def resources_for(spec: ApiSpec) -> dict[str, Any]:
     requests: dict[str, Any] = {"cpu": format_cpu(c.cpu)}
     limits: dict[str, Any] = {}
     if c.mem is not None:
-        requests["memory"] = str(c.mem)
-        limits["memory"] = str(c.mem)  # a limit makes running out of memory visible (OOMKilled)
+        requests["memory"] = format_bytes(c.mem)
+        limits["memory"] = format_bytes(c.mem)  # a limit makes running out of memory visible
     if c.gpu > 0:
         requests[L.GPU_RESOURCE] = str(c.gpu)
         limits[L.GPU_RESOURCE] = str(c.gpu)
     return {"requests": requests, "limits": limits} if limits else {"requests": requests}
 
 
-def _init_containers(ctx: RenderContext, values: dict[str, Any]) -> list[dict[str, Any]]:
+def image_for(spec: ApiSpec, ctx: RenderContext) -> str:
+    """The predictor image of an API: the environment's (or the default) image, its GPU
+    variant (tag suffix `-gpu`) when the API asks for GPUs."""
+    if spec.compute.gpu > 0:
+        return f"{ctx.image}{L.GPU_TAG_SUFFIX}"
+    return ctx.image
+
+
+def has_requirements(project: Project) -> bool:
+    return (project.root / REQUIREMENTS).is_file()
+
+
+def _init_containers(
+    project: Project, ctx: RenderContext, values: dict[str, Any]
+) -> list[dict[str, Any]]:
     containers = []
     if ctx.bundle_uri:
         aws = ctx.aws
-        env = [{"name": "AWS_REGION", "value": aws.region}] if aws and aws.region else None
+        env = [{"name": "HOME", "value": "/tmp"}]
+        if aws and aws.region:
+            env.append({"name": "AWS_REGION", "value": aws.region})
         args = ["--endpoint-url", aws.endpoint_url] if aws and aws.endpoint_url else None
         containers.append(
             fill(template("init-fetch-s3.yaml"), {**values, "aws_env": env, "aws_cli_args": args})
         )
     containers.append(fill(template("init-unpack.yaml"), values))
+    if has_requirements(project):
+        containers.append(fill(template("init-requirements.yaml"), values))
     return containers
+
+
+def _volumes(
+    spec: ApiSpec, ctx: RenderContext, requirements: bool
+) -> tuple[list[Obj], list[Obj]]:
+    """The pod's volumes and the predictor's mounts: every path written is an emptyDir (the
+    root file system is read-only)."""
+    volumes: list[Obj] = [
+        {"name": "project", "emptyDir": {}},
+        {"name": "tmp", "emptyDir": {}},
+        {"name": "config", "configMap": {"name": f"{spec.name}-project"}},
+    ]
+    mounts: list[Obj] = [
+        {"name": "project", "mountPath": "/project"},
+        {"name": "tmp", "mountPath": "/tmp"},
+    ]
+    if ctx.bundle_uri:
+        volumes.append({"name": "bundle", "emptyDir": {}})
+    if requirements:
+        volumes += [{"name": "packages", "emptyDir": {}}, {"name": "pip-cache", "emptyDir": {}}]
+        mounts.append({"name": "packages", "mountPath": PACKAGES, "readOnly": True})
+    return volumes, mounts
+
+
+def _env(spec: ApiSpec, requirements: bool) -> list[Obj]:
+    env = [
+        {"name": "CORTEX_PROJECT", "value": "/project"},
+        {"name": "CORTEX_API", "value": spec.name},
+        {"name": "CORTEX_HOST", "value": "0.0.0.0"},
+        {"name": "CORTEX_PORT", "value": str(L.PORT)},
+        {"name": "CORTEX_TERMINATION_LOG", "value": "/dev/termination-log"},
+        {"name": "CORTEX_GRACE_SECONDS", "value": f"{DRAIN_SECONDS:g}"},
+    ]
+    if requirements:
+        env.append({"name": "PYTHONPATH", "value": PACKAGES})
+    return env
+
+
+def _spread(spec: ApiSpec) -> list[Obj]:
+    """Replicas spread over nodes and zones where the scheduler can (never blocks one)."""
+    return [
+        {"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
+         "labelSelector": {"matchLabels": L.api_selector(spec.name)}}
+        for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
+    ]
+
+
+def _disruption_budget(compute: Compute) -> tuple[int | None, int | None]:
+    """(maxUnavailable, minAvailable): one replica at a time, or min_replicas - 1 kept."""
+    if compute.min_replicas - 1 > 1:
+        return None, compute.min_replicas - 1
+    return 1, None
 
 
 def api_config_yaml(project: Project, spec: ApiSpec) -> str:
@@ -148,10 +248,15 @@ SCALING_KEYS = ("min_replicas", "max_replicas", "init_replicas", "target_cpu_uti
 
 
 def pod_config(spec: ApiSpec) -> dict[str, Any]:
-    """The API's config as the replicas see it (everything but the autoscaling bounds)."""
+    """The API's config as the replicas see it (everything but the autoscaling bounds), with
+    sizes as quantities ("128Mi", not 134217728)."""
     config = spec.to_dict()
+    compute = config["compute"]
     for key in SCALING_KEYS:
-        config["compute"].pop(key)
+        compute.pop(key)
+    for key in ("mem", "max_body_size"):
+        if compute[key] is not None:
+            compute[key] = format_bytes(compute[key])
     return config
 
 
@@ -159,36 +264,54 @@ def api_values(
     project: Project, spec: ApiSpec, ctx: RenderContext, bundle: ProjectBundle
 ) -> dict[str, Any]:
     api_config = pod_config(spec)
+    image = image_for(spec, ctx)
     pod_hash = canonical_hash(
-        {"api": api_config, "project": bundle.sha256, "image": ctx.image, "store": ctx.bundle_uri}
+        {"api": api_config, "project": bundle.sha256, "image": image, "store": ctx.bundle_uri}
     )
+    requirements = has_requirements(project)
+    volumes, mounts = _volumes(spec, ctx, requirements)
+    max_unavailable, min_available = _disruption_budget(spec.compute)
     values: dict[str, Any] = {
         "api": spec.name,
         "namespace": ctx.namespace,
         "labels": L.api_labels(spec.name, project.deployment_name),
         "selector": L.api_selector(spec.name),
         "annotations": {},
-        "image": ctx.image,
+        "image": image,
         "port": L.PORT,
-        "port_text": str(L.PORT),
         "config_hash": pod_hash,
         "init_replicas": spec.compute.init_replicas,
         "min_replicas": spec.compute.min_replicas,
         "max_replicas": spec.compute.max_replicas,
         "target_cpu_utilization": spec.compute.target_cpu_utilization,
         "resources": resources_for(spec),
-        "bundle_volume": {"name": "bundle", "emptyDir": {}} if ctx.bundle_uri else None,
+        "init_resources": INIT_RESOURCES,
+        "uid": POD_UID,
+        "container_security": CONTAINER_SECURITY,
+        "automount_token": ctx.service_account is not None,
+        "service_account": ctx.service_account,
+        "termination_grace": TERMINATION_GRACE_SECONDS,
+        "prestop_seconds": str(PRESTOP_SECONDS),
+        "spread": _spread(spec),
+        "tolerations": [{"key": L.GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"}]
+        if spec.compute.gpu > 0 else None,
+        "env": _env(spec, requirements),
+        "volumes": volumes,
+        "predictor_mounts": mounts,
+        "pdb_max_unavailable": max_unavailable,
+        "pdb_min_available": min_available,
         "bundle_mount": {"name": "bundle", "mountPath": "/bundle"} if ctx.bundle_uri else None,
         "bundle_zip": "/bundle/project.zip" if ctx.bundle_uri else "/config/project.zip",
         "bundle_uri": ctx.bundle_uri,
         "api_config_yaml": api_config_yaml(project, spec),
         "aws_cli_image": L.AWS_CLI_IMAGE,
         "ingress_class": ctx.ingress_class,
+        "ingress_namespace": INGRESS_NAMESPACE,
         "binary_data": None if ctx.bundle_uri else {
             "project.zip": base64.b64encode(bundle.data).decode("ascii")
         },
     }
-    values["init_containers"] = _init_containers(ctx, values)
+    values["init_containers"] = _init_containers(project, ctx, values)
     return values
 
 
@@ -212,10 +335,13 @@ def render_api(
     objects.append(deployment)
     objects.append(fill(template("service.yaml"), values))
     objects.append(fill(template("hpa.yaml"), values))
+    objects.append(fill(template("pdb.yaml"), values))
     if ctx.ingress:
         objects.append(fill(template("ingress.yaml"), values))
     if ctx.pod_monitor:
         objects.append(fill(template("podmonitor.yaml"), values))
+    if ctx.network_policy:
+        objects.append(fill(template("networkpolicy.yaml"), values))
     return ApiManifests(api=spec.name, objects=tuple(stamp(o) for o in objects))
 
 
@@ -228,6 +354,17 @@ def render_hpa(api: str, namespace: str, deployment: str, compute: Compute) -> d
         "target_cpu_utilization": compute.target_cpu_utilization,
     }
     return stamp(fill(template("hpa.yaml"), values))
+
+
+def render_pdb(api: str, namespace: str, deployment: str, compute: Compute) -> dict[str, Any]:
+    """The PodDisruptionBudget alone (`scale` keeps it in step with min_replicas)."""
+    max_unavailable, min_available = _disruption_budget(compute)
+    values = {
+        "api": api, "namespace": namespace, "labels": L.api_labels(api, deployment),
+        "selector": L.api_selector(api), "annotations": {},
+        "pdb_max_unavailable": max_unavailable, "pdb_min_available": min_available,
+    }
+    return stamp(fill(template("pdb.yaml"), values))
 
 
 def render_project(

@@ -108,6 +108,14 @@ def failure(pods: list[Obj]) -> str | None:
     return None
 
 
+def refused(replicaset: Obj | None) -> str | None:
+    """Why the ReplicaSet creates no pod: admission refused it (Pod Security, ResourceQuota)."""
+    for condition in ((replicaset or {}).get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "ReplicaFailure" and condition.get("status") == "True":
+            return f"no replica can be created: {condition.get('message') or 'FailedCreate'}"
+    return None
+
+
 def unschedulable(pods: list[Obj]) -> str | None:
     for pod in pods:
         for condition in (pod.get("status") or {}).get("conditions") or []:
@@ -154,6 +162,8 @@ def status_of(objs: ApiObjects, pods: list[Obj], available: int, low: int) -> tu
     if message := out_of_memory(pods):
         return Status.OUT_OF_MEMORY, message
     if message := failure(pods) or _deadline_exceeded(objs.deployment):
+        return Status.ERROR, message
+    if observed(objs.deployment) and (message := refused(current_replicaset(objs))):
         return Status.ERROR, message
     if message := unschedulable(pods):
         return Status.COMPUTE_UNAVAILABLE, message

@@ -59,6 +59,9 @@ def fake() -> Iterator[FakeKube]:
 
 @pytest.fixture
 def kube_env(fake: FakeKube, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Environment:
+    """Deploy tests run in a hardened namespace (Pod Security restricted, a ResourceQuota):
+    what cortex-tui renders must be admitted there as on a plain cluster."""
+    fake.harden_namespace("cortex")
     kubeconfig = fake.write_kubeconfig(tmp_path / "kubeconfig", context="fake")
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     monkeypatch.setenv("CORTEX_TUI_HOME", str(tmp_path / "home"))
@@ -140,6 +143,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.
         yield from _real_cluster(tmp_path, monkeypatch)
         return
     server = FakeKube().start()
+    server.harden_namespace("cortex")
     kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig", context="fake")
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     monkeypatch.setenv("CORTEX_TUI_HOME", str(tmp_path / "home"))

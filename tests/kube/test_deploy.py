@@ -231,7 +231,6 @@ def test_deploying_the_bounds_scale_wrote_back_makes_no_write(
 def test_without_rights_on_namespaces_deploy_uses_the_existing_one(
     fake: FakeKube, backend: KubernetesBackend, iris: Path
 ) -> None:
-    fake.store.create(by_kind("Namespace"), "", {"metadata": {"name": "cortex"}})
     fake.forbidden.add("namespaces")
     assert backend.deploy(load_project(iris)).changes[0].action == "created"
 
@@ -239,7 +238,6 @@ def test_without_rights_on_namespaces_deploy_uses_the_existing_one(
 def test_a_write_the_cluster_refuses_stops_the_deploy_before_any_write(
     fake: FakeKube, backend: KubernetesBackend, iris: Path
 ) -> None:
-    fake.store.create(by_kind("Namespace"), "", {"metadata": {"name": "cortex"}})
     fake.forbidden.add("create horizontalpodautoscalers")  # the last object of the API
     fake.clear_requests()
     with pytest.raises(BackendError, match='not allowed by the cluster: horizontalpodautoscalers '
@@ -291,7 +289,6 @@ def test_an_object_of_the_same_name_not_made_by_cortex_is_left_alone(
     fake: FakeKube, backend: KubernetesBackend, iris: Path
 ) -> None:
     core = backend.conn.core
-    core.create_namespace({"metadata": {"name": "cortex"}})
     theirs = {"metadata": {"name": IRIS, "labels": {"team": "web"}},
               "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
     core.create_namespaced_service("cortex", theirs)

@@ -65,7 +65,8 @@ def test_the_examples_render_valid_manifests(example: str) -> None:
     rendered = render_for_environment(load_project(EXAMPLES / example), None)
     documents = list(yaml.safe_load_all(rendered.as_stream()))
     assert [d["kind"] for d in documents] == [
-        "Namespace", "ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler"
+        "Namespace", "ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
     ]
     for manifest in documents:
         for version in VERSIONS:
@@ -82,17 +83,17 @@ def test_the_deployment_carries_what_spec_8_asks_for(tmp_path: Path) -> None:
     assert deployment is not None
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
-    assert container["image"] == "registry.example/predictor:1"
+    assert container["image"] == "registry.example/predictor:1-gpu"  # gpu > 0: the GPU variant
     assert container["command"] + container["args"] == [
         "python", "-m", "predictor", "--project", "/project", "--api", "api-one",
         "--host", "0.0.0.0", "--port=8888",
     ]
     assert container["ports"] == [{"name": "http", "containerPort": 8888}]
     assert container["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
     assert container["resources"] == {
-        "requests": {"cpu": "1500m", "memory": str(3 * 2**30), "nvidia.com/gpu": "2"},
-        "limits": {"memory": str(3 * 2**30), "nvidia.com/gpu": "2"},
+        "requests": {"cpu": "1500m", "memory": "3Gi", "nvidia.com/gpu": "2"},
+        "limits": {"memory": "3Gi", "nvidia.com/gpu": "2"},
     }
     assert container["terminationMessagePolicy"] == "FallbackToLogsOnError"
     assert {"name": "CORTEX_TERMINATION_LOG", "value": "/dev/termination-log"} in container["env"]

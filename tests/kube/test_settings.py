@@ -55,7 +55,11 @@ def test_named_environments_are_read(tmp_path: Path) -> None:
      ":3:20: environments.prod.project_store: must look like s3://bucket/prefix"),
     ("environments:\n  prod:\n    contxt: my-eks\n",
      ":3:5: environments.prod.contxt: unknown key (known: aws, context, image, namespace, "
-     "project_store)"),
+     "network_policy, project_store, service_account)"),
+    ("environments:\n  prod:\n    service_account: Not_A_Name\n",
+     ":3:22: environments.prod.service_account: must be a Kubernetes ServiceAccount name"),
+    ("environments:\n  prod:\n    network_policy: yes please\n",
+     ":3:21: environments.prod.network_policy: must be true or false (got 'yes please')"),
     ("environments:\n  local:\n    context: my-eks\n",
      ':2:3: environments.local: "local" is the built-in local target'),
     ("environments:\n  prod:\n    aws:\n      region: 5\n",

@@ -86,6 +86,7 @@ def test_sync_predict_runs_one_at_a_time_by_default_and_health_stays_up(
         # The model is blocked, yet both ports answer health checks and metrics.
         assert replica.get("/healthz").status == 200
         assert replica.get("/healthz", replica.admin_port).status == 200
+        assert replica.get("/livez").status == 200  # busy is alive
         assert replica.get("/metrics").status == 200
         gate.touch()
         assert [f.result().status for f in futures] == [200] * 4

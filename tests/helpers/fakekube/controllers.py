@@ -12,6 +12,7 @@ import json
 import math
 import sys
 import threading
+import time
 import traceback
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ HPA = by_kind("HorizontalPodAutoscaler")
 NAMESPACE = by_kind("Namespace")
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
+CREATE_BACKOFF = 0.5  # seconds before a ReplicaSet retries a pod creation admission refused
 
 
 def owner_ref(owner: Obj) -> Obj:
@@ -72,6 +74,7 @@ class Controllers:
         self.fake = fake
         self.store = fake.store
         self.kubelet = Kubelet(fake)
+        self._retry_at: dict[str, float] = {}  # ReplicaSet uid -> when to try creating again
 
     def loop(self, stop: threading.Event) -> None:
         while not stop.wait(self.fake.tick):
@@ -254,8 +257,18 @@ class Controllers:
         pods = [p for p in self._owned(POD, replicaset)
                 if not p["metadata"].get("deletionTimestamp")]
         wanted = spec.get("replicas", 0)
+        failure = None
+        if time.monotonic() < self._retry_at.get(meta["uid"], 0.0):
+            return  # backing off after a refused create, as the real controller does
         for _ in range(wanted - len(pods)):
-            pods.append(self._create_pod(replicaset))
+            try:
+                pods.append(self._create_pod(replicaset))
+            except ApiError as exc:  # admission refused it (Pod Security, quota)
+                failure = exc.message
+                self.fake.events.record(replicaset, "FailedCreate", f"Error creating: {failure}",
+                                        type_="Warning", component="replicaset-controller")
+                self._retry_at[meta["uid"]] = time.monotonic() + CREATE_BACKOFF
+                break
         if len(pods) > wanted:
             victims = sorted(pods, key=lambda p: (bool(p["spec"].get("nodeName")), is_ready(p),
                                                   p["metadata"]["creationTimestamp"]))
@@ -269,7 +282,11 @@ class Controllers:
         status = {"replicas": len(pods), "fullyLabeledReplicas": len(pods), "readyReplicas": ready,
                   "availableReplicas": ready, "observedGeneration": meta.get("generation", 1)}
         status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
-        if replicaset.get("status") != status:
+        if failure is not None:
+            status["conditions"] = [{"type": "ReplicaFailure", "status": "True",
+                                     "reason": "FailedCreate", "message": failure,
+                                     "lastTransitionTime": now_iso()}]
+        if _without_times(replicaset.get("status")) != _without_times(status):
             def write(obj: Obj) -> None:
                 obj["status"] = status
 
@@ -359,3 +376,10 @@ def _target_utilization(spec: Obj) -> int | None:
             return (resource.get("target") or {}).get("averageUtilization")
     return 80
 
+
+def _without_times(status: Obj | None) -> Obj:
+    """A status without its conditions' timestamps: an unchanged failure is not a new write."""
+    status = json.loads(json.dumps(status or {}))
+    for condition in status.get("conditions") or []:
+        condition.pop("lastTransitionTime", None)
+    return status

@@ -23,6 +23,11 @@ from tests.helpers.waiting import wait_until
 T = TypeVar("T")
 NODE = by_kind("Node")
 NAMESPACE = by_kind("Namespace")
+QUOTA = by_kind("ResourceQuota")
+# A production namespace: Pod Security "restricted" enforced, a quota on cpu and memory.
+RESTRICTED = {"pod-security.kubernetes.io/enforce": "restricted",
+              "pod-security.kubernetes.io/enforce-version": "latest"}
+COMPUTE_QUOTA = {"requests.cpu": "64", "requests.memory": "256Gi", "limits.memory": "256Gi"}
 POD = by_kind("Pod")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -30,7 +35,8 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 class FakeKube:
     """A Kubernetes API server on 127.0.0.1 with controllers, a scheduler and a kubelet.
 
-    Steering: `add_node`, `behave` (crash / oom / unready pods), `set_cpu` (HPA input),
+    Steering: `add_node`, `harden_namespace` (Pod Security restricted + a quota), `behave`
+    (crash / oom / unready pods), `set_cpu` (HPA input),
     `forbidden` / `failing` (403 / 500 for a resource or a verb and a resource),
     `unauthorized` (401 for everything),
     `route` (proxy pods to a real local process), `write_log`, `store.force_conflicts`,
@@ -126,6 +132,14 @@ class FakeKube:
                 "addresses": [{"type": "InternalIP", "address": "10.0.0.1"}],
             },
         })
+
+    def harden_namespace(self, name: str, quota: dict[str, str] | None = None) -> None:
+        """Create namespace `name` as a hardened cluster's admin would: Pod Security
+        `restricted` enforced and a ResourceQuota `compute` (so every container, init ones
+        included, must request cpu and memory, and limit memory)."""
+        self.store.create(NAMESPACE, "", {"metadata": {"name": name, "labels": RESTRICTED}})
+        self.store.create(QUOTA, name, {"metadata": {"name": "compute"},
+                                        "spec": {"hard": quota or COMPUTE_QUOTA}})
 
     def behave(self, labels: dict[str, str], mode: str, message: str = "") -> None:
         """Pods whose labels include `labels` now do `mode` (see kubelet.Behaviour)."""

@@ -39,6 +39,10 @@ RESOURCES: tuple[Resource, ...] = (
         subresources=("status",),
     ),
     Resource("networking.k8s.io", "v1", "ingresses", "Ingress", subresources=("status",)),
+    Resource("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy"),
+    Resource("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget",
+             subresources=("status",)),
+    Resource("", "v1", "resourcequotas", "ResourceQuota", subresources=("status",)),
 )
 
 _BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.helpers.fakekube import validation
+from tests.helpers.fakekube import admission, validation
 from tests.helpers.fakekube.resources import (
     ApiError,
     Resource,
@@ -150,6 +150,8 @@ class Store:
             validation.validate(res, obj, None)
             if key in self._objects:
                 raise already_exists(res, name)
+            if res.kind == "Pod":
+                admission.admit_pod(self, namespace, obj)
             meta.update(uid=str(uuid.uuid4()), creationTimestamp=now_iso())
             if "spec" in obj:
                 meta["generation"] = 1

@@ -1,6 +1,6 @@
 """Run `predict` with a bounded number at once and a bounded queue beyond it.
 
-* async predict: awaited on the event loop, at most `threads` at once.
+* async predict: awaited on the event loop, at most `threads` (compute.max_concurrency) at once.
 * sync predict: in a pool of `threads` threads, so the loop (health checks, metrics) stays
   responsive. Handing a call to a thread costs ~16 us, as much as the rest of a fast
   request. So with `threads == 1` a predict that has *proven* fast (FIRST_STREAK pooled calls

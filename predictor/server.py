@@ -196,14 +196,19 @@ class ReplicaServer:
         if pending is not None and not await self._await_init(pending):
             return False
         compute = self.spec.compute
+        at_once = compute.concurrency(inference.is_async)
         self.replica.runner = Runner(
             inference.predict, metadata, is_async=inference.is_async,
-            threads=compute.threads_per_replica, queue_size=compute.queue_size,
+            threads=at_once, queue_size=compute.queue_size,
             pool=self.pool, inline_fast=self.opts.inline_fast_predict,
         )
         log.info("init done in %.2f s (%s predict, %d at once, queue %d)",
                  time.monotonic() - t0, "async" if inference.is_async else "sync",
-                 compute.threads_per_replica, compute.queue_size)
+                 at_once, compute.queue_size)
+        if compute.max_concurrency is not None and not inference.is_async:
+            log.warning("compute.max_concurrency applies to an async def predict; this sync "
+                        "predict runs in threads_per_replica (%d) threads",
+                        compute.threads_per_replica)
         return True
 
     async def _await_init(self, pending: Any) -> bool:

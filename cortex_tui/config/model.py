@@ -27,6 +27,10 @@ DEFAULT_CPU = Decimal("0.2")  # cores ("200m")
 DEFAULT_GPU = 0
 DEFAULT_THREADS_PER_REPLICA = 1
 DEFAULT_QUEUE_SIZE = 128
+# compute.max_concurrency when unset: an `async def predict` says it can serve many requests
+# at once; a sync one runs in threads_per_replica threads.
+DEFAULT_ASYNC_MAX_CONCURRENCY = 64
+MAX_CONCURRENCY_LIMIT = 4096
 DEFAULT_MAX_BODY_SIZE = 10 * 1024 * 1024  # bytes ("10Mi"); less when compute.mem is small
 # A request's body and its parsed objects must fit the replica's memory: by default a body may
 # take 1/16 of compute.mem, its parsed objects 1/4 (more is refused with 413 before parsing),
@@ -70,6 +74,14 @@ class Compute:
     threads_per_replica: int = DEFAULT_THREADS_PER_REPLICA  # predictions run at once
     queue_size: int = DEFAULT_QUEUE_SIZE  # requests allowed to wait beyond those running
     max_body_size: int = DEFAULT_MAX_BODY_SIZE  # bytes; larger request bodies get 413
+    max_concurrency: int | None = None  # async predictions at once; None: the default
+
+    def concurrency(self, is_async: bool) -> int:
+        """Predictions a replica runs at once: for an `async def predict`, max_concurrency
+        (default 64); a sync predict runs in threads_per_replica threads."""
+        if is_async:
+            return self.max_concurrency or DEFAULT_ASYNC_MAX_CONCURRENCY
+        return self.threads_per_replica
 
     @property
     def parse_budget(self) -> int:
@@ -117,6 +129,7 @@ class ApiSpec:
                 "threads_per_replica": c.threads_per_replica,
                 "queue_size": c.queue_size,
                 "max_body_size": c.max_body_size,
+                "max_concurrency": c.max_concurrency,
             },
             "metadata": thaw(self.metadata),
         }

@@ -20,6 +20,7 @@ from cortex_tui.config.model import (
     DEFAULT_QUEUE_SIZE,
     DEFAULT_TARGET_CPU_UTILIZATION,
     DEFAULT_THREADS_PER_REPLICA,
+    MAX_CONCURRENCY_LIMIT,
     MODEL_TYPES,
 )
 from cortex_tui.config.quantity import QuantityError, describe, parse_bytes, parse_cpu
@@ -116,6 +117,7 @@ COMPUTE = All(a_map, {
     Optional("threads_per_replica", default=DEFAULT_THREADS_PER_REPLICA): integer(1, 256),
     Optional("queue_size", default=DEFAULT_QUEUE_SIZE): integer(0),
     Optional("max_body_size"): quantity(parse_bytes),  # default: model.default_max_body_size
+    Optional("max_concurrency"): integer(1, MAX_CONCURRENCY_LIMIT),  # default: by predict
 })
 
 API = Schema({
@@ -139,7 +141,7 @@ KNOWN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("api", "tracker"): ("model_type", "key"),
     ("api", "compute"): (
         "min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization", "cpu", "gpu",
-        "mem", "threads_per_replica", "queue_size", "max_body_size",
+        "mem", "threads_per_replica", "queue_size", "max_body_size", "max_concurrency",
     ),
     ("deployment",): ("kind", "name"),
 }

@@ -296,6 +296,7 @@ class Validator:
             threads_per_replica=c["threads_per_replica"],
             queue_size=c["queue_size"],
             max_body_size=c.get("max_body_size", default_max_body_size(c["mem"])),
+            max_concurrency=c.get("max_concurrency"),
         )
         tracker = None
         if "tracker" in valid:

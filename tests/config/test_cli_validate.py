@@ -48,6 +48,7 @@ def test_json_of_a_valid_project_has_every_default() -> None:
         "min_replicas": 1, "max_replicas": 3, "init_replicas": 2, "target_cpu_utilization": 80,
         "cpu": "250m", "gpu": 0, "mem": 64 * 2**20, "threads_per_replica": 1,
         "queue_size": 128, "max_body_size": 4 * 2**20,  # 10Mi, but at most mem / 16
+        "max_concurrency": None,  # by predict: 64 when async, else threads_per_replica
     }
     assert housing["tracker"] == {"model_type": "regression", "key": None}
     assert housing["metadata"] == {"data_file": "housing.csv", "currency": "kEUR"}

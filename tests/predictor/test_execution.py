@@ -103,14 +103,46 @@ def test_threads_per_replica_runs_that_many_sync_predictions_at_once(
     assert _highest(replica, gate) == 3
 
 
-def test_async_predict_is_limited_by_the_same_setting(
+def test_async_predict_runs_64_at_once_by_default(
     project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
 ) -> None:
     gate = tmp_path / "gate"
-    root = project(GATED_ASYNC, metadata={"gate": str(gate)}, compute={"threads_per_replica": 2})
+    root = project(GATED_ASYNC, metadata={"gate": str(gate)})  # threads_per_replica: 1
     replica = start_predictor(root, admin_port=0).wait_ready()
-    replica.wait_line(r"init done .*\(async predict, 2 at once")
-    assert _burst(replica, gate, 5) == [200] * 5
+    replica.wait_line(r"init done .*\(async predict, 64 at once")
+    assert _burst(replica, gate, 64) == [200] * 64
+    assert _highest(replica, gate) == 64
+
+
+def test_max_concurrency_bounds_async_predictions_and_the_queue_follows(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    root = project(GATED_ASYNC, metadata={"gate": str(gate)},
+                   compute={"max_concurrency": 2, "queue_size": 3})
+    replica = start_predictor(root, admin_port=0).wait_ready()
+    replica.wait_line(r"init done .*\(async predict, 2 at once, queue 3\)")
+    with ThreadPoolExecutor(5) as pool:
+        futures = [pool.submit(replica.post, i) for i in range(5)]  # 2 running + 3 waiting
+        wait_until(lambda: replica.stats()["in_flight"] == 5, what="5 requests in flight")
+        assert replica.stats()["queued"] == 3
+        refused = replica.post("one too many")
+        assert refused.status == 503 and refused.headers["retry-after"] == "1"
+        gate.touch()
+        assert [f.result().status for f in futures] == [200] * 5
+    assert _highest(replica, gate) == 2
+
+
+def test_max_concurrency_leaves_a_sync_predict_to_its_threads(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    root = project(GATED_SYNC, metadata={"gate": str(gate)},
+                   compute={"max_concurrency": 8, "threads_per_replica": 2})
+    replica = start_predictor(root, admin_port=0).wait_ready()
+    replica.wait_line(r"WARNING .*compute.max_concurrency applies to an async def predict; "
+                      r"this sync predict runs in threads_per_replica \(2\) threads")
+    assert _burst(replica, gate, 4) == [200] * 4
     assert _highest(replica, gate) == 2
 
 

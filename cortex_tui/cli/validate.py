@@ -10,6 +10,7 @@ from typing import Any
 
 from cortex_tui.cli import add_project_option
 from cortex_tui.config import validate_project
+from cortex_tui.config.loader import problem_count
 from cortex_tui.config.model import ApiSpec, format_cpu
 from cortex_tui.config.quantity import format_bytes
 
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if project is None:
         for problem in problems:
             print(problem, file=sys.stderr)
-        count = len(problems)
+        count = problem_count(problems)
         print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
         return 1
     width = max(len(spec.name) for spec in apis)

@@ -10,10 +10,13 @@ from cortex_tui.config.model import CONFIG_FILENAME, ConfigError, Problem, Proje
 from cortex_tui.config.validator import Validator, default_deployment_name
 from cortex_tui.config.yamlpos import MAX_CHARS, position_of_byte
 
-__all__ = ["default_deployment_name", "load_project", "validate_project", "validate_text"]
+__all__ = ["default_deployment_name", "load_project", "problem_count", "validate_project",
+           "validate_text"]
 
 Result = tuple[Project | None, list[Problem]]
 MAX_BYTES = 4 * MAX_CHARS  # UTF-8 takes up to 4 bytes a character; load_yaml counts those
+MAX_PROBLEMS = 200  # listed; the rest are counted in one last line
+_NOT_LISTED = " more problems (not listed)"
 
 
 def load_project(path: str | Path) -> Project:
@@ -89,4 +92,21 @@ def validate_text(text: str, root: str | Path, filename: str = CONFIG_FILENAME) 
         key=lambda p: (p.file != filename, p.file, p.line, p.column, p.api or "", p.path,
                        p.message),
     )
-    return (project if not problems else None), problems
+    return (project if not problems else None), _capped(problems)
+
+
+def _capped(problems: list[Problem]) -> list[Problem]:
+    """The first MAX_PROBLEMS, then one line with how many more (at the first of them)."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    more = problems[MAX_PROBLEMS]
+    return [*problems[:MAX_PROBLEMS], Problem(
+        more.file, more.line, more.column, None, "",
+        f"and {len(problems) - MAX_PROBLEMS}{_NOT_LISTED}")]
+
+
+def problem_count(problems: list[Problem]) -> int:
+    """How many problems were found, counting those a capped list leaves out."""
+    if len(problems) == MAX_PROBLEMS + 1 and problems[-1].message.endswith(_NOT_LISTED):
+        return MAX_PROBLEMS + int(problems[-1].message.split()[1])
+    return len(problems)

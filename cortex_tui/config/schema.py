@@ -7,10 +7,10 @@ messages voluptuous writes itself are translated in `loader.py`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from voluptuous import All, Invalid, Optional, Required, Schema
+from voluptuous import All, Invalid, MultipleInvalid, Optional, Required, Schema
 
 from cortex_tui.config.model import (
     DEFAULT_CPU,
@@ -93,11 +93,23 @@ def model_type(value: Any) -> str:
     return value
 
 
+def _non_string_keys(value: Any, path: list[Any]) -> Iterator[list[Any]]:
+    """The paths to keys that are not strings, at any depth (JSON has no other keys)."""
+    items = value.items() if isinstance(value, dict) else \
+        enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(value, dict) and not isinstance(key, str):
+            yield [*path, key]
+        else:
+            yield from _non_string_keys(item, [*path, key])
+
+
 def metadata_map(value: Any) -> dict[str, Any]:
     value = a_map(value)
-    for key in value:
-        if not isinstance(key, str):
-            raise Invalid(f"keys must be strings (got {describe(key)})", path=[key])
+    bad = [Invalid(f"keys must be strings (got {describe(p[-1])})", path=p)
+           for p in _non_string_keys(value, [])]
+    if bad:
+        raise MultipleInvalid(bad)
     return value
 
 

@@ -36,6 +36,7 @@ class Validator:
     problems: list[Problem] = field(default_factory=list)
     doc: YamlDoc = field(default_factory=YamlDoc)
     checked: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+    lines: list[int] = field(default_factory=list)  # each line's length, split once
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -60,7 +61,9 @@ class Validator:
 
     def clamp(self, pos: Pos) -> tuple[int, int]:
         """Keep positions on lines that exist (errors at end of file point past the end)."""
-        return _clamp(self.text, pos.line, pos.column)
+        if not self.lines:
+            self.lines = line_lengths(self.text)
+        return clamp(self.lines, pos.line, pos.column)
 
     # -- the whole file --------------------------------------------------------------------
 
@@ -274,9 +277,9 @@ class Validator:
             except OSError as exc:
                 self.report(path, f"cannot be read: {exc}", api)
                 return None
-            lines = source.decode("utf-8", "replace")
+            lengths = line_lengths(source.decode("utf-8", "replace"))
             self.checked[relative] = [
-                (*_clamp(lines, p.line, p.column), p.message) for p in check_source(source)
+                (*clamp(lengths, p.line, p.column), p.message) for p in check_source(source)
             ]
         found = self.checked[relative]
         for line, column, message in found:
@@ -332,13 +335,18 @@ def _dotted(path: tuple[Any, ...]) -> str:
     return ".".join(parts).replace(".[", "[")
 
 
-def _clamp(text: str, line: int, column: int) -> tuple[int, int]:
-    lines = text.splitlines() or [""]
+def line_lengths(text: str) -> list[int]:
+    return [len(line) for line in text.splitlines()] or [0]
+
+
+def clamp(lengths: list[int], line: int, column: int) -> tuple[int, int]:
+    """A position moved onto a line that exists, given each line's length (errors at the
+    end of a file point past it). Split once per file: a problem costs O(1), not O(file)."""
     if line < 1:
         return 1, 1
-    if line > len(lines):
-        return len(lines), len(lines[-1]) + 1
-    return line, max(1, min(column, len(lines[line - 1]) + 1))
+    if line > len(lengths):
+        return len(lengths), lengths[-1] + 1
+    return line, max(1, min(column, lengths[line - 1] + 1))
 
 
 def default_deployment_name(root: Path) -> str:

@@ -7,6 +7,7 @@ so that nothing but the safe scalar types is ever constructed, duplicate keys ar
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,8 @@ BINARY_TAG = "tag:yaml.org,2002:binary"
 MAX_VALUES = 50_000  # values after alias expansion; a real cortex.yaml has a few hundred
 MAX_DEPTH = 100
 MAX_CHARS = 1024 * 1024  # PyYAML reads about a megabyte a second; real files are kilobytes
+MAX_INT = 10 ** (sys.get_int_max_str_digits() - 1)  # the largest Python can print in decimal
+TOO_MANY_DIGITS = "this number has too many digits"
 
 
 @dataclass(frozen=True)
@@ -225,17 +228,29 @@ class _Builder:
                          "form: give a file name or a base64 string instead)")
             return None
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             message = (exc.problem or "cannot read this value").strip()
             if "could not determine a constructor" in message:
                 message = f"unsupported YAML tag {short_tag(node.tag)}"
             self.problem(pos, path, message)
-        except (ValueError, OverflowError, TypeError) as exc:
+        except Exception as exc:
+            # PyYAML's constructors raise anything on odd text (`!!bool maybe`: KeyError,
+            # `!!int ""`: IndexError): it is this value's
+            # problem, not a crash
             if "Exceeds the limit" in str(exc):
-                self.problem(pos, path, "this number has too many digits")
+                self.problem(pos, path, TOO_MANY_DIGITS)
             else:
-                self.problem(pos, path, f"cannot read this value: {exc}")
+                text = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+                self.problem(pos, path, f'cannot read this value as {short_tag(node.tag)} '
+                                        f'(got "{text}")')
+        else:
+            if isinstance(value, int) and not -MAX_INT < value < MAX_INT:
+                # hex and binary are read without Python's decimal-digit limit, and the
+                # number could not be printed (JSON, messages) afterwards
+                self.problem(pos, path, TOO_MANY_DIGITS)
+                return None
+            return value
         return None
 
     def mapping(self, node: MappingNode, path: Path, stack: tuple[int, ...]) -> dict[Any, Any]:

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Static, TextArea
 
 from cortex_tui.backends import Backend
 from cortex_tui.config.atomic import write_text_atomic
+from cortex_tui.config.loader import problem_count
 from cortex_tui.config.model import Problem
 from cortex_tui.tui.app import deploy_summary
 from cortex_tui.tui.messages import Done, Failed, describe_error, run_blocking
@@ -58,7 +59,7 @@ def save_and_deploy(text: str, config_path: Path, backend: Backend) -> DeployOut
 
 def outcome_text(outcome: DeployOutcome, name: str) -> Text:
     if outcome.problems:
-        count = len(outcome.problems)
+        count = problem_count(outcome.problems)
         more = f" (and {count - 1} more above)" if count > 1 else ""
         return (Text("not deployed, not saved: fix first\n", style="bold red")
                 + problem_line(outcome.problems[0]) + Text(more))
@@ -72,7 +73,8 @@ def problems_text(problems: list[Problem]) -> Text:
     if not problems:
         return Text("✓ no problems", style="green")
     text = Text()
-    text.append(f"{len(problems)} problem{'s' if len(problems) > 1 else ''}\n", style="bold red")
+    count = problem_count(problems)
+    text.append(f"{count} problem{'s' if count > 1 else ''}\n", style="bold red")
     for problem in problems:
         text.append_text(problem_line(problem))
         text.append("\n")

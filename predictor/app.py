@@ -15,6 +15,7 @@ from sanic.response import HTTPResponse
 from predictor import prom
 from predictor.codec import Malformed, TooLarge, check_size, decode, encode
 from predictor.logs import describe, log, one_line_traceback, truncate
+from predictor.memory import exit_if_out_of_memory
 from predictor.runner import Busy
 from predictor.state import Replica
 
@@ -190,6 +191,7 @@ def make_predict_handler(replica: Replica, parse_budget: int):
 
     def _failed(request: Request, exc: BaseException, t0: float,
                 inline: bool) -> HTTPResponse:
+        exit_if_out_of_memory(exc)
         if inline:
             replica.runner.inline_took(perf_counter() - t0)  # type: ignore[union-attr]
         status = _status_of(exc)

@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from predictor.logs import describe, show_paths_relative_to
+from predictor.memory import exit_if_out_of_memory
 
 
 class InitFailure(Exception):
@@ -55,6 +56,7 @@ def _is_inside(filename: str, root: Path) -> bool:
 
 
 def _failure(what: str, exc: BaseException, root: Path, fallback: str) -> InitFailure:
+    exit_if_out_of_memory(exc)
     shown = f"{type(exc).__name__}: {exc.msg}" if isinstance(exc, SyntaxError) else describe(exc)
     return InitFailure(f"{_where(exc, root, fallback)}: {what}: {shown}")
 

@@ -130,7 +130,10 @@ class Replica:
             if not isinstance(log, int):
                 log.close()
         try:
-            created = psutil.Process(popen.pid).create_time()
+            process = psutil.Process(popen.pid)
+            created = process.create_time()
+            if mem > 0:
+                process.rlimit(psutil.RLIMIT_DATA, (mem, mem))
         except psutil.Error:
             created = 0.0
         return cls(name, api, version, port, admin, log_path, termination, popen.pid, created,

@@ -35,6 +35,7 @@ from cortex_tui.local.runtime import Runtime, api_state, failure_message, scrape
 from cortex_tui.local.store import History
 from cortex_tui.replica_stats import merge_network, merge_tracker
 from cortex_tui.types import ApiState, DeployChange, Metrics
+from predictor.memory import OOM_EXIT_CODE
 
 STATE_WRITES = "state writes"  # state.json
 LOG_FILES = "replica log files"
@@ -369,6 +370,12 @@ class Supervisor(Monitoring):
                 self._kill_if_overdue(replica)
                 continue
             gone = True
+            if code == OOM_EXIT_CODE and replica.mem > 0 and not replica.out_of_memory:
+                replica.out_of_memory = (
+                    f"replica {replica.name} needed more than its mem limit of "
+                    f"{replica.mem >> 20}Mi (an allocation failed; on Kubernetes it is "
+                    f"OOM-killed); it stopped (raise compute.mem)"
+                )
             rt.replicas.remove(replica)
             rt.utilization.pop(replica.name, None)
             if replica.killed_by_us:

@@ -59,6 +59,9 @@ class ReplicaEndpoint:
     version: int
     state: str  # starting | ready | stopping
     admin_url: str
+    gpus: tuple[int, ...] = ()  # the GPU devices it holds (local target)
+    gpu_utilization: float | None = None  # percent, average over its devices, as NVML says
+    gpu_memory_used: int | None = None  # bytes, all its devices
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,7 @@ class MetricsPoint:
     code_4xx: int = 0
     code_5xx: int = 0
     cpu_utilization: float | None = None  # average, percent of the cpu request
+    gpu_utilization: float | None = None  # average over the API's GPU devices, percent
 
 
 @dataclass(frozen=True)
@@ -201,3 +205,16 @@ class TargetInfo:
     cpu: float = 0.0  # allocatable cores, all nodes
     memory: int = 0  # allocatable bytes, all nodes
     gpu: int = 0
+    gpus: tuple[GpuDevice, ...] = ()  # local target: each device replicas may use
+
+
+@dataclass(frozen=True)
+class GpuDevice:
+    """One GPU of the local machine, who holds it and its load now."""
+
+    index: int
+    name: str
+    memory: int  # bytes
+    replica: str | None = None  # the replica holding it; None when free
+    utilization: float | None = None  # percent busy over NVML's last sample period
+    memory_used: int | None = None  # bytes

@@ -104,11 +104,30 @@ def describe(s: ApiState) -> str:
         [[latency, str(net.code_2xx), str(net.code_4xx), str(net.code_5xx)]]))
     parts.append(f"\nautoscaling: min {s.min_replicas}, max {s.max_replicas}, "
                  f"target cpu {s.target_cpu_utilization}%")
+    gpus = gpu_lines(s)
+    if gpus:
+        parts.append("\n" + gpus)
     tracker = tracker_table(s)
     if tracker:
         parts.append("\n" + tracker)
     parts.append(f"\nendpoint: {s.endpoint or '-'}")
     return "\n".join(parts)
+
+
+def gpu_lines(s: ApiState) -> str:
+    """The GPU devices each replica holds, with their load (local target)."""
+    from cortex_tui.cluster import format_memory as format_bytes
+
+    rows = []
+    for r in s.replicas:
+        if not r.gpus:
+            continue
+        busy = "-" if r.gpu_utilization is None else f"{r.gpu_utilization:.0f}%"
+        used = "-" if r.gpu_memory_used is None else format_bytes(r.gpu_memory_used)
+        rows.append([r.name, ",".join(map(str, r.gpus)), busy, used])
+    if not rows:
+        return ""
+    return format_table(["replica", "gpus", "gpu busy", "gpu memory used"], rows)
 
 
 def tracker_table(s: ApiState) -> str:

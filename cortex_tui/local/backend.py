@@ -22,6 +22,7 @@ from cortex_tui.types import (
     DeployChange,
     DeployResult,
     Event,
+    GpuDevice,
     LoadTarget,
     LogLine,
     Metrics,
@@ -58,7 +59,8 @@ class LocalBackend(Backend):
     def target_info(self) -> TargetInfo:
         info = self.client.call("GET", "/v1/info")
         return TargetInfo(kind="local", name="local", nodes=1, cpu=info["cpu_millis"] / 1000,
-                          memory=info["memory"], gpu=info["gpu"])
+                          memory=info["memory"], gpu=info["gpu"],
+                          gpus=tuple(GpuDevice(**d) for d in info.get("gpus") or ()))
 
     def deploy(self, project: Project, force: bool = False) -> DeployResult:
         payload = {
@@ -249,5 +251,6 @@ def api_state_from_json(data: dict[str, Any]) -> ApiState:
         init_replicas=data.get("init_replicas", data["min_replicas"]),
         target_cpu_utilization=data["target_cpu_utilization"], endpoint=data.get("endpoint"),
         last_update=data.get("last_update"), network=NetworkStats(**net), tracker=tracker,
-        replicas=tuple(ReplicaEndpoint(**r) for r in data.get("replicas") or ()),
+        replicas=tuple(ReplicaEndpoint(**dict(r, gpus=tuple(r.get("gpus") or ())))
+                       for r in data.get("replicas") or ()),
     )

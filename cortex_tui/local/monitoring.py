@@ -5,14 +5,16 @@ A mixin of `Supervisor` (kept apart so each file holds one concern).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Any
 
 from cortex_tui import replica_stats
 from cortex_tui.local import hpa
-from cortex_tui.local.gpus import GpuPool
+from cortex_tui.local.gpus import GpuPool, GpuSource
 from cortex_tui.local.records import ApiRecord
+from cortex_tui.local.replica import Replica
 from cortex_tui.local.runtime import Runtime
 from cortex_tui.local.store import History
 
@@ -25,6 +27,7 @@ class Monitoring:
     runtime: dict[str, Runtime]
     history: History
     gpus: GpuPool
+    gpu_source: GpuSource
 
     def save(self) -> Any: ...
 
@@ -86,8 +89,15 @@ class Monitoring:
         ready = sum(1 for r in current if r.state == "ready")
         utils = [rt.utilization[r.name] for r in current if r.name in rt.utilization]
         cpu = sum(utils) / len(utils) if utils else None
-        rt.last_point = replica_stats.point(previous, scrape, record.requested, ready, cpu)
+        point = replica_stats.point(previous, scrape, record.requested, ready, cpu)
+        rt.last_point = dataclasses.replace(point, gpu_utilization=self._gpu_load(current))
         self.history.add_point(record.name, rt.last_point)
+
+    def _gpu_load(self, replicas: list[Replica]) -> float | None:
+        """Average utilisation of the devices these replicas hold (None: they hold none)."""
+        usages = [self.gpu_source.usage(i) for r in replicas for i in r.gpus]
+        known = [u.utilization for u in usages if u is not None]
+        return sum(known) / len(known) if known else None
 
     def _replica_ceiling(self, record: ApiRecord) -> int:
         """max_replicas, lowered to the replicas this machine's GPUs can ever hold: planning

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cortex_tui.local.gpus import GpuUsage
 from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.records import ApiRecord
 from cortex_tui.local.replica import HOST, UNKNOWN_EXIT, Replica
@@ -44,7 +46,8 @@ class Runtime:
         return [r for r in self.replicas if r.version != version and r.state != "stopping"]
 
 
-def api_state(record: ApiRecord, rt: Runtime, failures_before_error: int) -> ApiState:
+def api_state(record: ApiRecord, rt: Runtime, failures_before_error: int,
+              gpu_usage: Callable[[int], GpuUsage | None] | None = None) -> ApiState:
     c = record.compute
     current = rt.current(record.version)
     available = sum(1 for r in current if r.state == "ready")
@@ -58,8 +61,18 @@ def api_state(record: ApiRecord, rt: Runtime, failures_before_error: int) -> Api
         endpoint=f"http://{HOST}:{record.port}/{record.name}", last_update=record.last_update,
         network=merge_network(stats), tracker=merge_tracker(stats, record.tracker_type),
         request_rate=rt.last_point.request_rate if rt.last_point else None,
-        replicas=tuple(ReplicaEndpoint(r.name, r.version, r.state, admin_url(r))
-                       for r in rt.replicas),
+        replicas=tuple(replica_endpoint(r, gpu_usage) for r in rt.replicas),
+    )
+
+
+def replica_endpoint(
+    r: Replica, gpu_usage: Callable[[int], GpuUsage | None] | None
+) -> ReplicaEndpoint:
+    usages = [u for u in map(gpu_usage, r.gpus) if u is not None] if gpu_usage else []
+    return ReplicaEndpoint(
+        r.name, r.version, r.state, admin_url(r), gpus=r.gpus,
+        gpu_utilization=sum(u.utilization for u in usages) / len(usages) if usages else None,
+        gpu_memory_used=sum(u.memory_used for u in usages) if usages else None,
     )
 
 

@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_api_t ON events (api, t);
 CREATE TABLE IF NOT EXISTS points (
     t REAL NOT NULL, api TEXT NOT NULL, requested INTEGER, ready INTEGER, rate REAL,
-    latency REAL, c2 INTEGER, c4 INTEGER, c5 INTEGER, cpu REAL);
+    latency REAL, c2 INTEGER, c4 INTEGER, c5 INTEGER, cpu REAL, gpu REAL);
 CREATE INDEX IF NOT EXISTS points_api_t ON points (api, t);
 CREATE TABLE IF NOT EXISTS replica_stats (
     api TEXT NOT NULL, replica TEXT NOT NULL, stats TEXT NOT NULL, t REAL NOT NULL,
@@ -30,6 +30,18 @@ CREATE TABLE IF NOT EXISTS replica_stats (
 
 MAX_POINTS_AGE = 24 * 3600.0
 WRITES = "history writes"  # how failed writes are named in the operator's log
+
+
+# Columns added since the first release: a history file written by an older version gets them.
+ADDED_COLUMNS = {"points": (("gpu", "REAL"),)}
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns:
+            if name not in have:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 class History:
@@ -49,6 +61,7 @@ class History:
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            _add_missing_columns(db)
             return db, self.path.stat().st_ino
         except (sqlite3.Error, OSError) as exc:
             self.faults.failed(WRITES, exc)
@@ -100,16 +113,17 @@ class History:
 
     def add_point(self, api: str, p: MetricsPoint) -> None:
         self._write(
-            ("INSERT INTO points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ("INSERT INTO points (t, api, requested, ready, rate, latency, c2, c4, c5, cpu, gpu) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
              (p.t, api, p.requested, p.ready, p.request_rate, p.latency_ms,
-              p.code_2xx, p.code_4xx, p.code_5xx, p.cpu_utilization)),
+              p.code_2xx, p.code_4xx, p.code_5xx, p.cpu_utilization, p.gpu_utilization)),
             ("DELETE FROM points WHERE t < ?", (p.t - MAX_POINTS_AGE,)),
         )
 
     def points(self, api: str, since: float | None) -> list[MetricsPoint]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT t, requested, ready, rate, latency, c2, c4, c5, cpu FROM points "
+                "SELECT t, requested, ready, rate, latency, c2, c4, c5, cpu, gpu FROM points "
                 "WHERE api = ? AND t >= ? ORDER BY t",
                 (api, since or 0.0),
             ).fetchall()

@@ -274,7 +274,8 @@ class Supervisor(Monitoring):
             return [self._state(self.apis[n]) for n in names]
 
     def _state(self, record: ApiRecord) -> ApiState:
-        state = api_state(record, self.runtime[record.name], self.options.failures_before_error)
+        state = api_state(record, self.runtime[record.name], self.options.failures_before_error,
+                          self.gpu_source.usage)
         problem = self.state_problem()
         if not problem:
             return state

@@ -22,12 +22,14 @@ from cortex_tui.types import (
     DeployChange,
     DeployResult,
     Event,
+    GpuDevice,
     LogLine,
     Metrics,
     MetricsPoint,
     NetworkStats,
     PredictResult,
     RegressionStats,
+    ReplicaEndpoint,
     ScaleRequest,
     Status,
     TargetInfo,
@@ -93,6 +95,7 @@ class FakeBackend(Backend):
         self._log_extra: dict[str, list[str]] = {}
         self.closed = threading.Event()  # ends `logs(follow=True)` iterators
         self.gate: threading.Event | None = None  # when set, get() waits for it (a slow target)
+        self.gpu_apis: set[str] = set()  # APIs whose replicas hold a GPU each (local target)
         names = ["iris-classifier", "housing-regressor", "sentiment-analyzer", "fraud-detector"]
         names += [f"api-{i:03d}" for i in range(len(names), n_apis)]
         for index, name in enumerate(names[:n_apis]):
@@ -141,6 +144,17 @@ class FakeBackend(Backend):
             last_update=a.created,
             network=NetworkStats(12.5 + a.index, total - 9, 7, 2, total),
             tracker=self._tracker(a),
+            replicas=self._gpu_replicas(a, up),
+        )
+
+    def _gpu_replicas(self, a: _Api, count: int) -> tuple[ReplicaEndpoint, ...]:
+        if a.name not in self.gpu_apis:
+            return ()
+        return tuple(
+            ReplicaEndpoint(f"{a.name}-v1-{i:06x}", 1, "ready", f"http://127.0.0.1:{9000 + i}",
+                            gpus=(i,), gpu_utilization=40.0 + 10 * i,
+                            gpu_memory_used=(3 + i) << 30)
+            for i in range(count)
         )
 
     def _tracker(self, a: _Api) -> TrackerStats:
@@ -157,6 +171,9 @@ class FakeBackend(Backend):
         self._record("target_info")
         if self.kind == "kubernetes":
             return TargetInfo("kubernetes", "prod", "cortex", 3, 12.0, 48 * 2**30, 1)
+        if self.gpu_apis:
+            devices = tuple(GpuDevice(i, "NVIDIA L4", 24 * 2**30) for i in range(2))
+            return TargetInfo("local", "local", None, 1, 2.0, 24 * 2**30, 2, devices)
         return TargetInfo("local", "local", None, 1, 2.0, 24 * 2**30, 0)
 
     def deploy(self, project: Project, force: bool = False) -> DeployResult:
@@ -251,6 +268,9 @@ class FakeBackend(Backend):
             a = self._find(api)
             now = math.floor(self._now())
             points = tuple(_point(a.index, now - 5 * k) for k in range(59, -1, -1))
+            if api in self.gpu_apis:
+                points = tuple(replace(p, gpu_utilization=round(50 + 30 * math.sin(p.t / 30), 1))
+                               for p in points)
             state = self._state(a)
         if since is not None:
             points = tuple(p for p in points if p.t > since)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 from pathlib import Path
 
 import psutil
@@ -25,7 +26,9 @@ from cortex_tui.local.gpus import (
     discover,
     parse_selection,
 )
-from cortex_tui.types import ScaleRequest
+from cortex_tui.local.oplog import Faults
+from cortex_tui.local.store import History
+from cortex_tui.types import MetricsPoint, ScaleRequest
 from tests.helpers import fake_gpus
 from tests.local.conftest import REPO, Local, make_project, wait_for
 
@@ -121,6 +124,17 @@ def test_each_replica_gets_its_own_device_and_the_rest_stays_pending(
     assert [(d["index"], d["name"], d["replica"] in held) for d in info["gpus"]] == \
         [(0, "Fake H100 80GB", True), (1, "Fake H100 80GB", True)]
     assert info["gpus"][1]["utilization"] == 20.0 and info["gpu"] == 2
+    target = gpus.backend.target_info()
+    assert [(d.index, d.memory_used) for d in target.gpus] == [(0, 1 << 30), (1, 2 << 30)]
+    state = gpus.state_of("g")
+    assert sorted((r.gpus, r.gpu_utilization) for r in state.replicas) == \
+        [((0,), 10.0), ((1,), 20.0)]
+    out = gpus.cli("get", "g")
+    detail = out.stdout + out.stderr
+    assert "replica" in detail and "gpu busy" in detail and "20%" in detail, detail
+    points = wait_for(lambda: [p for p in gpus.backend.metrics("g").points
+                               if p.gpu_utilization is not None], 10, "a point with GPU load")
+    assert points[-1].gpu_utilization == 15.0  # the average of its two devices
     status = gpus.cli("local", "status").stdout
     assert "gpus: 2\n  gpu 0: Fake H100 80GB, 80.0Gi, replica g-v1-" in status
     assert "% busy, 2.0Gi used" in status
@@ -216,3 +230,20 @@ def test_a_rollout_waiting_for_devices_its_old_replicas_hold_replaces_them(
     assert "v2_cuda" in gpus.backend.predict("g", 1).body
     assert gpus.replica_pids("g").isdisjoint(old)
     assert environ_devices(gpus, "g") == {"0,1"}
+
+
+def test_a_history_file_of_the_previous_version_gets_the_gpu_column(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE points (t REAL NOT NULL, api TEXT NOT NULL, requested INTEGER, "
+        "ready INTEGER, rate REAL, latency REAL, c2 INTEGER, c4 INTEGER, c5 INTEGER, cpu REAL);"
+        "INSERT INTO points VALUES (1.0, 'a', 1, 1, 2.5, 3.0, 4, 0, 0, 12.0);")
+    old.close()
+    said: list[str] = []
+    history = History(path, Faults(said.append))
+    history.add_point("a", MetricsPoint(2.0, 1, 1, 1.0, None, gpu_utilization=55.0))
+    assert [(p.cpu_utilization, p.gpu_utilization) for p in history.points("a", None)] == \
+        [(12.0, None), (None, 55.0)]
+    history.close()
+    assert said == []

@@ -225,3 +225,24 @@ async def test_only_the_tab_in_view_is_drawn(make_app) -> None:
         await pilot.press("m")
         await settle(pilot)
         assert plot.draws == 1
+
+
+async def test_gpu_replicas_show_their_devices_and_the_metrics_tab_plots_gpu_load(
+    make_app, fake
+) -> None:
+    fake.gpu_apis = {"fraud-detector"}
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, "fraud-detector")
+        body = screen.query_one("#overview-body", Static)
+        lines = "\n".join(str(line.text) for line in body.render_lines(body.region.reset_offset))
+        assert "fraud-detector-v1-000000: gpu 0 · 40% busy · 3.0 GiB used" in lines, lines
+        header = str(screen.query_one("#header").render())
+        assert "2 gpu (NVIDIA L4)" in header, header
+        await pilot.press("m")
+        await settle(pilot)
+        gpu = screen.query_one("#plot-gpu", ThrottledPlot)
+        assert gpu.display and gpu.draws == 1
+        pilot.app.pop_screen()
+        await settle(pilot)
+        other = await open_detail(pilot, "iris-classifier", tab="metrics")
+        assert not other.query_one("#plot-gpu", ThrottledPlot).display

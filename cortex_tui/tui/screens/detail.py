@@ -20,7 +20,13 @@ from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.widgets.header import TargetHeader
 from cortex_tui.tui.widgets.log_view import LogPanel
 from cortex_tui.tui.widgets.overview import overview
-from cortex_tui.tui.widgets.plots import ThrottledPlot, draw_replicas, draw_tracker, draw_traffic
+from cortex_tui.tui.widgets.plots import (
+    ThrottledPlot,
+    draw_gpu,
+    draw_replicas,
+    draw_tracker,
+    draw_traffic,
+)
 from cortex_tui.tui.widgets.predict import PredictPanel
 from cortex_tui.types import ApiState, Event, Metrics, MetricsPoint
 
@@ -80,6 +86,7 @@ class DetailScreen(CortexScreen):
                 yield ThrottledPlot(id="plot-replicas")
                 yield ThrottledPlot(id="plot-traffic")
                 yield ThrottledPlot(id="plot-tracker")
+                yield ThrottledPlot(id="plot-gpu")
             with TabPane("Logs", id="logs"):
                 yield LogPanel(id="log-panel")
             with TabPane("Predict", id="predict"):
@@ -167,6 +174,10 @@ class DetailScreen(CortexScreen):
         self.query_one("#plot-traffic", ThrottledPlot).show_data(*draw_traffic(snap.metrics, now))
         tracker = snap.metrics.tracker or snap.state.tracker
         self.query_one("#plot-tracker", ThrottledPlot).show_data(*draw_tracker(tracker))
+        with_gpu = any(p.gpu_utilization is not None for p in snap.metrics.points)
+        self.query_one("#plots").set_class(with_gpu, "with-gpu")
+        if with_gpu:
+            self.query_one("#plot-gpu", ThrottledPlot).show_data(*draw_gpu(snap.metrics, now))
 
     # -- actions --------------------------------------------------------------------------
     def action_back(self) -> None:

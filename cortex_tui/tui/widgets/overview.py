@@ -7,9 +7,15 @@ from rich.text import Text
 
 from cortex_tui.config.model import ApiSpec, format_cpu
 from cortex_tui.tui.format import age, number, size, status_text
-from cortex_tui.types import ApiState, Event
+from cortex_tui.types import ApiState, Event, ReplicaEndpoint
 
 MAX_EVENTS = 10
+
+
+def _gpu_line(r: ReplicaEndpoint) -> str:
+    busy = number(r.gpu_utilization, 0, "% busy")
+    used = "-" if r.gpu_memory_used is None else size(r.gpu_memory_used)
+    return f"{r.name}: gpu {', '.join(map(str, r.gpus))} · {busy} · {used} used"
 
 
 def overview(state: ApiState, spec: ApiSpec | None, events: list[Event], now: float) -> Table:
@@ -35,6 +41,9 @@ def overview(state: ApiState, spec: ApiSpec | None, events: list[Event], now: fl
         c = spec.compute
         mem = size(c.mem) if c.mem else "-"
         grid.add_row("compute", f"cpu {format_cpu(c.cpu)} · gpu {c.gpu} · mem {mem}")
+    gpus = [r for r in state.replicas if r.gpus]
+    if gpus:
+        grid.add_row("gpus", "\n".join(_gpu_line(r) for r in gpus))
     if state.tracker is not None:
         key = spec.tracker.key if spec and spec.tracker and spec.tracker.key else None
         grid.add_row("tracker", state.tracker.model_type + (f" (key {key})" if key else ""))

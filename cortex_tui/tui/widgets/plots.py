@@ -102,6 +102,21 @@ def draw_traffic(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:
     return (_times(metrics), tuple(rate), tuple(latency)), draw
 
 
+def draw_gpu(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:
+    points = [p for p in metrics.points if p.gpu_utilization is not None]
+    xs = [p.t - now for p in points]
+    busy = [p.gpu_utilization or 0.0 for p in points]
+
+    def draw(plt: Any) -> None:
+        plt.title("GPU utilisation % (average of the API's devices)")
+        if xs:
+            plt.plot(xs, busy, label="gpu %", marker="braille", color="magenta")
+            plt.ylim(0, 100)
+            _seconds_ago_ticks(plt, xs[0])
+
+    return ("gpu", tuple(p.t for p in points), tuple(busy)), draw
+
+
 def _bucket_label(upper: float, lower: float | None) -> str:
     if math.isinf(upper):
         return f">{lower:g}" if lower is not None else "all"

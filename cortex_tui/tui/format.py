@@ -52,9 +52,9 @@ def target_line(info: TargetInfo | None, env: str, failing: bool = False) -> str
     where = "local" if info.kind == "local" else f"{info.name} / ns {info.namespace or '-'}"
     nodes = f"{info.nodes} node{'s' if info.nodes != 1 else ''}"
     gpu = f", {info.gpu} gpu" if info.gpu else ""
-    models = sorted({d.name for d in info.gpus})
+    models = sorted({f"{d.name}, {size(d.memory)}" for d in info.gpus})
     if models:
-        gpu += f" ({', '.join(models)})"
+        gpu += f" ({'; '.join(models)})"
     return f"target {where} · {nodes}: {info.cpu:g} cpu, {size(info.memory)}{gpu}"
 
 

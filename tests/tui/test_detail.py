@@ -237,7 +237,7 @@ async def test_gpu_replicas_show_their_devices_and_the_metrics_tab_plots_gpu_loa
         lines = "\n".join(str(line.text) for line in body.render_lines(body.region.reset_offset))
         assert "fraud-detector-v1-000000: gpu 0 · 40% busy · 3.0 GiB used" in lines, lines
         header = str(screen.query_one("#header").render())
-        assert "2 gpu (NVIDIA L4)" in header, header
+        assert "2 gpu (NVIDIA L4, 24.0 GiB)" in header, header
         await pilot.press("m")
         await settle(pilot)
         gpu = screen.query_one("#plot-gpu", ThrottledPlot)

@@ -200,24 +200,6 @@ def format_cpu(cores: Decimal) -> str:
     return f"{whole if whole == millis else whole + 1}m"
 
 
-_BINARY_SUFFIXES = ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki")
-_DECIMAL_SUFFIXES = ("E", "P", "T", "G", "M", "k")
-
-
-def format_bytes(size: int) -> str:
-    """A byte count as a Kubernetes quantity in its shortest exact form, as people write them:
-    134217728 -> "128Mi", 500000000 -> "500M", 1000 -> "1k", 1023 -> "1023"."""
-    for i, suffix in enumerate(_BINARY_SUFFIXES):
-        unit = 1024 ** (len(_BINARY_SUFFIXES) - i)
-        if size % unit == 0:
-            return f"{size // unit}{suffix}"
-    for i, suffix in enumerate(_DECIMAL_SUFFIXES):
-        unit = 1000 ** (len(_DECIMAL_SUFFIXES) - i)
-        if size % unit == 0:
-            return f"{size // unit}{suffix}"
-    return str(size)
-
-
 def freeze(value: Any) -> Any:
     """Deep-freeze metadata: dicts become read-only mappings, lists become tuples."""
     if isinstance(value, Mapping):

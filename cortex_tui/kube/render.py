@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 
 from cortex_tui.aws.pod_env import pod_env
-from cortex_tui.config.model import ApiSpec, Compute, Project, format_bytes, format_cpu
+from cortex_tui.config.model import ApiSpec, Compute, Project, format_cpu
+from cortex_tui.config.quantity import format_bytes
 from cortex_tui.kube import labels as L
 from cortex_tui.kube.project import ProjectBundle, check_configmap_size
 from cortex_tui.settings import AwsSettings, Environment

@@ -33,6 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--network-policy", action="store_true",
         help="add a NetworkPolicy admitting only the ingress controller and Prometheus",
     )
+    parser.add_argument(
+        "--dockerfile", action="store_true",
+        help="instead, write a Dockerfile (and .dockerignore) into the project folder for a "
+        "project image: the predictor image with the project and its requirements built in",
+    )
     parser.set_defaults(func=run)
 
 
@@ -41,6 +46,12 @@ def run(args: argparse.Namespace) -> int:
     from cortex_tui.kube.backend import render_manifests
 
     project = load_project(args.path)
+    if args.dockerfile:
+        from cortex_tui.kube.backend import project_dockerfile
+
+        for path in project_dockerfile(project, args.env):
+            print(path)
+        return 0
     rendered = render_manifests(
         project, args.env, ingress=args.ingress, ingress_class=args.ingress_class,
         pod_monitor=args.pod_monitor, network_policy=args.network_policy,

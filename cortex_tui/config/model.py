@@ -108,12 +108,16 @@ class ApiSpec:
     tracker: Tracker | None = None
     metadata: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     line: int = 0  # 1-based line of the entry in cortex.yaml (0 when built in code)
+    # A project image (the API's, else the `kind: deployment` one): the project and its
+    # requirements are built in, so Kubernetes pods skip unpacking and installing.
+    image: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form with every default filled (used by `validate -o json`)."""
         c = self.compute
         return {
             "name": self.name,
+            "image": self.image,
             "python": {"inference": self.inference},
             "tracker": None
             if self.tracker is None

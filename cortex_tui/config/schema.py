@@ -87,6 +87,21 @@ def deployment_name(value: Any) -> str:
     return value
 
 
+# A container image reference: [registry[:port]/]path[:tag][@sha256:digest].
+IMAGE = re.compile(
+    r"(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?"
+)
+
+
+def image(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 255 or not IMAGE.fullmatch(value):
+        raise Invalid("must be a container image reference such as "
+                      f"registry.example.com/team/iris:1.2 (got {describe(value)})")
+    return value
+
+
 def model_type(value: Any) -> str:
     if value not in MODEL_TYPES or not isinstance(value, str):
         raise Invalid(f'must be "classification" or "regression" (got {describe(value)})')
@@ -135,6 +150,7 @@ COMPUTE = All(a_map, {
 API = Schema({
     Required("kind"): "api",
     Required("name"): api_name,
+    Optional("image"): image,
     Required("python"): All(a_map, {Required("inference"): non_empty_string}),
     Optional("tracker"): TRACKER,
     Required("compute"): COMPUTE,  # absent or null maps are made {} before validation
@@ -144,16 +160,17 @@ API = Schema({
 DEPLOYMENT = Schema({
     Required("kind"): "deployment",
     Optional("name"): deployment_name,
+    Optional("image"): image,  # the APIs' project image, unless an API names its own
 })
 
 # Keys each map accepts, for "unknown key" hints.
 KNOWN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
-    ("api",): ("kind", "name", "python", "tracker", "compute", "metadata"),
+    ("api",): ("kind", "name", "image", "python", "tracker", "compute", "metadata"),
     ("api", "python"): ("inference",),
     ("api", "tracker"): ("model_type", "key"),
     ("api", "compute"): (
         "min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization", "cpu", "gpu",
         "mem", "threads_per_replica", "queue_size", "max_body_size", "max_concurrency",
     ),
-    ("deployment",): ("kind", "name"),
+    ("deployment",): ("kind", "name", "image"),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,7 @@ class Validator:
             return None
         apis: list[ApiSpec] = []
         deployment: str | None = None
+        deployment_image: str | None = None
         seen_deployment: int | None = None
         names: dict[str, int] = {}
         for index, item in enumerate(data):
@@ -99,7 +100,9 @@ class Validator:
                     self.report((index, "kind"), "only one 'kind: deployment' entry is allowed "
                                 f"(first at line {seen_deployment})")
                 seen_deployment = seen_deployment or line
-                deployment = self.deployment(index, item) or deployment
+                entry = self.deployment(index, item) or {}
+                deployment = entry.get("name") or deployment
+                deployment_image = entry.get("image") or deployment_image
         if not self.problems and not apis:
             self.report((), "must contain at least one 'kind: api' entry")
         if self.problems:
@@ -108,7 +111,7 @@ class Validator:
             root=self.root,
             config_file=self.root / self.filename,
             deployment_name=deployment or default_deployment_name(self.root),
-            apis=tuple(apis),
+            apis=tuple(a if a.image else replace(a, image=deployment_image) for a in apis),
         )
 
     def api_at(self, path: tuple[Any, ...]) -> str | None:
@@ -161,9 +164,8 @@ class Validator:
             return None
         return self.build_api(valid, inference, line)
 
-    def deployment(self, index: int, item: dict[Any, Any]) -> str | None:
-        valid = self.apply(schema.DEPLOYMENT, index, item, None, "deployment")
-        return None if valid is None else valid.get("name")
+    def deployment(self, index: int, item: dict[Any, Any]) -> dict[Any, Any] | None:
+        return self.apply(schema.DEPLOYMENT, index, item, None, "deployment")
 
     def apply(self, validator: Schema, index: int, data: dict[Any, Any], api: str | None,
               kind: str) -> dict[Any, Any] | None:
@@ -312,6 +314,7 @@ class Validator:
             tracker=tracker,
             metadata=freeze(valid["metadata"]),
             line=line,
+            image=valid.get("image"),
         )
 
 

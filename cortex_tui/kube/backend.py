@@ -29,7 +29,7 @@ from cortex_tui.kube import objects, proxy
 from cortex_tui.kube.client import Connection, connect
 from cortex_tui.kube.metrics import Rates, Series
 from cortex_tui.kube.objects import call
-from cortex_tui.kube.offline import render_for_environment
+from cortex_tui.kube.offline import render_for_environment, write_dockerfile
 from cortex_tui.kube.project import S3Location, bundle_for, upload_bundle
 from cortex_tui.kube.render import (
     RenderContext,
@@ -114,6 +114,7 @@ def _plain_lines(lines: Iterator[LogLine]) -> Iterator[LogLine]:
 # `cortex-tui render`: the manifests deploy would apply, offline (no cluster needed). Exposed
 # here so the CLI reaches the Kubernetes target only through the backends package.
 render_manifests = render_for_environment
+project_dockerfile = write_dockerfile  # `render --dockerfile`
 
 
 class KubernetesBackend(Backend):

@@ -91,7 +91,8 @@ def check_configmap_size(bundle: ProjectBundle, configmap: dict[str, Any]) -> No
         f"{len(bundle.data) / 1024:.0f} KiB zipped ({size / 1024:.0f} KiB with its config; "
         f"a ConfigMap holds at most {CONFIGMAP_LIMIT // 1024} KiB). Set "
         "`project_store: s3://bucket/prefix` for this environment in settings.yaml to ship it "
-        "through S3, or remove large files from the project folder"
+        "through S3, build a project image (`cortex-tui render --dockerfile`, then `image:` in "
+        "cortex.yaml), or remove large files from the project folder"
     )
 
 

@@ -12,7 +12,7 @@ import copy
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -145,8 +145,11 @@ def resources_for(spec: ApiSpec) -> dict[str, Any]:
 
 
 def image_for(spec: ApiSpec, ctx: RenderContext) -> str:
-    """The predictor image of an API: the environment's (or the default) image, its GPU
-    variant (tag suffix `-gpu`) when the API asks for GPUs."""
+    """The image of an API's pods: its project image (`image:` in cortex.yaml) as named, else
+    the environment's (or the default) predictor image, in its GPU variant (tag suffix `-gpu`)
+    when the API asks for GPUs."""
+    if spec.image:
+        return spec.image
     if spec.compute.gpu > 0:
         return f"{ctx.image}{L.GPU_TAG_SUFFIX}"
     return ctx.image
@@ -157,8 +160,10 @@ def has_requirements(project: Project) -> bool:
 
 
 def _init_containers(
-    project: Project, ctx: RenderContext, values: dict[str, Any]
-) -> list[dict[str, Any]]:
+    project: Project, spec: ApiSpec, ctx: RenderContext, values: dict[str, Any]
+) -> list[dict[str, Any]] | None:
+    if spec.image:
+        return None  # a project image holds the project and its requirements
     containers = []
     if ctx.bundle_uri:
         aws = ctx.aws
@@ -180,10 +185,17 @@ def _volumes(
 ) -> tuple[list[Obj], list[Obj]]:
     """The pod's volumes and the predictor's mounts: every path written is an emptyDir (the
     root file system is read-only)."""
+    config = {"name": "config", "configMap": {"name": f"{spec.name}-project"}}
+    if spec.image:  # the project is in the image; the API's config comes from the ConfigMap
+        return [{"name": "tmp", "emptyDir": {}}, config], [
+            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "config", "mountPath": "/project/cortex.yaml", "subPath": "cortex.yaml",
+             "readOnly": True},
+        ]
     volumes: list[Obj] = [
         {"name": "project", "emptyDir": {}},
         {"name": "tmp", "emptyDir": {}},
-        {"name": "config", "configMap": {"name": f"{spec.name}-project"}},
+        config,
     ]
     mounts: list[Obj] = [
         {"name": "project", "mountPath": "/project"},
@@ -266,10 +278,13 @@ def api_values(
 ) -> dict[str, Any]:
     api_config = pod_config(spec)
     image = image_for(spec, ctx)
-    pod_hash = canonical_hash(
-        {"api": api_config, "project": bundle.sha256, "image": image, "store": ctx.bundle_uri}
-    )
-    requirements = has_requirements(project)
+    if spec.image:  # nothing shipped: the project is in the image (its tag says which)
+        ctx = replace(ctx, bundle_uri=None)
+    pod_hash = canonical_hash({
+        "api": api_config, "project": None if spec.image else bundle.sha256, "image": image,
+        "store": ctx.bundle_uri,
+    })
+    requirements = has_requirements(project) and not spec.image
     volumes, mounts = _volumes(spec, ctx, requirements)
     max_unavailable, min_available = _disruption_budget(spec.compute)
     values: dict[str, Any] = {
@@ -308,11 +323,11 @@ def api_values(
         "aws_cli_image": L.AWS_CLI_IMAGE,
         "ingress_class": ctx.ingress_class,
         "ingress_namespace": INGRESS_NAMESPACE,
-        "binary_data": None if ctx.bundle_uri else {
+        "binary_data": None if ctx.bundle_uri or spec.image else {
             "project.zip": base64.b64encode(bundle.data).decode("ascii")
         },
     }
-    values["init_containers"] = _init_containers(project, ctx, values)
+    values["init_containers"] = _init_containers(project, spec, ctx, values)
     return values
 
 
@@ -320,18 +335,16 @@ def render_api(
     project: Project, spec: ApiSpec, ctx: RenderContext, bundle: ProjectBundle
 ) -> ApiManifests:
     values = api_values(project, spec, ctx, bundle)
+    shipped = {} if spec.image else {L.PROJECT_HASH: bundle.sha256}  # else: in the image
     configmap = fill(template("configmap.yaml"), values)
-    configmap["metadata"]["annotations"][L.PROJECT_HASH] = bundle.sha256
+    configmap["metadata"]["annotations"].update(shipped)
     check_configmap_size(bundle, configmap)
     objects: list[dict[str, Any]] = [configmap]
     deployment = fill(template("deployment.yaml"), values)
     # CloudWatch monitoring on: the replica's publisher settings (nothing when off).
     deployment["spec"]["template"]["spec"]["containers"][0]["env"].extend(pod_env(ctx.aws))
     deployment["metadata"]["annotations"].update(
-        {
-            L.API_SPEC: json.dumps(pod_config(spec), sort_keys=True),
-            L.PROJECT_HASH: bundle.sha256,
-        }
+        {L.API_SPEC: json.dumps(pod_config(spec), sort_keys=True), **shipped}
     )
     objects.append(deployment)
     objects.append(fill(template("service.yaml"), values))

@@ -211,3 +211,72 @@ def test_render_network_policy_admits_only_the_ingress_controller_and_prometheus
     assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
     without = _render(tmp_path)
     assert "NetworkPolicy" not in without
+
+
+def _image_project(tmp_path: Path, image_line: str) -> Path:
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / "inference.py").write_text("def predict(sample, metadata):\n    return 1\n")
+    (root / "requirements.txt").write_text("numpy\n")
+    (root / "cortex.yaml").write_text(
+        "- kind: api\n  name: api-one\n  python: {inference: inference.py}\n"
+        "  compute: {gpu: 1, mem: 1Gi}\n"
+        f"- kind: deployment\n  name: shop\n{image_line}")
+    return root
+
+
+def test_a_project_image_skips_both_init_steps_and_ships_only_the_config(
+    tmp_path: Path,
+) -> None:
+    from cortex_tui.config import load_project
+
+    root = _image_project(tmp_path, "  image: reg.example/shop:7\n")
+    project = load_project(root)
+    (api,) = render_project(project, S3, bundle_for(project))
+    objects = {o["kind"]: o for o in api.objects}
+    pod = _pod(objects)
+    assert "initContainers" not in pod
+    (predictor,) = pod["containers"]
+    assert predictor["image"] == "reg.example/shop:7"  # as named, even for a GPU API
+    assert "PYTHONPATH" not in json.dumps(predictor["env"])
+    assert {"name": "config", "mountPath": "/project/cortex.yaml", "subPath": "cortex.yaml",
+            "readOnly": True} in predictor["volumeMounts"]
+    assert "binaryData" not in objects["ConfigMap"] and "cortex.yaml" in objects["ConfigMap"][
+        "data"]
+    assert restricted_violations(pod) == []
+    kubernetes_validate.validate(objects["Deployment"], "1.33.0", strict=True)
+    # The code is in the image: editing it does not roll the pods (a new image tag does).
+    template_hash = objects["Deployment"]["spec"]["template"]["metadata"]["annotations"]
+    (root / "inference.py").write_text("def predict(sample, metadata):\n    return 2\n")
+    (again,) = render_project(project, S3, bundle_for(project))
+    assert _pod({o["kind"]: o for o in again.objects}) == pod
+    assert again.by_kind("Deployment")["spec"]["template"]["metadata"]["annotations"] == (
+        template_hash)
+
+
+def test_render_dockerfile_writes_the_project_image_recipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "settings.yaml").write_text("environments:\n  prod:\n    image: reg.example/p:3\n")
+    monkeypatch.setenv("CORTEX_TUI_HOME", str(home))
+    root = _image_project(tmp_path, "")
+    assert main(["render", "-p", str(root), "--dockerfile", "-e", "prod"]) == 0
+    dockerfile = (root / "Dockerfile").read_text()
+    steps = [line for line in dockerfile.splitlines() if line and not line.startswith("#")]
+    assert steps == [
+        "ARG BASE=reg.example/p:3", "FROM ${BASE}", "USER root",
+        "COPY requirements.txt /tmp/requirements.txt",
+        "RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt",
+        "COPY . /project", "USER 10001:10001",
+    ]
+    assert "**/.git" in (root / ".dockerignore").read_text().splitlines()
+    assert capsys.readouterr().out.split() == [str(root / "Dockerfile"),
+                                               str(root / ".dockerignore")]
+    # Regenerating is fine; someone else's Dockerfile is left alone, with a clear error.
+    assert main(["render", "-p", str(root), "--dockerfile", "-e", "prod"]) == 0
+    (root / "Dockerfile").write_text("FROM python:3.11\n")
+    assert main(["render", "-p", str(root), "--dockerfile"]) == 1
+    assert "exists and was not written by cortex-tui" in capsys.readouterr().err
+    assert (root / "Dockerfile").read_text() == "FROM python:3.11\n"

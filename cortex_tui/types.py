@@ -17,6 +17,7 @@ class Status(StrEnum):
 
     LIVE = "live"
     UPDATING = "updating"
+    INSTALLING = "updating (installing requirements)"  # local: its requirements.txt
     ERROR = "error"
     OUT_OF_MEMORY = "error (out of memory)"
     COMPUTE_UNAVAILABLE = "compute unavailable"

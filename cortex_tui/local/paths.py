@@ -59,6 +59,10 @@ class StateDir:
         return self.root / "prometheus-targets.json"
 
     @property
+    def environments(self) -> Path:  # one virtual environment per distinct requirements.txt
+        return self.root / "environments"
+
+    @property
     def snapshots(self) -> Path:
         return self.root / "snapshots"
 

@@ -96,7 +96,7 @@ class Replica:
     def spawn(
         cls, *, api: str, version: int, project: Path, config: str, listener: socket.socket,
         log_dir: Path, cpu_millis: int, mem: int, avoid_ports: set[int],
-        gpus: tuple[int, ...] = (),
+        gpus: tuple[int, ...] = (), python: str = sys.executable,
     ) -> Replica:
         """Start a predictor serving `listener`, the API's endpoint socket (inherited, same
         descriptor number: every replica of the API accepts from its one queue)."""
@@ -109,7 +109,7 @@ class Replica:
         cmd = [
             # -P: the project folder (the working directory) must not shadow our modules; a
             # user's `predictor.py` would otherwise run instead of the predictor.
-            sys.executable, "-P", "-m", module, "--project", str(project / config), "--api", api,
+            python, "-P", "-m", module, "--project", str(project / config), "--api", api,
             "--host", HOST, "--listen-fd", str(fd), "--admin-port", str(admin),
         ]
         env = dict(os.environ, PYTHONUNBUFFERED="1", CORTEX_TERMINATION_LOG=str(termination),

@@ -29,6 +29,8 @@ class Runtime:
     pending: int = 0
     pending_reason: str = ""
     pending_logged: str = ""
+    installing: bool = False  # replicas wait for the requirements' environment
+    install_error: str = ""  # pip's failure installing requirements.txt
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)  # replica → last /stats
     utilization: dict[str, float] = field(default_factory=dict)  # replica → last cpu %
     last_scrape: Scrape | None = None  # every replica's counters at the last scrape
@@ -93,13 +95,15 @@ def api_status(
     record: ApiRecord, rt: Runtime, available: int, failures_before_error: int
 ) -> tuple[Status, str]:
     low = record.compute["min_replicas"]
+    if rt.install_error and available < low:
+        return Status.ERROR, rt.install_error
     if rt.failures >= failures_before_error and available < low:
         return (Status.OUT_OF_MEMORY if rt.failure_oom else Status.ERROR), rt.failure_message
     if rt.pending > 0 and available < record.requested:
         return Status.COMPUTE_UNAVAILABLE, rt.pending_reason
     if available >= low and not rt.outdated(record.version):
         return Status.LIVE, ""
-    return Status.UPDATING, ""
+    return (Status.INSTALLING if rt.installing else Status.UPDATING), ""
 
 
 def failure_message(replica: Replica, code: int) -> str:

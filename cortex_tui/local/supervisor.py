@@ -12,6 +12,7 @@ import dataclasses
 import json
 import shutil
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from cortex_tui.config.scaling import ScaleError, apply_scale
 from cortex_tui.errors import ApiNotFound, BackendError
 from cortex_tui.local import logfiles, snapshot
 from cortex_tui.local.capacity import Resources, describe_shortfall, node_capacity
+from cortex_tui.local.environments import REQUIREMENTS, Environments, requirements_key
 from cortex_tui.local.gpus import GpuPool, discover, load_source
 from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.listeners import Listeners
@@ -65,6 +67,7 @@ class Supervisor(Monitoring):
         self._saved = ""
         self._saved_targets = ""
         self.listeners = Listeners()  # one endpoint socket per API, for its whole life
+        self.environments = Environments(state_dir.environments)
 
     # ---- persistence -----------------------------------------------------------------
     def load(self) -> None:
@@ -148,6 +151,8 @@ class Supervisor(Monitoring):
             self._ensure_writable()
         self.dir.snapshots.mkdir(parents=True, exist_ok=True)
         _, snap = snapshot.take_snapshot(root, self.dir.snapshots)
+        if key := requirements_key(snap):
+            self.environments.forget_failure(key)  # deploying again tries pip again
         config = Path(payload.get("config_file") or "cortex.yaml").name
         code = snapshot.content_hash(snap, exclude=frozenset({config}))
         deployment, force = payload["deployment"], bool(payload.get("force"))
@@ -453,9 +458,12 @@ class Supervisor(Monitoring):
         current = rt.current(record.version)
         want = record.requested
         rt.pending, rt.pending_reason = 0, ""
+        python = None
         if len(current) < want and time.time() >= rt.next_start_at:
+            python = self._interpreter(record, rt)
+        if python is not None:
             for _ in range(want - len(current)):
-                if not self._start_replica(record, rt):
+                if not self._start_replica(record, rt, python):
                     rt.pending = want - len(rt.current(record.version))
                     break
         elif len(current) > want:
@@ -495,7 +503,30 @@ class Supervisor(Monitoring):
             draining = True
         return draining
 
-    def _start_replica(self, record: ApiRecord, rt: Runtime) -> bool:
+    def _interpreter(self, record: ApiRecord, rt: Runtime) -> str | None:
+        """The Python the API's new replicas run: the operator's, or the environment of the
+        project's requirements.txt once built (None until then, or when pip failed)."""
+        key = requirements_key(Path(record.snapshot))
+        if key is None:
+            rt.installing, rt.install_error = False, ""
+            return sys.executable
+        python = self.environments.python(key)
+        if python is not None:
+            if rt.installing:
+                self.history.event(record.name, "updated", f"{REQUIREMENTS} installed")
+            rt.installing, rt.install_error = False, ""
+            return str(python)
+        error = self.environments.failure(key) or ""
+        if error and error != rt.install_error:
+            self.history.event(record.name, "failed", error)
+        rt.install_error = error
+        if not error and not self.environments.building(key):
+            self.history.event(record.name, "updated", f"installing {REQUIREMENTS}")
+            self.environments.start(key, Path(record.snapshot) / REQUIREMENTS)
+        rt.installing = not error
+        return None
+
+    def _start_replica(self, record: ApiRecord, rt: Runtime, python: str) -> bool:
         need = record.resources
         free = self.capacity - self._placed(record.name, record.version)
         devices = self.gpus.pick(self._gpus_taken(), need.gpu)
@@ -526,7 +557,7 @@ class Supervisor(Monitoring):
             api=record.name, version=record.version, project=Path(record.snapshot),
             config=record.config, listener=listener, log_dir=self.dir.log_dir(record.name),
             cpu_millis=need.cpu_millis, mem=need.mem, avoid_ports=self._ports_in_use(),
-            gpus=devices,
+            gpus=devices, python=python,
         )
         if replica.log_error:  # it serves all the same; `get` says why its log is missing
             self.faults.failed(LOG_FILES, replica.log_error)

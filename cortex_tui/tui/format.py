@@ -9,6 +9,7 @@ from cortex_tui.types import ApiState, Status, TargetInfo
 STATUS_STYLES: dict[str, str] = {
     Status.LIVE: "bold green",
     Status.UPDATING: "bold yellow",
+    Status.INSTALLING: "bold yellow",
     Status.ERROR: "bold red",
     Status.OUT_OF_MEMORY: "bold red",
     Status.COMPUTE_UNAVAILABLE: "bold magenta",

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
+import zipfile
 from pathlib import Path
+
+import pytest
 
 from tests.local.conftest import Local, make_project, wait_for
 
@@ -66,3 +72,68 @@ def test_mem_is_a_kernel_limit_a_brief_spike_over_it_stops_the_replica(
     assert any("exited (137)" in m for m in events), events
     local.wait_status("model", "live", available=1)  # restarted, as the cluster would
     assert state.failed == 1
+
+
+def _digest(text: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+
+
+def _wheel(folder: Path, name: str, module: str) -> Path:
+    """A minimal pure-Python wheel written by hand: installing it needs no build, no index."""
+    dist_info = f"{name}-1.0.dist-info"
+    files = {
+        f"{name}.py": module,
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+        f"{dist_info}/WHEEL": ("Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\n"
+                               "Tag: py3-none-any\n"),
+    }
+    record = [f"{path},sha256={_digest(text)},{len(text.encode())}" for path, text in files.items()]
+    files[f"{dist_info}/RECORD"] = "\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as wheel:
+        for name_in_zip, text in files.items():
+            wheel.writestr(name_in_zip, text)
+    return path
+
+
+USES_DEPENDENCY = """
+import cortex_test_dependency
+
+def predict(sample, metadata):
+    return cortex_test_dependency.ANSWER
+"""
+
+
+def test_requirements_install_into_a_reused_environment_or_fail_with_pips_reason(
+    local: Local, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for env in (local.env, os.environ):  # offline: the operator's pip must not look online
+        monkeypatch.setitem(env, "PIP_NO_INDEX", "1")
+    good = make_project(tmp_path / "good", USES_DEPENDENCY)
+    _wheel(good / "wheels", "cortex_test_dependency", "ANSWER = 'from the wheel'\n")
+    (good / "requirements.txt").write_text("./wheels/cortex_test_dependency-1.0-py3-none-any.whl\n")
+    broken = make_project(tmp_path / "broken", "def predict(sample, metadata):\n    return 1\n",
+                          name="broken")
+    (broken / "requirements.txt").write_text("# pinned\nno-such-package-for-cortex-tests==1.0\n")
+    assert local.cli("deploy", "-p", str(good)).returncode == 0
+    assert local.cli("deploy", "-p", str(broken)).returncode == 0
+
+    installing = local.wait_status("model", "updating (installing requirements)")
+    assert installing.up_to_date == 0  # no replica runs before its requirements are in
+    local.wait_status("model", "live", timeout=60, available=1)
+    (tmp_path / "sample.json").write_text("{}")
+    answer = local.cli("predict", "model", str(tmp_path / "sample.json"))
+    assert answer.stdout == '"from the wheel"\n', answer.stderr
+
+    failed = local.wait_status("broken", "error", timeout=60)
+    assert failed.message.startswith("requirements.txt: pip install failed: ERROR: "), failed
+    assert "no-such-package-for-cortex-tests" in failed.message
+
+    # A new version with the same requirements.txt reuses the environment: no second install.
+    (good / "inference.py").write_text(USES_DEPENDENCY.replace("ANSWER", "ANSWER + '!'"))
+    assert local.cli("deploy", "-p", str(good)).returncode == 0
+    wait_for(lambda: local.cli("predict", "model", str(tmp_path / "sample.json")).stdout
+             == '"from the wheel!"\n', 30, "version 2 answering")
+    installs = [e for e in local.backend.events("model") if "installing" in e.message]
+    assert len(installs) == 1, installs

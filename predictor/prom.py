@@ -16,6 +16,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
 
+from predictor.batcher import BATCH_SIZE_BOUNDS
 from predictor.tracker import LATENCY_BOUNDS, PROM_REGRESSION_BOUNDS, REGRESSION_BOUNDS
 
 if TYPE_CHECKING:
@@ -73,6 +74,23 @@ class ReplicaCollector(Collector):
         yield _gauge("cortex_replica_start_time_seconds", "Unix time the replica started", api,
                      stats.started)
         yield from self._tracker(api)
+        yield from self._batching(api)
+
+    def _batching(self, api: str) -> Iterator[Metric]:
+        b = self.replica.batch_stats
+        if b is None:
+            return
+        sizes = HistogramMetricFamily(
+            "cortex_batch_size", "Samples per model call (server-side batching)", labels=["api"],
+        )
+        sizes.add_metric([api], _cumulative(BATCH_SIZE_BOUNDS, b.size_buckets), b.samples)
+        yield sizes
+        waits = HistogramMetricFamily(
+            "cortex_batch_wait_seconds", "Time a sample waited for its batch to go",
+            labels=["api"],
+        )
+        waits.add_metric([api], _cumulative(LATENCY_BOUNDS, b.wait_buckets), b.wait_sum)
+        yield waits
 
     def _tracker(self, api: str) -> Iterator[Metric]:
         t = self.replica.tracker

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from time import perf_counter
 from typing import Any
 
+from predictor.batcher import Batcher
 from predictor.logs import log
 
 FAST_S = 0.0001  # inline calls averaging under 100 us keep the loop responsive
@@ -46,16 +47,26 @@ class Runner:
         queue_size: int,
         pool: ThreadPoolExecutor,
         inline_fast: bool = True,
+        batching: tuple[int, float] | None = None,
     ) -> None:
+        """`batching`: (max_batch_size, interval in seconds): predict gets lists of samples,
+        `threads` batches at once."""
         self.predict = predict
         self.metadata = metadata
         self.is_async = is_async
+        self.pool = pool
+        self.batcher: Batcher | None = None
+        if batching is not None:
+            size, interval = batching
+            self.batcher = Batcher(self._predict_batch, max_batch_size=size, interval=interval,
+                                   max_batches=threads)
+            threads *= size  # samples predicted at once, for the queue bound and /stats
         self.threads = threads
         self.limit = threads + queue_size
-        self.pool = pool
         self.in_flight = 0  # running + waiting
-        self._semaphore = asyncio.Semaphore(threads) if is_async else None
-        self._inline_allowed = inline_fast and threads == 1 and not is_async
+        batched = self.batcher is not None
+        self._semaphore = asyncio.Semaphore(threads) if is_async and not batched else None
+        self._inline_allowed = inline_fast and threads == 1 and not is_async and not batched
         self.inline = False
         self._pool_busy = 0
         self._drained: asyncio.Future[None] | None = None
@@ -69,7 +80,9 @@ class Runner:
 
     @property
     def mode(self) -> str:
-        """How predict is called now: "async", "inline" (proven fast) or "pool"."""
+        """How predict is called now: "batch", "async", "inline" (proven fast) or "pool"."""
+        if self.batcher is not None:
+            return "batch"
         return "async" if self.is_async else "inline" if self.inline else "pool"
 
     @property
@@ -81,12 +94,20 @@ class Runner:
             raise Busy(f"replica busy: {self.in_flight} requests in flight (limit {self.limit})")
         self.in_flight += 1
         try:
+            if self.batcher is not None:
+                return await self.batcher.submit(sample)
             if self._semaphore is not None:
                 async with self._semaphore:
                     return await self.predict(sample, self.metadata)
             return await self._run_sync(sample)
         finally:
             self.in_flight -= 1
+
+    async def _predict_batch(self, samples: list[Any]) -> Any:
+        if self.is_async:
+            return await self.predict(samples, self.metadata)
+        return await asyncio.get_running_loop().run_in_executor(
+            self.pool, self.predict, samples, self.metadata)
 
     @property
     def inline_now(self) -> bool:

@@ -19,7 +19,7 @@ from sanic.http.constants import HTTP, Stage
 from sanic.server.async_server import AsyncioServer
 from sanic.server.protocols.http_protocol import HttpProtocol
 
-from cortex_tui.config.model import ApiSpec, thaw
+from cortex_tui.config.model import ApiSpec, format_duration, thaw
 from predictor.app import build_admin_app, build_serving_app
 from predictor.loader import InitFailure, init_failure, prepare
 from predictor.logs import log, one_line_traceback, setup_logging
@@ -201,10 +201,15 @@ class ReplicaServer:
             inference.predict, metadata, is_async=inference.is_async,
             threads=at_once, queue_size=compute.queue_size,
             pool=self.pool, inline_fast=self.opts.inline_fast_predict,
+            batching=None if self.spec.batching is None
+            else (self.spec.batching.max_batch_size, self.spec.batching.batch_interval),
         )
-        log.info("init done in %.2f s (%s predict, %d at once, queue %d)",
+        batches = "" if self.spec.batching is None else (
+            f", batches of up to {self.spec.batching.max_batch_size} samples within "
+            f"{format_duration(self.spec.batching.batch_interval)}")
+        log.info("init done in %.2f s (%s predict, %d at once, queue %d%s)",
                  time.monotonic() - t0, "async" if inference.is_async else "sync",
-                 at_once, compute.queue_size)
+                 at_once, compute.queue_size, batches)
         if compute.max_concurrency is not None and not inference.is_async:
             log.warning("compute.max_concurrency applies to an async def predict; this sync "
                         "predict runs in threads_per_replica (%d) threads",
@@ -232,6 +237,8 @@ class ReplicaServer:
     async def _drain(self) -> None:
         """Stop accepting, let requests in flight finish (bounded), close everything."""
         self.replica.draining = True
+        if self.replica.runner is not None and self.replica.runner.batcher is not None:
+            self.replica.runner.batcher.drain()
         if self.serving is not None and self.inherited is not None:
             # Only our descriptor goes: the parent and the siblings keep the socket and
             # its queue open, so nothing waiting in it is reset.

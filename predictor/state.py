@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cortex_tui.config import stats_keys as K
+from predictor.batcher import BatchStats
 from predictor.logs import log
 from predictor.runner import Runner
 from predictor.tracker import RequestStats, Tracker
@@ -57,4 +58,10 @@ class Replica:
             K.NETWORK: self.stats.network_stats(),
             K.CLASSES: t.class_distribution() if t else None,
             K.REGRESSION: t.regression_stats() if t else None,
+            K.BATCHING: self.batch_stats.to_json() if self.batch_stats else None,
         }
+
+    @property
+    def batch_stats(self) -> BatchStats | None:
+        batcher = self.runner.batcher if self.runner else None
+        return batcher.stats if batcher else None

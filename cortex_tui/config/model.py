@@ -98,6 +98,29 @@ class Compute:
         return whole if whole == millis else whole + 1
 
 
+MIN_BATCH_SIZE, MAX_BATCH_SIZE = 2, 1024
+
+
+@dataclass(frozen=True)
+class Batching:
+    """server_side_batching: predict receives a list of samples and returns a list."""
+
+    max_batch_size: int  # samples per predict call, at most
+    batch_interval: float  # seconds: the longest a batch waits after its first sample
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"max_batch_size": self.max_batch_size,
+                "batch_interval": format_duration(self.batch_interval)}
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as cortex.yaml writes it: "10ms", "1.5s", "250us"."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale or unit == "us":
+            return f"{round(seconds / scale, 6):g}{unit}"
+    raise AssertionError("unreachable")
+
+
 @dataclass(frozen=True)
 class ApiSpec:
     """One validated `kind: api` entry with every default filled in."""
@@ -111,6 +134,7 @@ class ApiSpec:
     # A project image (the API's, else the `kind: deployment` one): the project and its
     # requirements are built in, so Kubernetes pods skip unpacking and installing.
     image: str | None = None
+    batching: Batching | None = None  # python.server_side_batching
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form with every default filled (used by `validate -o json`)."""
@@ -118,7 +142,8 @@ class ApiSpec:
         return {
             "name": self.name,
             "image": self.image,
-            "python": {"inference": self.inference},
+            "python": {"inference": self.inference, "server_side_batching":
+                       None if self.batching is None else self.batching.to_dict()},
             "tracker": None
             if self.tracker is None
             else {"model_type": self.tracker.model_type, "key": self.tracker.key},

@@ -20,7 +20,9 @@ from cortex_tui.config.model import (
     DEFAULT_QUEUE_SIZE,
     DEFAULT_TARGET_CPU_UTILIZATION,
     DEFAULT_THREADS_PER_REPLICA,
+    MAX_BATCH_SIZE,
     MAX_CONCURRENCY_LIMIT,
+    MIN_BATCH_SIZE,
     MODEL_TYPES,
 )
 from cortex_tui.config.quantity import QuantityError, describe, parse_bytes, parse_cpu
@@ -128,6 +130,29 @@ def metadata_map(value: Any) -> dict[str, Any]:
     return value
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(us|ms|s)")
+_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
+MAX_DURATION_S = 60.0
+
+
+def duration(value: Any) -> float:
+    """A duration string ("10ms", "0.5s", "250us") in seconds, > 0 and at most a minute."""
+    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise Invalid(f'must be a duration such as "10ms", "0.5s" or "250us" '
+                      f"(got {describe(value)})")
+    seconds = float(match.group(1)) * _SECONDS[match.group(2)]
+    if not 0 < seconds <= MAX_DURATION_S:
+        raise Invalid(f"must be greater than 0 and at most {MAX_DURATION_S:g}s "
+                      f"(got {describe(value)})")
+    return seconds
+
+
+BATCHING = All(a_map, {
+    Required("max_batch_size"): integer(MIN_BATCH_SIZE, MAX_BATCH_SIZE),
+    Required("batch_interval"): duration,
+})
+
 TRACKER = All(a_map, {
     Required("model_type"): model_type,
     Optional("key"): non_empty_string,
@@ -151,7 +176,10 @@ API = Schema({
     Required("kind"): "api",
     Required("name"): api_name,
     Optional("image"): image,
-    Required("python"): All(a_map, {Required("inference"): non_empty_string}),
+    Required("python"): All(a_map, {
+        Required("inference"): non_empty_string,
+        Optional("server_side_batching"): BATCHING,
+    }),
     Optional("tracker"): TRACKER,
     Required("compute"): COMPUTE,  # absent or null maps are made {} before validation
     Required("metadata"): metadata_map,
@@ -166,7 +194,8 @@ DEPLOYMENT = Schema({
 # Keys each map accepts, for "unknown key" hints.
 KNOWN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("api",): ("kind", "name", "image", "python", "tracker", "compute", "metadata"),
-    ("api", "python"): ("inference",),
+    ("api", "python"): ("inference", "server_side_batching"),
+    ("api", "python", "server_side_batching"): ("max_batch_size", "batch_interval"),
     ("api", "tracker"): ("model_type", "key"),
     ("api", "compute"): (
         "min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization", "cpu", "gpu",

@@ -18,6 +18,7 @@ PREDICT_MODE = "predict_mode"
 NETWORK = "network_stats"
 CLASSES = "class_distribution"
 REGRESSION = "regression_stats"
+BATCHING = "batching"  # null without server_side_batching
 
 # inside NETWORK
 LATENCY_MS = "latency_ms"
@@ -32,3 +33,10 @@ MAX = "max"
 AVG = "avg"
 SAMPLE_COUNT = "sample_count"
 HISTOGRAM = "histogram"  # [[upper bound (None = +inf), count], ...]
+
+# inside BATCHING
+BATCHES = "batches"
+BATCH_SAMPLES = "samples"
+AVG_BATCH_SIZE = "avg_batch_size"
+AVG_BATCH_WAIT_MS = "avg_wait_ms"  # time a sample waited for its batch to go
+BATCH_SIZE_HISTOGRAM = "batch_size_histogram"  # [[upper bound (None = +inf), count], ...]

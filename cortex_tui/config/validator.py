@@ -14,6 +14,7 @@ from cortex_tui.config import schema
 from cortex_tui.config.inference_check import PathProblem, check_source, resolve_inference
 from cortex_tui.config.model import (
     ApiSpec,
+    Batching,
     Compute,
     Problem,
     Project,
@@ -307,7 +308,9 @@ class Validator:
         if "tracker" in valid:
             tracker = Tracker(model_type=valid["tracker"]["model_type"],
                               key=valid["tracker"].get("key"))
+        batching = valid["python"].get("server_side_batching")
         return ApiSpec(
+            batching=None if batching is None else Batching(**batching),
             name=valid["name"],
             inference=inference,
             compute=compute,

@@ -17,7 +17,7 @@ from cortex_tui.config import (
     validate_project,
     validate_text,
 )
-from cortex_tui.config.model import Compute, Tracker
+from cortex_tui.config.model import Batching, Compute, Tracker
 from tests.config.cases import BASE, api
 
 MakeProject = Callable[..., Path]
@@ -41,6 +41,18 @@ def test_init_replicas_defaults_to_min_replicas(make_project: MakeProject) -> No
     text = api("  compute:\n    min_replicas: 3\n    max_replicas: 7\n")
     compute = load_project(make_project(text)).api("classifier").compute
     assert (compute.min_replicas, compute.init_replicas, compute.max_replicas) == (3, 3, 7)
+
+
+def test_server_side_batching_is_read_in_seconds(make_project: MakeProject) -> None:
+    text = BASE + ("    server_side_batching:\n      max_batch_size: 32\n"
+                   "      batch_interval: 2.5ms\n")
+    spec = load_project(make_project(text)).api("classifier")
+    assert spec.batching == Batching(max_batch_size=32, batch_interval=0.0025)
+    assert spec.to_dict()["python"] == {
+        "inference": "inference.py",
+        "server_side_batching": {"max_batch_size": 32, "batch_interval": "2.5ms"},
+    }
+    assert load_project(make_project(BASE)).api("classifier").batching is None
 
 
 def test_every_field_set(make_project: MakeProject) -> None:

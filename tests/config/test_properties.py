@@ -27,12 +27,14 @@ KEYS = [
     "kind", "name", "python", "inference", "tracker", "model_type", "key", "compute",
     "min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization", "cpu", "gpu",
     "mem", "threads_per_replica", "queue_size", "max_body_size", "metadata", "api",
-    "deployment", "<<",
+    "deployment", "<<", "max_concurrency", "server_side_batching", "max_batch_size",
+    "batch_interval",
 ]
 YAML_BITS = [
     "- ", ": ", "\n", "  ", "\t", "&a ", "*a", "!!python/object ", "!x ", "{", "}", "[", "]",
     "? ", "---\n", "...", "'", '"', "#", "|\n", ">\n", "<<: *a", "\x00", "\ufeff", "1e3",
     "-1", "0.5", "~", "true", "9" * 50, "1Gi", "500m", "inference.py", "../x.py", "/abs.py",
+    "10ms",
 ]
 
 

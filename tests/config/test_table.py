@@ -25,6 +25,10 @@ def compute(line: str) -> str:
     return api(f"  compute:\n    {line}\n")
 
 
+def batching(*lines: str) -> str:
+    return api("    server_side_batching:\n" + "".join(f"      {line}\n" for line in lines))
+
+
 def tracker(*lines: str) -> str:
     return api("  tracker:\n" + "".join(f"    {line}\n" for line in lines))
 
@@ -178,6 +182,26 @@ CASES: list[tuple[str, str, dict[str, str], list[Expect]]] = [
     ("body-over-mem", api("  compute:\n    mem: 128Mi\n    max_body_size: 64Mi\n"), {},
      [E(7, 20, "compute.max_body_size", "cannot fit compute.mem (128Mi): a body and its "
         "parsed objects need more; at most 32Mi (a quarter of mem) (got 64Mi)")]),
+    # -- python.server_side_batching -----------------------------------------------------
+    ("batch-size-missing", batching("batch_interval: 10ms"), {},
+     [E(6, 7, "python.server_side_batching.max_batch_size", "required")]),
+    ("batch-size-one", batching("max_batch_size: 1", "batch_interval: 10ms"), {},
+     [E(6, 23, "python.server_side_batching.max_batch_size",
+        "must be between 2 and 1024 (got 1)")]),
+    ("batch-size-2000", batching("max_batch_size: 2000", "batch_interval: 10ms"), {},
+     [E(6, 23, "python.server_side_batching.max_batch_size",
+        "must be between 2 and 1024 (got 2000)")]),
+    ("batch-interval-missing", batching("max_batch_size: 8"), {},
+     [E(6, 7, "python.server_side_batching.batch_interval", "required")]),
+    ("batch-interval-number", batching("max_batch_size: 8", "batch_interval: 10"), {},
+     [E(7, 23, "python.server_side_batching.batch_interval",
+        'must be a duration such as "10ms", "0.5s" or "250us" (got 10)')]),
+    ("batch-interval-zero", batching("max_batch_size: 8", "batch_interval: 0ms"), {},
+     [E(7, 23, "python.server_side_batching.batch_interval",
+        'must be greater than 0 and at most 60s (got "0ms")')]),
+    ("batch-typo", batching("max_batch: 8", "batch_interval: 5ms"), {},
+     [E(6, 7, "python.server_side_batching.max_batch", 'did you mean "max_batch_size"?'),
+      E(6, 7, "python.server_side_batching.max_batch_size", "required")]),
     # -- compute: structure --------------------------------------------------------------
     ("compute-unknown-key", compute("replicas: 3"), {},
      [E(6, 5, "compute.replicas", 'unknown key "replicas"')]),

@@ -8,6 +8,8 @@ from typing import Any
 from cortex_tui.backends import get_backend
 from cortex_tui.cli import add_env_option, add_project_option
 from cortex_tui.config import load_project
+from cortex_tui.config.files import IGNORE_FILE, project_files
+from cortex_tui.config.model import Project
 from cortex_tui.types import DeployChange
 
 
@@ -22,6 +24,9 @@ def register(subparsers: Any) -> None:
     add_env_option(parser)
     parser.add_argument("--force", action="store_true",
                         help="redeploy every API, even the unchanged ones")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="list the files a deploy would ship (after .cortexignore), deploy "
+                        "nothing")
     parser.set_defaults(func=run)
 
 
@@ -37,8 +42,23 @@ def describe(change: DeployChange) -> str:
     return f"{change.api} api is up to date"
 
 
+def list_shipped(project: Project) -> None:
+    files = project_files(project.root)
+    total = sum(f.size for f in files)
+    print(f"would ship {len(files)} file{'s' if len(files) != 1 else ''} ({total} bytes) "
+          f"from {project.root}:")
+    width = max((len(f.relative) for f in files), default=0)
+    for file in files:
+        print(f"  {file.relative:<{width}}  {file.size:>10}")
+    print(f"left out: what {IGNORE_FILE} lists, and secrets (.env, .netrc, .aws/, .ssh/...), "
+          "version control, virtual environments and caches")
+
+
 def run(args: argparse.Namespace) -> int:
     project = load_project(args.path)
+    if args.dry_run:
+        list_shipped(project)
+        return 0
     backend = get_backend(args.env)
     try:
         result = backend.deploy(project, force=args.force)

@@ -11,18 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cortex_tui.config.files import project_files
 from cortex_tui.config.model import Project
 from cortex_tui.errors import BackendError
 from cortex_tui.settings import AwsSettings
 
-# Folders and files never shipped: caches, virtualenvs, version control.
-EXCLUDED_DIRS = frozenset(
-    {
-        ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".mypy_cache",
-        ".pytest_cache", ".ruff_cache", ".tox", ".ipynb_checkpoints", ".DS_Store",
-    }
-)
-EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 # The API server refuses a ConfigMap whose values (`data` text plus decoded `binaryData` bytes;
 # base64 does not count) total more than 1 MiB.
 CONFIGMAP_LIMIT = 1024 * 1024
@@ -40,35 +33,18 @@ class ProjectBundle:
         return self.sha256[:16]
 
 
-def _shipped_files(root: Path, exclude: frozenset[str]) -> list[Path]:
-    files: list[Path] = []
-    real_root = root.resolve()
-    for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in EXCLUDED_DIRS)
-        for name in sorted(names):
-            path = Path(folder) / name
-            if name in EXCLUDED_DIRS or name.endswith(EXCLUDED_SUFFIXES):
-                continue
-            if path.relative_to(root).as_posix() in exclude:
-                continue
-            if not path.resolve().is_relative_to(real_root) or not path.is_file():
-                continue  # a symlink out of the project, a socket, a broken link
-            files.append(path)
-    return files
-
-
 def bundle_project(root: Path, exclude: tuple[str, ...] = ()) -> ProjectBundle:
-    """Zip the project folder (minus caches, VCS folders and `exclude`d relative paths)
-    byte-for-byte reproducibly."""
+    """Zip the files a deploy ships (`config.files`: .cortexignore, links, minus `exclude`d
+    relative paths) byte-for-byte reproducibly."""
     buffer = io.BytesIO()
-    files = _shipped_files(root, frozenset(exclude))
+    files = project_files(root, frozenset(exclude))
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in files:
-            info = zipfile.ZipInfo(path.relative_to(root).as_posix(), date_time=_FIXED_TIME)
+        for file in files:
+            info = zipfile.ZipInfo(file.relative, date_time=_FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            mode = 0o755 if os.access(path, os.X_OK) else 0o644
+            mode = 0o755 if os.access(file.source, os.X_OK) else 0o644
             info.external_attr = (0o100000 | mode) << 16
-            archive.writestr(info, path.read_bytes())
+            archive.writestr(info, file.source.read_bytes())
     data = buffer.getvalue()
     return ProjectBundle(data=data, sha256=hashlib.sha256(data).hexdigest(), files=len(files))
 

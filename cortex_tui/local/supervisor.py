@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cortex_tui.config.files import ProjectFilesError
 from cortex_tui.config.model import Compute
 from cortex_tui.config.scaling import ScaleError, apply_scale
 from cortex_tui.errors import ApiNotFound, BackendError
@@ -150,7 +151,10 @@ class Supervisor(Monitoring):
         with self.lock:
             self._ensure_writable()
         self.dir.snapshots.mkdir(parents=True, exist_ok=True)
-        _, snap = snapshot.take_snapshot(root, self.dir.snapshots)
+        try:
+            _, snap = snapshot.take_snapshot(root, self.dir.snapshots)
+        except ProjectFilesError as exc:
+            raise BackendError(str(exc)) from None
         if key := requirements_key(snap):
             self.environments.forget_failure(key)  # deploying again tries pip again
         config = Path(payload.get("config_file") or "cortex.yaml").name

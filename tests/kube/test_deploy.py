@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from cortex_tui.config import load_project
+from cortex_tui.config.files import ProjectFilesError
 from cortex_tui.errors import BackendError, TargetUnavailable
 from cortex_tui.kube import objects
 from cortex_tui.kube.backend import KubernetesBackend
@@ -21,6 +22,7 @@ from cortex_tui.settings import AwsSettings, Environment
 from cortex_tui.types import ScaleRequest, Status
 from tests.helpers.fakekube import FakeKube
 from tests.helpers.fakekube.resources import by_kind
+from tests.helpers.project_files import add_hostile_files, add_outside_link
 from tests.kube.conftest import IRIS, copy_example, edit_config
 
 
@@ -299,3 +301,19 @@ def test_an_object_of_the_same_name_not_made_by_cortex_is_left_alone(
     assert fake.writes == []
     service = core.read_namespaced_service(IRIS, "cortex")
     assert service.spec.selector == {"app": "web"}
+
+
+def test_secrets_stay_home_and_a_link_out_of_the_project_is_refused(
+        fake: FakeKube, backend: KubernetesBackend, iris: Path, tmp_path: Path) -> None:
+    add_hostile_files(iris)
+    backend.deploy(load_project(iris))
+    configmap = objects.read(backend.conn, "ConfigMap", f"{IRIS}-project")
+    bundle = zipfile.ZipFile(io.BytesIO(base64.b64decode(configmap["binaryData"]["project.zip"])))
+    names = set(bundle.namelist())
+    assert {"linked_pkg/util.py", "linked.py", ".env.example"} <= names
+    assert not names & {".env", ".netrc", ".aws/credentials", ".ssh/id_rsa", "data.csv"}
+    link = add_outside_link(iris, tmp_path / "shadow")
+    fake.clear_requests()
+    with pytest.raises(ProjectFilesError, match=f"{link}: a link to .*outside the project"):
+        backend.deploy(edit_config(iris, "cpu: 200m", "cpu: 300m"))
+    assert fake.writes == []

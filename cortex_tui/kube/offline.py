@@ -7,10 +7,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from cortex_tui.config.files import DEFAULT_IGNORE
 from cortex_tui.config.model import Project
 from cortex_tui.errors import UserError
 from cortex_tui.kube import labels as L
-from cortex_tui.kube.project import EXCLUDED_DIRS, ProjectBundle, S3Location, bundle_for
+from cortex_tui.kube.project import ProjectBundle, S3Location, bundle_for
 from cortex_tui.kube.render import (
     POD_UID,
     REQUIREMENTS,
@@ -136,10 +137,11 @@ def project_dockerfile(project: Project, base_image: str) -> str:
 
 
 def dockerignore() -> str:
-    """What the image leaves out: what a deploy never ships (caches, virtualenvs, VCS)."""
+    """What the image leaves out: what a deploy never ships by default (secrets, version
+    control, virtual environments, caches; `config.files`), at any depth."""
     return "\n".join([f"{DOCKERFILE_MARK}: not sent to the builder",
-                      *(f"**/{name}" for name in sorted(EXCLUDED_DIRS)),
-                      "**/*.pyc", "**/*.pyo", "Dockerfile", ".dockerignore", ""])
+                      *(f"**/{pattern.rstrip('/')}" for pattern in DEFAULT_IGNORE),
+                      "Dockerfile", ".dockerignore", ""])
 
 
 def write_dockerfile(project: Project, env_name: str | None) -> list[Path]:

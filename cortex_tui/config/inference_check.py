@@ -32,6 +32,14 @@ class SourceProblem:
 
 def resolve_inference(root: Path, value: str) -> tuple[str, Path] | PathProblem:
     """The normalised relative POSIX path and the file, or why the path is not acceptable."""
+    return resolve_project_path(root, value, suffix=".py", kind="an inference file")
+
+
+def resolve_project_path(root: Path, value: str, suffix: str | None = None,
+                         kind: str = "a file",
+                         folder_ok: bool = False) -> tuple[str, Path] | PathProblem:
+    """A path inside the project: its normalised relative POSIX form and the file (or folder,
+    when `folder_ok`), or why it is not acceptable. `suffix`: the file must end with it."""
     shown = describe(value)
     if "\\" in value:
         return PathProblem(f"must use '/' as the path separator (got {shown})")
@@ -48,8 +56,10 @@ def resolve_inference(root: Path, value: str) -> tuple[str, Path] | PathProblem:
             parts.pop()
         elif part != ".":
             parts.append(part)
-    if not parts or pure.suffix != ".py":
-        return PathProblem(f"must be a .py file (got {shown})")
+    if suffix is not None and (not parts or pure.suffix != suffix):
+        return PathProblem(f"must be a {suffix} file (got {shown})")
+    if not parts:
+        return PathProblem(f"must name a file inside the project folder (got {shown})")
     relative = "/".join(parts)
     target = root.joinpath(*parts)
     try:
@@ -59,20 +69,44 @@ def resolve_inference(root: Path, value: str) -> tuple[str, Path] | PathProblem:
             return PathProblem(f"is a link to a file outside the project folder (got {shown})")
         if not target.exists():
             return PathProblem(f"file not found: {relative} (in {root})")
+        if target.is_dir() and folder_ok:
+            return relative, target
         if target.is_dir():
             return PathProblem(f"must be a file, not a folder (got {shown})")
         if not target.is_file():
             return PathProblem(f"must be a regular file, not a pipe or device (got {shown})")
         size = target.stat().st_size
-        if size > MAX_SOURCE_BYTES:
-            return PathProblem(f"is too large to be an inference file ({size} bytes, got {shown})")
+        if suffix == ".py" and size > MAX_SOURCE_BYTES:
+            return PathProblem(f"is too large to be {kind} ({size} bytes, got {shown})")
     except (OSError, RuntimeError, ValueError) as exc:
         return PathProblem(f"cannot be read: {exc}")
     return relative, target
 
 
-def check_source(source: bytes) -> list[SourceProblem]:
-    """Parse the file and check the signatures of `predict` (required) and `init` (optional)."""
+@dataclass(frozen=True)
+class Expected:
+    """A module-level function a user file may or must define."""
+
+    name: str
+    params: tuple[str, ...]
+    required: bool = False
+
+
+INFERENCE = (Expected("predict", ("sample", "metadata"), required=True),
+             Expected("init", ("metadata",)))
+REQUEST_HANDLER = (Expected("pre_inference", ("sample", "signature", "metadata")),
+                   Expected("post_inference", ("prediction", "signature", "metadata")))
+# Signatures of the original platform's later versions, with how to migrate.
+MIGRATIONS = {
+    ("init", ("model_path", "metadata")): "init(model_path, metadata) is the original "
+    "platform's later form: write init(metadata) (put the model's path in metadata, or use "
+    "an 'onnx:' / 'tensorflow:' API with 'model: PATH')",
+}
+
+
+def check_source(source: bytes, expected: tuple[Expected, ...] = INFERENCE) -> list[SourceProblem]:
+    """Parse the file and check the signatures of the functions it may or must define
+    (`predict` required and `init` optional by default)."""
     if len(source) > MAX_SOURCE_BYTES:
         return [SourceProblem(1, 1, "is too large to be an inference file")]
     if b"\x00" in source:
@@ -96,16 +130,19 @@ def check_source(source: bytes) -> list[SourceProblem]:
         return [SourceProblem(1, 1, f"cannot be parsed: {exc}")]
     functions, other_bindings = _module_functions(tree)
     problems: list[SourceProblem] = []
-    predict = functions.get("predict")
-    if predict is None:
-        # `from helper import *` may bring predict: only running the file would tell.
-        if not {"predict", "*"} & other_bindings:
-            problems.append(SourceProblem(1, 1, "must define predict(sample, metadata)"))
-    else:
-        problems.extend(_check_signature(predict, ("sample", "metadata")))
-    init = functions.get("init")
-    if init is not None:
-        problems.extend(_check_signature(init, ("metadata",)))
+    for wanted in expected:
+        func = functions.get(wanted.name)
+        if func is None:
+            # `from helper import *` may bring it: only running the file would tell.
+            if wanted.required and not {wanted.name, "*"} & other_bindings:
+                problems.append(SourceProblem(
+                    1, 1, f"must define {wanted.name}({', '.join(wanted.params)})"))
+            continue
+        problems.extend(_check_signature(func, wanted.params))
+    if not any(e.required for e in expected) and not (
+            {e.name for e in expected} & (functions.keys() | other_bindings | {"*"})):
+        names = " or ".join(f"{e.name}({', '.join(e.params)})" for e in expected)
+        problems.append(SourceProblem(1, 1, f"must define {names}"))
     return problems
 
 
@@ -190,7 +227,10 @@ def _check_signature(func: Function, expected: tuple[str, ...]) -> list[SourcePr
     for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
         at(default, f"{wanted}: parameters must not have default values")
     names = tuple(arg.arg for arg in positional)
-    if names != expected:
+    migration = MIGRATIONS.get((func.name, names))
+    if migration is not None:
+        at(func, migration)
+    elif names != expected:
         # Point at the first parameter that differs (the def itself when one is missing).
         differs = next(
             (i for i, (a, b) in enumerate(zip(names, expected, strict=False)) if a != b),

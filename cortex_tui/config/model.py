@@ -17,6 +17,9 @@ from cortex_tui.errors import UserError
 
 ModelType = Literal["classification", "regression"]
 MODEL_TYPES: tuple[str, ...] = ("classification", "regression")
+RuntimeName = Literal["python", "onnx", "tensorflow"]
+RUNTIMES: tuple[str, ...] = ("python", "onnx", "tensorflow")
+S3_PREFIX = "s3://"
 CONFIG_FILENAME = "cortex.yaml"
 
 # Defaults of SPEC §2, defined once. init_replicas defaults to min_replicas.
@@ -126,7 +129,7 @@ class ApiSpec:
     """One validated `kind: api` entry with every default filled in."""
 
     name: str
-    inference: str  # POSIX path relative to the project root
+    inference: str  # python runtime: POSIX path relative to the project root ("" otherwise)
     compute: Compute = field(default_factory=Compute)
     tracker: Tracker | None = None
     metadata: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
@@ -135,6 +138,20 @@ class ApiSpec:
     # requirements are built in, so Kubernetes pods skip unpacking and installing.
     image: str | None = None
     batching: Batching | None = None  # python.server_side_batching
+    runtime: RuntimeName = "python"
+    model: str | None = None  # onnx / tensorflow: project-relative POSIX path or s3:// URL
+    request_handler: str | None = None  # onnx / tensorflow: project-relative .py file
+    signature_key: str | None = None  # tensorflow only; None: the model's only or default one
+
+    def runtime_dict(self) -> dict[str, Any]:
+        """The runtime's section as cortex.yaml spells it, e.g. {"onnx": {"model": ...}}."""
+        if self.runtime == "python":
+            return {"python": {"inference": self.inference, "server_side_batching":
+                               None if self.batching is None else self.batching.to_dict()}}
+        section: dict[str, Any] = {"model": self.model, "request_handler": self.request_handler}
+        if self.runtime == "tensorflow":
+            section["signature_key"] = self.signature_key
+        return {self.runtime: section}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form with every default filled (used by `validate -o json`)."""
@@ -142,8 +159,7 @@ class ApiSpec:
         return {
             "name": self.name,
             "image": self.image,
-            "python": {"inference": self.inference, "server_side_batching":
-                       None if self.batching is None else self.batching.to_dict()},
+            **self.runtime_dict(),
             "tracker": None
             if self.tracker is None
             else {"model_type": self.tracker.model_type, "key": self.tracker.key},

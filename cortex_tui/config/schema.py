@@ -172,14 +172,26 @@ COMPUTE = All(a_map, {
     Optional("max_concurrency"): integer(1, MAX_CONCURRENCY_LIMIT),  # default: by predict
 })
 
+PYTHON = All(a_map, {
+    Required("inference"): non_empty_string,
+    Optional("server_side_batching"): BATCHING,
+})
+ONNX = All(a_map, {
+    Required("model"): non_empty_string,
+    Optional("request_handler"): non_empty_string,
+})
+TENSORFLOW = All(a_map, {
+    Required("model"): non_empty_string,
+    Optional("signature_key"): non_empty_string,
+    Optional("request_handler"): non_empty_string,
+})
 API = Schema({
     Required("kind"): "api",
     Required("name"): api_name,
     Optional("image"): image,
-    Required("python"): All(a_map, {
-        Required("inference"): non_empty_string,
-        Optional("server_side_batching"): BATCHING,
-    }),
+    Optional("python"): PYTHON,
+    Optional("onnx"): ONNX,
+    Optional("tensorflow"): TENSORFLOW,
     Optional("tracker"): TRACKER,
     Required("compute"): COMPUTE,  # absent or null maps are made {} before validation
     Required("metadata"): metadata_map,
@@ -193,13 +205,26 @@ DEPLOYMENT = Schema({
 
 # Keys each map accepts, for "unknown key" hints.
 KNOWN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
-    ("api",): ("kind", "name", "image", "python", "tracker", "compute", "metadata"),
+    ("api",): ("kind", "name", "image", "python", "onnx", "tensorflow", "tracker", "compute",
+               "metadata"),
     ("api", "python"): ("inference", "server_side_batching"),
     ("api", "python", "server_side_batching"): ("max_batch_size", "batch_interval"),
+    ("api", "onnx"): ("model", "request_handler"),
+    ("api", "tensorflow"): ("model", "signature_key", "request_handler"),
     ("api", "tracker"): ("model_type", "key"),
     ("api", "compute"): (
         "min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization", "cpu", "gpu",
         "mem", "threads_per_replica", "queue_size", "max_body_size", "max_concurrency",
     ),
     ("deployment",): ("kind", "name", "image"),
+}
+
+# Keys of the original platform's later versions: a one-line way to migrate instead of a bare
+# "unknown key". Keyed like KNOWN_KEYS plus the key itself.
+MIGRATION_HINTS: dict[tuple[str, ...], str] = {
+    ("api", "predictor"): "is the original platform's later spelling: write "
+    "'python: {inference: PATH}' (or 'onnx:' / 'tensorflow:' with 'model: PATH') and move "
+    "predictor.metadata to the API's 'metadata'",
+    ("deployment", "python_root"): "is not needed: delete it (the inference file's folder is "
+    "already on sys.path)",
 }

@@ -10,9 +10,18 @@ from typing import Any
 
 from voluptuous import Invalid, MultipleInvalid, RequiredFieldInvalid, Schema
 
-from cortex_tui.config import schema
-from cortex_tui.config.inference_check import PathProblem, check_source, resolve_inference
+from cortex_tui.config import model_check, schema
+from cortex_tui.config.inference_check import (
+    INFERENCE,
+    REQUEST_HANDLER,
+    Expected,
+    PathProblem,
+    check_source,
+    resolve_inference,
+    resolve_project_path,
+)
 from cortex_tui.config.model import (
+    RUNTIMES,
     ApiSpec,
     Batching,
     Compute,
@@ -36,7 +45,8 @@ class Validator:
     filename: str
     problems: list[Problem] = field(default_factory=list)
     doc: YamlDoc = field(default_factory=YamlDoc)
-    checked: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+    checked: dict[tuple[str, tuple[Expected, ...]], list[tuple[int, int, str]]] = field(
+        default_factory=dict)
     lines: list[int] = field(default_factory=list)  # each line's length, split once
 
     # -- reporting -------------------------------------------------------------------------
@@ -160,10 +170,10 @@ class Validator:
         compute_raw = data["compute"] if isinstance(data["compute"], dict) else {}
         self.replica_rules(index, compute_raw, api)
         self.body_fits_mem(index, compute_raw, api)
-        inference = self.inference(index, data, api)
-        if valid is None or inference is None:
+        runtime = self.runtime(index, data, api)
+        if valid is None or runtime is None:
             return None
-        return self.build_api(valid, inference, line)
+        return self.build_api(valid, runtime, line)
 
     def deployment(self, index: int, item: dict[Any, Any]) -> dict[Any, Any] | None:
         return self.apply(schema.DEPLOYMENT, index, item, None, "deployment")
@@ -200,6 +210,8 @@ class Validator:
         where = tuple(p for p in path[:-1] if isinstance(p, str))
         known = schema.KNOWN_KEYS.get((kind, *where), ())
         key = path[-1]
+        if isinstance(key, str) and (kind, *where, key) in schema.MIGRATION_HINTS:
+            return schema.MIGRATION_HINTS[(kind, *where, key)]
         hint = ""
         if isinstance(key, str):
             close = difflib.get_close_matches(key, known, n=1)
@@ -263,33 +275,106 @@ class Validator:
                     f"objects need more; at most {format_bytes(largest_body_size(mem))} "
                     f"(a quarter of mem) (got {format_bytes(body)})", api)
 
-    def inference(self, index: int, data: dict[Any, Any], api: str | None) -> str | None:
-        python = data.get("python")
-        value = python.get("inference") if isinstance(python, dict) else None
+    def runtime(self, index: int, data: dict[Any, Any], api: str | None) -> dict[str, Any] | None:
+        """Exactly one runtime section, checked: the ApiSpec fields it gives, or None."""
+        found = [key for key in RUNTIMES if key in data]
+        if not found and "predictor" in data:
+            return None  # reported with its migration hint
+        if not found:
+            self.report((index,), "needs one runtime: 'python: {inference: FILE}', "
+                        "'onnx: {model: FILE}' or 'tensorflow: {model: PATH}'", api)
+            return None
+        if len(found) > 1:
+            for key in found[1:]:
+                self.report((index, key), f"only one runtime per API: remove '{key}:' or "
+                            f"'{found[0]}:'", api, at="key")
+            return None
+        runtime = found[0]
+        section = data[runtime]
+        if not isinstance(section, dict):
+            return None  # the schema reported it
+        if runtime == "python":
+            inference = self.source_file(index, (runtime, "inference"), section, api, INFERENCE)
+            return None if inference is None else {"runtime": runtime, "inference": inference}
+        model = self.model(index, runtime, section, api)
+        handler: str | None = None
+        if "request_handler" in section:
+            handler = self.source_file(index, (runtime, "request_handler"), section, api,
+                                       REQUEST_HANDLER)
+            if handler is None:
+                return None
+        if model is None:
+            return None
+        return {"runtime": runtime, "inference": "", "model": model,
+                "request_handler": handler, "signature_key": section.get("signature_key")}
+
+    def source_file(self, index: int, keys: tuple[str, str], section: dict[Any, Any],
+                    api: str | None, expected: tuple[Expected, ...]) -> str | None:
+        """A Python file of the API, parsed and checked: its relative path, or None."""
+        value = section.get(keys[1])
         if not isinstance(value, str) or not value.strip():
             return None  # the schema reported it
-        path = (index, "python", "inference")
+        path = (index, *keys)
         resolved = resolve_inference(self.root, value)
         if isinstance(resolved, PathProblem):
             self.report(path, resolved.message, api)
             return None
         relative, file = resolved
-        if relative not in self.checked:  # APIs often share one inference file
+        if (relative, expected) not in self.checked:  # APIs often share one file
             try:
                 source = file.read_bytes()
             except OSError as exc:
                 self.report(path, f"cannot be read: {exc}", api)
                 return None
             lengths = line_lengths(source.decode("utf-8", "replace"))
-            self.checked[relative] = [
-                (*clamp(lengths, p.line, p.column), p.message) for p in check_source(source)
+            self.checked[relative, expected] = [
+                (*clamp(lengths, p.line, p.column), p.message)
+                for p in check_source(source, expected)
             ]
-        found = self.checked[relative]
+        found = self.checked[relative, expected]
         for line, column, message in found:
             self.problems.append(Problem(relative, line, column, api, "", message))
         return None if found else relative
 
-    def build_api(self, valid: dict[Any, Any], inference: str, line: int) -> ApiSpec:
+    def model(self, index: int, runtime: str, section: dict[Any, Any],
+              api: str | None) -> str | None:
+        """An onnx / tensorflow model: its normalised path or s3:// URL, or None."""
+        value = section.get("model")
+        if not isinstance(value, str) or not value.strip():
+            return None  # the schema reported it
+        path = (index, runtime, "model")
+        if model_check.is_s3(value):
+            problem = model_check.check_s3_url(value)
+            if problem is not None:
+                self.report(path, problem, api)
+                return None
+            return value
+        resolved = resolve_project_path(self.root, value, kind="a model",
+                                        folder_ok=runtime == "tensorflow")
+        if isinstance(resolved, PathProblem):
+            self.report(path, resolved.message, api)
+            return None
+        relative, target = resolved
+        key = section.get("signature_key")
+        try:
+            if runtime == "onnx":
+                model_check.onnx_signature(target)
+            else:
+                signatures = model_check.tensorflow_signatures(target)
+                model_check.pick_signature(signatures, key if isinstance(key, str) else None)
+        except model_check.SignatureProblem as exc:
+            at = (index, runtime, "signature_key") if "signature_key" in section else path
+            self.report(at, str(exc), api)
+            return None
+        except model_check.ModelProblem as exc:
+            self.report(path, str(exc), api)
+            return None
+        except OSError as exc:
+            self.report(path, f"cannot be read: {exc}", api)
+            return None
+        return relative
+
+    def build_api(self, valid: dict[Any, Any], runtime: dict[str, Any], line: int) -> ApiSpec:
         c = valid["compute"]
         compute = Compute(
             min_replicas=c["min_replicas"],
@@ -308,11 +393,11 @@ class Validator:
         if "tracker" in valid:
             tracker = Tracker(model_type=valid["tracker"]["model_type"],
                               key=valid["tracker"].get("key"))
-        batching = valid["python"].get("server_side_batching")
+        batching = valid.get(runtime["runtime"], {}).get("server_side_batching")
         return ApiSpec(
             batching=None if batching is None else Batching(**batching),
             name=valid["name"],
-            inference=inference,
+            **runtime,
             compute=compute,
             tracker=tracker,
             metadata=freeze(valid["metadata"]),

@@ -78,3 +78,13 @@ def test_housing_model_predicts_a_plausible_price() -> None:
     assert isinstance(price, float)
     bigger = module.predict({**sample, "area_m2": sample["area_m2"] + 40}, {})
     assert 50 < price < bigger
+
+
+def test_iris_onnx_and_iris_tensorflow_validate_with_their_handlers() -> None:
+    onnx = load_project(EXAMPLES / "iris-onnx").api("iris-onnx")
+    assert (onnx.runtime, onnx.model, onnx.request_handler) == (
+        "onnx", "models/iris.onnx", "handler.py")
+    tf = load_project(EXAMPLES / "iris-tensorflow").api("iris-tf")
+    assert (tf.runtime, tf.model, tf.signature_key) == (
+        "tensorflow", "models/iris-tf", "serving_default")
+    assert tf.tracker is not None and tf.tracker.key == "label"

@@ -54,7 +54,7 @@ CASES: list[tuple[str, str, dict[str, str], list[Expect]]] = [
      [E(6, 9, "name", "duplicate API name (first at line 2)")]),
     # -- python.inference -------------------------------------------------------------------
     ("python-missing", "- kind: api\n  name: classifier\n", {},
-     [E(1, 3, "python", "is required")]),
+     [E(1, 3, "", "needs one runtime: 'python: {inference: FILE}', 'onnx: {model: FILE}'")]),
     ("python-empty-map", api().replace("  python:\n    inference: inference.py\n",
                                        "  python: {}\n"), {},
      [E(3, 11, "python.inference", "is required")]),

@@ -17,10 +17,10 @@ from predictor.codec import Malformed, TooLarge, check_size, decode, encode
 from predictor.logs import describe, log, one_line_traceback, truncate
 from predictor.memory import exit_if_out_of_memory
 from predictor.runner import Busy
-from predictor.state import Replica
+from predictor.state import Replica, Traced
 
 JSON = "application/json"
-ADMIN_PATHS = ("/healthz", "/livez", "/stats", "/metrics")
+ADMIN_PATHS = ("/healthz", "/livez", "/stats", "/metrics", "/signature")
 RETRY_AFTER = {"Retry-After": "1"}
 CLIENT_CLOSED = 499
 
@@ -128,10 +128,16 @@ def add_admin_routes(app: Sanic, replica: Replica) -> None:
     async def metrics(request: Request) -> HTTPResponse:
         return HTTPResponse(prom.render(registry), 200, None, prom.CONTENT_TYPE)
 
+    async def signature(request: Request) -> HTTPResponse:
+        if not replica.ready:
+            return error(503, "replica is starting", RETRY_AFTER)
+        return HTTPResponse(encode({"signature": replica.signature}), 200, None, JSON)
+
     app.add_route(healthz, "/healthz", methods=["GET", "HEAD"], name="healthz")
     app.add_route(livez, "/livez", methods=["GET", "HEAD"], name="livez")
     app.add_route(stats, "/stats", methods=["GET"], name="stats")
     app.add_route(metrics, "/metrics", methods=["GET"], name="metrics")
+    app.add_route(signature, "/signature", methods=["GET"], name="signature")
 
 
 def make_predict_handler(replica: Replica, parse_budget: int):
@@ -155,6 +161,8 @@ def make_predict_handler(replica: Replica, parse_budget: int):
         except Malformed as exc:
             return _finish(request, 400, str(exc), t0)
         inline = runner.inline_now  # a proven-fast sync predict: called here, no coroutine
+        if debug and replica.staged:
+            sample = Traced(sample)
         try:
             if inline:
                 result = runner.predict(sample, runner.metadata)

@@ -25,7 +25,8 @@ class InitFailure(Exception):
 class Inference:
     predict: Callable[[Any, Any], Any]
     is_async: bool
-    module: ModuleType
+    module: ModuleType | None  # None for the onnx / tensorflow runtimes
+    signature: dict[str, Any] | None = None  # the model's inputs (GET /signature)
 
 
 def _shown(path: str | Path, root: Path) -> str:

@@ -182,7 +182,7 @@ class ReplicaServer:
         loop = asyncio.get_running_loop()
         metadata = thaw(self.spec.metadata)
         t0 = time.monotonic()
-        log.info("loading %s (api %s)", self.spec.inference, self.spec.name)
+        log.info("loading %s (api %s)", self.spec.inference or self.spec.model, self.spec.name)
         self.init_running = True
         job = loop.run_in_executor(self.pool, self._prepare, metadata)
         stopped = asyncio.ensure_future(self.stop.wait())
@@ -197,6 +197,8 @@ class ReplicaServer:
             return False
         compute = self.spec.compute
         at_once = compute.concurrency(inference.is_async)
+        self.replica.signature = inference.signature
+        self.replica.staged = inference.module is None
         self.replica.runner = Runner(
             inference.predict, metadata, is_async=inference.is_async,
             threads=at_once, queue_size=compute.queue_size,
@@ -232,6 +234,10 @@ class ReplicaServer:
         return True
 
     def _prepare(self, metadata: dict[str, Any]) -> tuple[Any, Any]:
+        if self.spec.runtime != "python":
+            from predictor.runtimes import prepare_runtime
+
+            return prepare_runtime(self.root, self.spec), None
         return prepare(self.root, self.spec.inference, metadata)
 
     async def _drain(self) -> None:

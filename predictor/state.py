@@ -19,6 +19,15 @@ from predictor.tracker import RequestStats, Tracker
 Observer = Callable[[int, float, Any], None]
 
 
+class Traced:
+    """A sample sent with ?debug=true to a model runtime: its pipeline logs every stage."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 class Replica:
     def __init__(self, api: str, name: str, tracker: Tracker | None) -> None:
         self.api = api
@@ -29,6 +38,8 @@ class Replica:
         self.ready = False
         self.draining = False
         self.observers: list[Observer] = []
+        self.signature: dict[str, Any] | None = None  # the model's inputs (model runtimes)
+        self.staged = False  # the predict is a model runtime's pipeline (debug logs stages)
 
     @property
     def in_flight(self) -> int:

@@ -144,8 +144,8 @@ class Predictor:
             self.admin_port = int(m.group(1))
         return self
 
-    def wait_ready(self) -> Predictor:
-        self.port = int(self.wait_line(READY).group(1))
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> Predictor:
+        self.port = int(self.wait_line(READY, timeout).group(1))
         if m := self.find(ADMIN):
             self.admin_port = int(m.group(1))
         return self

@@ -16,19 +16,12 @@ from tests.helpers.predictor_process import Predictor, request
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SAMPLE = {"sepal_length": 5.2, "sepal_width": 3.6, "petal_length": 1.4, "petal_width": 0.3}
-FAILING_HANDLER = """\
-def pre_inference(sample, signature, metadata):
-    if sample == "boom":
-        raise RuntimeError("the handler broke")
-    return sample
-"""
 
 
 def _project(root: Path, apis: list[dict]) -> Path:
     """The iris-onnx example plus more APIs in its cortex.yaml."""
     shutil.copytree(EXAMPLES / "iris-onnx", root)
     write_two_inputs(root / "models" / "two.onnx")
-    (root / "failing.py").write_text(FAILING_HANDLER)
     entries = yaml.safe_load((root / "cortex.yaml").read_text()) + apis
     (root / "cortex.yaml").write_text(yaml.safe_dump(entries, sort_keys=False))
     return root
@@ -40,11 +33,9 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pre
     root = _project(tmp_path_factory.mktemp("onnx") / "proj", [
         {"kind": "api", "name": "bare", "onnx": {"model": "models/iris.onnx"}},
         {"kind": "api", "name": "two", "onnx": {"model": "models/two.onnx"}},
-        {"kind": "api", "name": "failing",
-         "onnx": {"model": "models/iris.onnx", "request_handler": "failing.py"}},
     ])
     started = {name: Predictor(root, name, admin_port=0)
-               for name in ("iris-onnx", "bare", "two", "failing")}
+               for name in ("iris-onnx", "bare", "two")}
     try:
         yield {name: proc.wait_ready() for name, proc in started.items()}
     finally:
@@ -104,11 +95,12 @@ def test_samples_that_do_not_fit_are_400s_naming_the_input(
 
 
 def test_a_handlers_exception_is_a_500_with_its_line(replicas: dict[str, Predictor]) -> None:
-    failing = replicas["failing"]
-    resp = failing.post("boom")
+    iris = replicas["iris-onnx"]
+    resp = iris.post({**SAMPLE, "petal_width": "wide"})  # float("wide") in pre_inference
     assert resp.status == 500
-    assert resp.json()["error"] == "prediction failed: RuntimeError: the handler broke"
-    failing.wait_line(r"failing\.py:3 in pre_inference")
+    assert resp.json()["error"] == (
+        "prediction failed: ValueError: could not convert string to float: 'wide'")
+    iris.wait_line(r"handler\.py:20 in pre_inference")
 
 
 def test_signature_on_every_replica(replicas: dict[str, Predictor]) -> None:

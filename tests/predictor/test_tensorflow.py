@@ -25,7 +25,7 @@ def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Predictor]:
     root = Path(shutil.copytree(EXAMPLE, tmp_path_factory.mktemp("tf") / "proj"))
     proc = Predictor(root, "iris-tf", env={"TF_CPP_MIN_LOG_LEVEL": "2"})
     try:
-        yield proc.wait_ready()
+        yield proc.wait_ready(timeout=120)  # importing TensorFlow on a busy machine
     finally:
         proc.kill()
 

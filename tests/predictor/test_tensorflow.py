@@ -53,4 +53,4 @@ def test_signature_and_shape_errors(replica: Predictor) -> None:
     resp = replica.post({"sepal_length": "x", "sepal_width": 1, "petal_length": 1,
                          "petal_width": 1})
     assert resp.status == 500  # the handler's float() raised: its own error
-    assert replica.find(r"handler\.py:\d+ in pre_inference")
+    replica.wait_line(r"handler\.py:\d+ in pre_inference")

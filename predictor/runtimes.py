@@ -103,6 +103,11 @@ class OnnxModel:
         providers = ["CPUExecutionProvider"]
         if gpu > 0 and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
+        elif gpu > 0:
+            log.warning("compute.gpu is %d but this onnxruntime has no CUDA provider (%s): the "
+                        "model runs on the CPU; install the GPU build: pip install "
+                        "'cortex-tui[gpu]' (see the README)", gpu,
+                        ", ".join(ort.get_available_providers()))
         self.session = ort.InferenceSession(str(path), providers=providers)
         self.inputs = tuple(
             ModelInput(i.name, tuple(d if isinstance(d, int) else None for d in i.shape),

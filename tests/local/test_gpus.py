@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 from pathlib import Path
 
+import onnxruntime
 import psutil
 import pytest
 
@@ -247,3 +249,20 @@ def test_a_history_file_of_the_previous_version_gets_the_gpu_column(tmp_path: Pa
         [(12.0, None), (None, 55.0)]
     history.close()
     assert said == []
+
+
+def test_an_onnx_api_on_a_gpu_says_which_provider_runs_it(gpus: Local, tmp_path: Path) -> None:
+    root = Path(shutil.copytree(REPO / "examples" / "iris-onnx", tmp_path / "onnx"))
+    config = root / "cortex.yaml"
+    config.write_text(config.read_text().replace("    cpu: 200m\n", "    cpu: 200m\n    gpu: 1\n"))
+    gpus.backend.deploy(load_project(root))
+    gpus.wait_status("iris-onnx", "live", timeout=60)
+    sample = json.loads((root / "sample.json").read_text())
+    assert gpus.backend.predict("iris-onnx", sample).status == 200
+    assert environ_devices(gpus, "iris-onnx") == {"0"}
+    logs = gpus.cli("logs", "iris-onnx").stdout
+    if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+        assert "compute.gpu is 1 but this onnxruntime has no CUDA provider" in logs, logs
+        assert "onnx model iris.onnx on CPUExecutionProvider" in logs
+    else:  # pragma: no cover - a machine with the GPU build
+        assert "onnx model iris.onnx on CUDAExecutionProvider" in logs

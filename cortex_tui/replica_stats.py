@@ -20,7 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from cortex_tui.config import stats_keys as K
-from cortex_tui.types import MetricsPoint, NetworkStats, RegressionStats, TrackerStats
+from cortex_tui.types import (
+    BatchingStats,
+    MetricsPoint,
+    NetworkStats,
+    RegressionStats,
+    TrackerStats,
+)
 
 StatsDoc = Mapping[str, Any]  # one replica's /stats, as decoded from JSON
 
@@ -49,6 +55,18 @@ def merge_network(docs: Iterable[StatsDoc]) -> NetworkStats:
         code_5xx=sum(p.code_5xx for p in parts),
         total=sum(p.total for p in parts),
     )
+
+
+def merge_batching(docs: Iterable[StatsDoc]) -> BatchingStats | None:
+    """Batching totals of the replicas that batch; None when none does."""
+    parts = [b for b in (doc.get(K.BATCHING) for doc in docs) if b]
+    if not parts:
+        return None
+    samples = sum(int(b.get(K.BATCH_SAMPLES) or 0) for b in parts)
+    waited = sum(float(b[K.AVG_BATCH_WAIT_MS]) * int(b.get(K.BATCH_SAMPLES) or 0)
+                 for b in parts if b.get(K.AVG_BATCH_WAIT_MS) is not None)
+    return BatchingStats(batches=sum(int(b.get(K.BATCHES) or 0) for b in parts),
+                         samples=samples, avg_wait_ms=waited / samples if samples else None)
 
 
 def merge_tracker(docs: Iterable[StatsDoc], model_type: str | None) -> TrackerStats | None:

@@ -35,6 +35,19 @@ class NetworkStats:
 
 
 @dataclass(frozen=True)
+class BatchingStats:
+    """Server-side batching totals of an API's replicas."""
+
+    batches: int = 0
+    samples: int = 0
+    avg_wait_ms: float | None = None  # time a sample waited for its batch to go
+
+    @property
+    def avg_batch_size(self) -> float | None:
+        return self.samples / self.batches if self.batches else None
+
+
+@dataclass(frozen=True)
 class RegressionStats:
     min: float | None
     max: float | None
@@ -151,6 +164,7 @@ class Metrics:
     points: tuple[MetricsPoint, ...]
     network: NetworkStats  # totals
     tracker: TrackerStats | None  # totals
+    batching: BatchingStats | None = None  # totals; None without server-side batching
 
 
 EventKind = Literal[

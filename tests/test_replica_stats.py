@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from cortex_tui.replica_stats import merge_network, merge_tracker, point, scrape
+from cortex_tui.replica_stats import merge_batching, merge_network, merge_tracker, point, scrape
 from cortex_tui.types import RegressionStats
 
 
@@ -84,3 +84,13 @@ def test_disagreement_a_restarted_replica_counts_from_zero() -> None:
     p = point(before, after, requested=2, ready=2, cpu_utilization=None)
     assert p.code_2xx == 3 + 2
     assert p.request_rate == 2.5
+
+
+def test_batching_totals_merge_and_weight_the_wait_by_samples() -> None:
+    a = {"batching": {"batches": 2, "samples": 6, "avg_wait_ms": 1.0}}
+    b = {"batching": {"batches": 1, "samples": 2, "avg_wait_ms": 5.0}}
+    merged = merge_batching([a, b, {"batching": None}])
+    assert merged is not None
+    assert (merged.batches, merged.samples, merged.avg_wait_ms) == (3, 8, 2.0)
+    assert merged.avg_batch_size == 8 / 3
+    assert merge_batching([{"batching": None}, {}]) is None

@@ -47,7 +47,7 @@ from cortex_tui.kube.status import (
     hpa_cpu,
     is_ready,
 )
-from cortex_tui.replica_stats import merge_network, merge_tracker
+from cortex_tui.replica_stats import merge_batching, merge_network, merge_tracker
 from cortex_tui.settings import Environment
 from cortex_tui.types import (
     ApiState,
@@ -378,7 +378,8 @@ class KubernetesBackend(Backend):
         model_type = (api_config(objs.deployment).get("tracker") or {}).get("model_type")
         values = list(stats.values())
         live = Metrics(api=api, points=self._series.points(api, since),
-                       network=merge_network(values), tracker=merge_tracker(values, model_type))
+                       network=merge_network(values), tracker=merge_tracker(values, model_type),
+                       batching=merge_batching(values))
         return live if self._cloudwatch is None else self._cloudwatch.metrics(live, since)
 
     # ------------------------------------------------------------------ events

@@ -19,6 +19,7 @@ from cortex_tui.local import logfiles
 from cortex_tui.local.client import OperatorClient
 from cortex_tui.types import (
     ApiState,
+    BatchingStats,
     DeployChange,
     DeployResult,
     Event,
@@ -91,6 +92,7 @@ class LocalBackend(Backend):
             points=tuple(MetricsPoint(**p) for p in data["points"]),
             network=NetworkStats(**data["network"]),
             tracker=_tracker(data["tracker"]),
+            batching=None if data.get("batching") is None else BatchingStats(**data["batching"]),
         )
 
     def events(self, api: str | None = None, since: float | None = None) -> list[Event]:

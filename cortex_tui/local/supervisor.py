@@ -36,7 +36,7 @@ from cortex_tui.local.records import ApiRecord, describe_changes, fingerprint, r
 from cortex_tui.local.replica import Replica
 from cortex_tui.local.runtime import Runtime, api_state, failure_message, scrape_targets
 from cortex_tui.local.store import History
-from cortex_tui.replica_stats import merge_network, merge_tracker
+from cortex_tui.replica_stats import merge_batching, merge_network, merge_tracker
 from cortex_tui.types import ApiState, DeployChange, Metrics
 from predictor.memory import OOM_EXIT_CODE
 
@@ -321,7 +321,7 @@ class Supervisor(Monitoring):
             record = self._record(name)
             stats = list(self.runtime[name].stats.values())
         return Metrics(name, tuple(self.history.points(name, since)), merge_network(stats),
-                       merge_tracker(stats, record.tracker_type))
+                       merge_tracker(stats, record.tracker_type), merge_batching(stats))
 
     def _record(self, name: str) -> ApiRecord:
         record = self.apis.get(name)

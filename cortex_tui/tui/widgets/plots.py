@@ -86,11 +86,15 @@ def draw_replicas(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:
 
 def draw_traffic(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:
     xs = [p.t - now for p in metrics.points]
+    title = "requests/s (left) and avg latency ms (right)"
+    batch = metrics.batching.avg_batch_size if metrics.batching else None
+    if batch is not None:  # server-side batching: how full the batches run
+        title += f"; avg batch size {batch:.1f}"
     rate = [p.request_rate for p in metrics.points]
     latency = [p.latency_ms if p.latency_ms is not None else 0.0 for p in metrics.points]
 
     def draw(plt: Any) -> None:
-        plt.title("requests/s (left) and avg latency ms (right)")
+        plt.title(title)
         if xs:
             plt.plot(xs, rate, label="req/s", marker="braille", color="blue")
             plt.plot(xs, latency, label="latency ms", marker="braille", color="orange",
@@ -99,7 +103,7 @@ def draw_traffic(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:
             plt.ylim(0, None, yside="right")
             _seconds_ago_ticks(plt, xs[0])
 
-    return (_times(metrics), tuple(rate), tuple(latency)), draw
+    return (_times(metrics), tuple(rate), tuple(latency), title), draw
 
 
 def draw_gpu(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:

@@ -8,7 +8,7 @@ import operator
 from time import perf_counter
 
 from sanic import Request, Sanic
-from sanic.exceptions import SanicException
+from sanic.exceptions import BadRequest, SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse
 
@@ -222,10 +222,20 @@ def make_predict_handler(replica: Replica, parse_budget: int):
     return predict
 
 
+def refuse_space_before_colon(request: Request) -> None:
+    """RFC 9112 5.1: no whitespace between a header's name and its colon, and a server must
+    answer 400: a proxy in front may read `Transfer-Encoding : chunked` or `Host : x` as the
+    header Sanic ignores, or the other way round (request smuggling)."""
+    for name in request.headers:
+        if name[-1:].isspace():
+            raise BadRequest(f"whitespace before the colon in header {name.strip()!r}")
+
+
 def build_serving_app(replica: Replica, max_body_size: int, parse_budget: int,
                       with_admin: bool = True) -> Sanic:
     app = Sanic("cortex_predictor", error_handler=JsonErrors(replica, counted=True))
     _configure(app, max_body_size)
+    app.on_request(refuse_space_before_colon)
     handler = make_predict_handler(replica, parse_budget)
     app.add_route(handler, "/predict", methods=["POST"], name="predict")
     if replica.api != "predict":  # an API named "stats": POST /stats predicts, GET reads

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sys
 import sysconfig
 import time
@@ -14,6 +15,15 @@ from types import TracebackType
 LOGGER_NAME = "cortex.predictor"
 log = logging.getLogger(LOGGER_NAME)
 DEBUG_VALUE_CHARS = 1000
+# C0 and C1 control characters and DEL: a terminal showing `logs` would obey them (colours,
+# cursor moves, a rewritten title, a forged log line), and request data reaches log lines.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_NAMED = {"\n": "\\n", "\r": "\\r"}
+
+
+def escape_control(text: str) -> str:
+    """`text` with each control character (tab aside) written as an escape: \\n, \\x1b..."""
+    return _CONTROL.sub(lambda m: _NAMED.get(m[0]) or f"\\x{ord(m[0]):02x}", text)
 
 
 class _LineFormatter(logging.Formatter):
@@ -31,7 +41,7 @@ class _LineFormatter(logging.Formatter):
             exc = record.exc_info[1]
             message += (f": {type(exc).__name__}: {exc}; traceback: "
                         f"{one_line_traceback(exc.__traceback__)}")
-        message = message.replace("\r", "\\r").replace("\n", "\\n")
+        message = escape_control(message)  # request data (a body, a URL) reaches here
         return f"{self.formatTime(record)} {record.levelname:<7} {self.replica} {message}"
 
 

@@ -18,6 +18,7 @@ from cortex_tui.kube import labels as L
 from cortex_tui.kube.client import Connection
 from cortex_tui.kube.objects import Forbidden, call, status_reason
 from cortex_tui.types import LogLine
+from predictor.logs import escape_control
 
 POD_POLL = 1.0  # seconds between looks for new pods while following
 _DONE = object()
@@ -43,7 +44,7 @@ def read_logs(conn: Connection, api: str, tail: int | None) -> Iterator[LogLine]
                 continue
             raise
         for line in (text or "").splitlines():
-            yield LogLine(pod, line)
+            yield LogLine(pod, escape_control(line))
 
 
 def sortable(stamp: str) -> str:
@@ -117,7 +118,7 @@ class _PodFollower(threading.Thread):
             self.count_at_last += 1
         else:
             self.last_stamp, self.count_at_last, self.to_skip = stamp, 1, 0
-        self.out.put(LogLine(self.pod, text))
+        self.out.put(LogLine(self.pod, escape_control(text)))
 
     def close(self) -> None:
         """Unblock the reading thread: shut the socket down (closing the response from this

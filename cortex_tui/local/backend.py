@@ -37,6 +37,7 @@ from cortex_tui.types import (
     TargetInfo,
     TrackerStats,
 )
+from predictor.logs import escape_control
 
 FOLLOW_POLL = 0.25  # seconds between looks at the log files when following
 
@@ -176,7 +177,7 @@ def _read_all(replicas: list[dict[str, Any]], cursors: dict[str, logfiles.Cursor
         else:
             lines, cursors[name] = logfiles.read_all(path)
         for text in lines if tail is None else lines[max(len(lines) - tail, 0):]:
-            yield LogLine(name, text)
+            yield LogLine(name, escape_control(text))
 
 
 def _cannot_answer(state: ApiState, why: str) -> str:

@@ -15,6 +15,8 @@ import time
 import traceback
 from collections.abc import Callable
 
+from predictor.logs import escape_control
+
 
 def describe(exc: BaseException | str) -> str:
     if isinstance(exc, str):
@@ -64,7 +66,9 @@ class OperatorLog:
         return True
 
     def say(self, text: str) -> None:
-        """One timestamped line."""
+        """One timestamped line (a traceback keeps its line breaks; control characters, which
+        may come from requests, are escaped)."""
+        text = "\n".join(escape_control(line) for line in text.split("\n"))
         with self._lock:
             self._write_raw(f"{time.ctime()}: {text}\n")
 

@@ -38,3 +38,12 @@ def test_tail_keeps_the_last_n_lines_and_zero_keeps_none(tmp_path: Path) -> None
     assert [x.text for x in _read_all(replicas, {}, 2)] == ["two", "three"]
     assert [x.text for x in _read_all(replicas, {}, 5)] == ["one", "two", "three"]
     assert list(_read_all(replicas, {}, 0)) == []  # as kubectl: new lines only
+
+
+def test_logs_prints_control_characters_escaped(local: Local, tmp_path: Path) -> None:
+    root = make_project(tmp_path / "esc", 'print("\\x1b]0;owned\\x07\\x1b[2Jcleared")\n\n'
+                        "def predict(sample, metadata):\n    return 1\n", name="esc")
+    local.backend.deploy(load_project(root))
+    local.wait_status("esc", "live", available=1)
+    out = local.cli("logs", "esc").stdout
+    assert "\\x1b]0;owned\\x07\\x1b[2Jcleared" in out and "\x1b" not in out, repr(out)

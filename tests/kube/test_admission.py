@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from kubernetes.client.exceptions import ApiException
 from cortex_tui.config import load_project
 from cortex_tui.kube import objects
 from cortex_tui.kube.backend import KubernetesBackend
+from cortex_tui.settings import Environment
 from cortex_tui.types import ApiState, ScaleRequest, Status
 from tests.helpers.fakekube import FakeKube
 from tests.helpers.fakekube.resources import by_kind
@@ -82,3 +85,22 @@ def test_the_fake_refuses_a_plain_pod_in_a_restricted_namespace_as_a_real_server
                  "unrestricted capabilities", "runAsNonRoot != true", "seccompProfile"):
         assert part in message
     api.close()
+
+
+def test_the_environment_turns_the_network_policy_and_the_pods_identity_on_and_off(
+    fake: FakeKube, kube_env: Environment, iris: Path
+) -> None:
+    hardened = replace(kube_env, network_policy=True, service_account="cortex-predictor")
+    with closing(KubernetesBackend(hardened)) as backend:
+        backend.deploy(load_project(iris))
+        policy = objects.read(backend.conn, "NetworkPolicy", IRIS)
+        assert policy is not None and policy["spec"]["policyTypes"] == ["Ingress"]
+        pod = objects.read(backend.conn, "Deployment", IRIS)["spec"]["template"]["spec"]
+        assert (pod["serviceAccountName"], pod["automountServiceAccountToken"]) == (
+            "cortex-predictor", True)
+    with closing(KubernetesBackend(kube_env)) as backend:
+        change = backend.deploy(load_project(iris)).changes[0]
+        assert change.action == "updated"
+        assert objects.read(backend.conn, "NetworkPolicy", IRIS) is None
+        pod = objects.read(backend.conn, "Deployment", IRIS)["spec"]["template"]["spec"]
+        assert "serviceAccountName" not in pod and pod["automountServiceAccountToken"] is False

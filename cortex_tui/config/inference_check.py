@@ -94,6 +94,9 @@ class Expected:
 
 INFERENCE = (Expected("predict", ("sample", "metadata"), required=True),
              Expected("init", ("metadata",)))
+# With python.server_side_batching, predict receives a list of samples: the name says so.
+BATCHED_INFERENCE = (Expected("predict", ("samples", "metadata"), required=True),
+                     Expected("init", ("metadata",)))
 REQUEST_HANDLER = (Expected("pre_inference", ("sample", "signature", "metadata")),
                    Expected("post_inference", ("prediction", "signature", "metadata")))
 # Signatures of the original platform's later versions, with how to migrate.

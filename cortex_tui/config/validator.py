@@ -12,6 +12,7 @@ from voluptuous import Invalid, MultipleInvalid, RequiredFieldInvalid, Schema
 
 from cortex_tui.config import model_check, schema
 from cortex_tui.config.inference_check import (
+    BATCHED_INFERENCE,
     INFERENCE,
     REQUEST_HANDLER,
     Expected,
@@ -294,7 +295,9 @@ class Validator:
         if not isinstance(section, dict):
             return None  # the schema reported it
         if runtime == "python":
-            inference = self.source_file(index, (runtime, "inference"), section, api, INFERENCE)
+            batched = isinstance(section.get("server_side_batching"), dict)
+            inference = self.source_file(index, (runtime, "inference"), section, api,
+                                         BATCHED_INFERENCE if batched else INFERENCE)
             return None if inference is None else {"runtime": runtime, "inference": inference}
         model = self.model(index, runtime, section, api)
         handler: str | None = None

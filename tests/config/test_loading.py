@@ -46,13 +46,14 @@ def test_init_replicas_defaults_to_min_replicas(make_project: MakeProject) -> No
 def test_server_side_batching_is_read_in_seconds(make_project: MakeProject) -> None:
     text = BASE + ("    server_side_batching:\n      max_batch_size: 32\n"
                    "      batch_interval: 2.5ms\n")
-    spec = load_project(make_project(text)).api("classifier")
+    batched = {"inference.py": "def predict(samples, metadata):\n    return samples\n"}
+    spec = load_project(make_project(text, batched)).api("classifier")
     assert spec.batching == Batching(max_batch_size=32, batch_interval=0.0025)
     assert spec.to_dict()["python"] == {
         "inference": "inference.py",
         "server_side_batching": {"max_batch_size": 32, "batch_interval": "2.5ms"},
     }
-    assert load_project(make_project(BASE)).api("classifier").batching is None
+    assert load_project(make_project(BASE, name="one")).api("classifier").batching is None
 
 
 def test_every_field_set(make_project: MakeProject) -> None:

@@ -33,6 +33,8 @@ def tracker(*lines: str) -> str:
     return api("  tracker:\n" + "".join(f"    {line}\n" for line in lines))
 
 
+# With server_side_batching, predict's first parameter is named for the list it receives.
+BATCHED = {"inference.py": "def predict(samples, metadata):\n    return samples\n"}
 DNS_1035 = "must be a DNS-1035 label"
 GT0 = "must be greater than 0"
 INT = "must be an integer"
@@ -183,25 +185,28 @@ CASES: list[tuple[str, str, dict[str, str], list[Expect]]] = [
      [E(7, 20, "compute.max_body_size", "cannot fit compute.mem (128Mi): a body and its "
         "parsed objects need more; at most 32Mi (a quarter of mem) (got 64Mi)")]),
     # -- python.server_side_batching -----------------------------------------------------
-    ("batch-size-missing", batching("batch_interval: 10ms"), {},
+    ("batch-size-missing", batching("batch_interval: 10ms"), BATCHED,
      [E(6, 7, "python.server_side_batching.max_batch_size", "required")]),
-    ("batch-size-one", batching("max_batch_size: 1", "batch_interval: 10ms"), {},
+    ("batch-size-one", batching("max_batch_size: 1", "batch_interval: 10ms"), BATCHED,
      [E(6, 23, "python.server_side_batching.max_batch_size",
         "must be between 2 and 1024 (got 1)")]),
-    ("batch-size-2000", batching("max_batch_size: 2000", "batch_interval: 10ms"), {},
+    ("batch-size-2000", batching("max_batch_size: 2000", "batch_interval: 10ms"), BATCHED,
      [E(6, 23, "python.server_side_batching.max_batch_size",
         "must be between 2 and 1024 (got 2000)")]),
-    ("batch-interval-missing", batching("max_batch_size: 8"), {},
+    ("batch-interval-missing", batching("max_batch_size: 8"), BATCHED,
      [E(6, 7, "python.server_side_batching.batch_interval", "required")]),
-    ("batch-interval-number", batching("max_batch_size: 8", "batch_interval: 10"), {},
+    ("batch-interval-number", batching("max_batch_size: 8", "batch_interval: 10"), BATCHED,
      [E(7, 23, "python.server_side_batching.batch_interval",
         'must be a duration such as "10ms", "0.5s" or "250us" (got 10)')]),
-    ("batch-interval-zero", batching("max_batch_size: 8", "batch_interval: 0ms"), {},
+    ("batch-interval-zero", batching("max_batch_size: 8", "batch_interval: 0ms"), BATCHED,
      [E(7, 23, "python.server_side_batching.batch_interval",
         'must be greater than 0 and at most 60s (got "0ms")')]),
-    ("batch-typo", batching("max_batch: 8", "batch_interval: 5ms"), {},
+    ("batch-typo", batching("max_batch: 8", "batch_interval: 5ms"), BATCHED,
      [E(6, 7, "python.server_side_batching.max_batch", 'did you mean "max_batch_size"?'),
       E(6, 7, "python.server_side_batching.max_batch_size", "required")]),
+    ("batch-predict-of-one-sample", batching("max_batch_size: 8", "batch_interval: 5ms"), {},
+     [E(1, 13, "", "must be defined as predict(samples, metadata) (got predict(sample, "
+        "metadata))", file="inference.py")]),
     # -- compute: structure --------------------------------------------------------------
     ("compute-unknown-key", compute("replicas: 3"), {},
      [E(6, 5, "compute.replicas", 'unknown key "replicas"')]),

@@ -11,8 +11,8 @@ from cortex_tui.tui.widgets.plots import draw_traffic
 from tests.local.conftest import Local, make_project, wait_for
 
 BATCHED = """
-def predict(sample, metadata):
-    return [{"batch": len(sample)} for _ in sample]
+def predict(samples, metadata):
+    return [{"batch": len(samples)} for _ in samples]
 """
 
 

@@ -20,8 +20,7 @@ import os
 import time
 
 
-def predict(sample, metadata):  # with batching, `sample` is a list of samples
-    samples = sample
+def predict(samples, metadata):
     while metadata.get("gate") and not os.path.exists(metadata["gate"]):
         time.sleep(0.005)
     actions = {s.get("action") for s in samples}

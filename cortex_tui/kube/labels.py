@@ -23,6 +23,9 @@ CONTAINER = "predictor"
 DEFAULT_IMAGE = f"cortex-tui-predictor:{__version__}"  # predictor/Dockerfile, tagged
 AWS_CLI_IMAGE = "amazon/aws-cli:2.17.0"
 GPU_RESOURCE = "nvidia.com/gpu"
+# The variant of a predictor image with an API's model runtime installed (predictor/Dockerfile,
+# --build-arg RUNTIME=onnx|tensorflow): same tag plus this, before any GPU suffix.
+RUNTIME_TAG_SUFFIX = {"python": "", "onnx": "-onnx", "tensorflow": "-tensorflow"}
 GPU_TAG_SUFFIX = "-gpu"  # the GPU variant of a predictor image: same tag plus this
 
 

@@ -20,11 +20,12 @@ from typing import Any
 import yaml
 
 from cortex_tui.aws.pod_env import pod_env
-from cortex_tui.config.model import ApiSpec, Compute, Project, format_cpu
+from cortex_tui.config.model import S3_PREFIX, ApiSpec, Compute, Project, format_cpu
 from cortex_tui.config.quantity import format_bytes
 from cortex_tui.kube import labels as L
 from cortex_tui.kube.project import ProjectBundle, check_configmap_size
 from cortex_tui.settings import AwsSettings, Environment
+from predictor.model_store import CACHE_ENV as MODEL_CACHE_ENV
 from predictor.options import DEFAULT_GRACE_SECONDS
 
 Obj = dict[str, Any]
@@ -35,6 +36,7 @@ TERMINATION_GRACE_SECONDS = int(PRESTOP_SECONDS + DRAIN_SECONDS + 10)
 INGRESS_NAMESPACE = "ingress-nginx"  # the NetworkPolicy admits the ingress controller's pods
 PACKAGES = "/packages"  # where the requirements init container installs (PYTHONPATH)
 REQUIREMENTS = "requirements.txt"
+MODEL_CACHE = "/models"  # an emptyDir: the fetch-model init container downloads s3:// models
 # Init containers are short file copies and a pip install: fixed, modest resources, so that a
 # namespace with a ResourceQuota admits the pod.
 INIT_RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"},
@@ -146,13 +148,13 @@ def resources_for(spec: ApiSpec) -> dict[str, Any]:
 
 def image_for(spec: ApiSpec, ctx: RenderContext) -> str:
     """The image of an API's pods: its project image (`image:` in cortex.yaml) as named, else
-    the environment's (or the default) predictor image, in its GPU variant (tag suffix `-gpu`)
-    when the API asks for GPUs."""
+    the environment's (or the default) predictor image, in the variant holding the API's model
+    runtime (tag suffix `-onnx` / `-tensorflow`), then in its GPU variant (suffix `-gpu`) when
+    the API asks for GPUs."""
     if spec.image:
         return spec.image
-    if spec.compute.gpu > 0:
-        return f"{ctx.image}{L.GPU_TAG_SUFFIX}"
-    return ctx.image
+    image = f"{ctx.image}{L.RUNTIME_TAG_SUFFIX[spec.runtime]}"
+    return f"{image}{L.GPU_TAG_SUFFIX}" if spec.compute.gpu > 0 else image
 
 
 def has_requirements(project: Project) -> bool:
@@ -162,22 +164,34 @@ def has_requirements(project: Project) -> bool:
 def _init_containers(
     project: Project, spec: ApiSpec, ctx: RenderContext, values: dict[str, Any]
 ) -> list[dict[str, Any]] | None:
-    if spec.image:
-        return None  # a project image holds the project and its requirements
     containers = []
-    if ctx.bundle_uri:
-        aws = ctx.aws
-        env = [{"name": "HOME", "value": "/tmp"}]
-        if aws and aws.region:
-            env.append({"name": "AWS_REGION", "value": aws.region})
-        args = ["--endpoint-url", aws.endpoint_url] if aws and aws.endpoint_url else None
-        containers.append(
-            fill(template("init-fetch-s3.yaml"), {**values, "aws_env": env, "aws_cli_args": args})
-        )
-    containers.append(fill(template("init-unpack.yaml"), values))
-    if has_requirements(project):
-        containers.append(fill(template("init-requirements.yaml"), values))
-    return containers
+    if not spec.image:  # else: a project image holds the project and its requirements
+        if ctx.bundle_uri:
+            args = ["--endpoint-url", ctx.aws.endpoint_url] if ctx.aws and ctx.aws.endpoint_url \
+                else None
+            containers.append(fill(template("init-fetch-s3.yaml"),
+                                   {**values, "aws_env": _aws_env(ctx), "aws_cli_args": args}))
+        containers.append(fill(template("init-unpack.yaml"), values))
+        if has_requirements(project):
+            containers.append(fill(template("init-requirements.yaml"), values))
+    if _s3_model(spec):
+        env = [*_aws_env(ctx), {"name": MODEL_CACHE_ENV, "value": MODEL_CACHE}]
+        if ctx.aws and ctx.aws.endpoint_url:
+            env.append({"name": "AWS_ENDPOINT_URL", "value": ctx.aws.endpoint_url})
+        containers.append(fill(template("init-fetch-model.yaml"),
+                               {**values, "model_uri": spec.model, "model_env": env}))
+    return containers or None
+
+
+def _aws_env(ctx: RenderContext) -> list[Obj]:
+    env = [{"name": "HOME", "value": "/tmp"}]
+    if ctx.aws and ctx.aws.region:
+        env.append({"name": "AWS_REGION", "value": ctx.aws.region})
+    return env
+
+
+def _s3_model(spec: ApiSpec) -> bool:
+    return spec.model is not None and spec.model.startswith(S3_PREFIX)
 
 
 def _volumes(
@@ -187,11 +201,15 @@ def _volumes(
     root file system is read-only)."""
     config = {"name": "config", "configMap": {"name": f"{spec.name}-project"}}
     if spec.image:  # the project is in the image; the API's config comes from the ConfigMap
-        return [{"name": "tmp", "emptyDir": {}}, config], [
+        volumes, mounts = [{"name": "tmp", "emptyDir": {}}, config], [
             {"name": "tmp", "mountPath": "/tmp"},
             {"name": "config", "mountPath": "/project/cortex.yaml", "subPath": "cortex.yaml",
              "readOnly": True},
         ]
+        if _s3_model(spec):
+            volumes.append({"name": "models", "emptyDir": {}})
+            mounts.append({"name": "models", "mountPath": MODEL_CACHE, "readOnly": True})
+        return volumes, mounts
     volumes: list[Obj] = [
         {"name": "project", "emptyDir": {}},
         {"name": "tmp", "emptyDir": {}},
@@ -203,6 +221,9 @@ def _volumes(
     ]
     if ctx.bundle_uri:
         volumes.append({"name": "bundle", "emptyDir": {}})
+    if _s3_model(spec):  # downloaded by the fetch-model init container
+        volumes.append({"name": "models", "emptyDir": {}})
+        mounts.append({"name": "models", "mountPath": MODEL_CACHE, "readOnly": True})
     if requirements:
         volumes += [{"name": "packages", "emptyDir": {}}, {"name": "pip-cache", "emptyDir": {}}]
         mounts.append({"name": "packages", "mountPath": PACKAGES, "readOnly": True})
@@ -220,6 +241,8 @@ def _env(spec: ApiSpec, requirements: bool) -> list[Obj]:
     ]
     if requirements:
         env.append({"name": "PYTHONPATH", "value": PACKAGES})
+    if _s3_model(spec):
+        env.append({"name": MODEL_CACHE_ENV, "value": MODEL_CACHE})
     return env
 
 

@@ -1,0 +1,62 @@
+"""Kubernetes manifests of onnx and tensorflow APIs: the image variant holding the runtime, and
+an init container that downloads an s3:// model once per pod."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cortex_tui.config import load_project
+from cortex_tui.kube.project import bundle_for
+from cortex_tui.kube.render import RenderContext, render_project
+from tests.helpers.fakekube.admission import restricted_violations
+from tests.kube.conftest import EXAMPLES
+
+Obj = dict[str, Any]
+
+
+def _pods(root: Path, ctx: RenderContext) -> dict[str, Obj]:
+    project = load_project(root)
+    return {api.api: next(o for o in api.objects if o["kind"] == "Deployment")
+            ["spec"]["template"]["spec"]
+            for api in render_project(project, ctx, bundle_for(project))}
+
+
+def test_each_runtime_gets_its_image_variant_and_gpus_their_cuda_one(tmp_path: Path) -> None:
+    root = Path(shutil.copytree(EXAMPLES / "iris-onnx", tmp_path / "p"))
+    shutil.copytree(EXAMPLES / "iris-tensorflow" / "models", root / "models", dirs_exist_ok=True)
+    entries = [
+        *yaml.safe_load((root / "cortex.yaml").read_text()),
+        {"kind": "api", "name": "onnx-gpu", "onnx": {"model": "models/iris.onnx"},
+         "compute": {"gpu": 1}},
+        {"kind": "api", "name": "tf", "tensorflow": {"model": "models/iris-tf"}},
+        {"kind": "api", "name": "tf-gpu", "tensorflow": {"model": "models/iris-tf"},
+         "compute": {"gpu": 2}},
+    ]
+    (root / "cortex.yaml").write_text(yaml.safe_dump(entries))
+    pods = _pods(root, RenderContext(namespace="c", image="reg/pred:2"))
+    assert {api: pod["containers"][0]["image"] for api, pod in pods.items()} == {
+        "iris-onnx": "reg/pred:2-onnx", "onnx-gpu": "reg/pred:2-onnx-gpu",
+        "tf": "reg/pred:2-tensorflow", "tf-gpu": "reg/pred:2-tensorflow-gpu"}
+
+
+def test_an_s3_model_is_fetched_by_an_init_container_into_the_pods_cache(
+        tmp_path: Path) -> None:
+    root = Path(shutil.copytree(EXAMPLES / "iris-onnx", tmp_path / "p"))
+    text = (root / "cortex.yaml").read_text()
+    (root / "cortex.yaml").write_text(
+        text.replace("model: models/iris.onnx", "model: s3://shop-models/iris/3.onnx"))
+    pod = _pods(root, RenderContext(namespace="c"))["iris-onnx"]
+    fetch = pod["initContainers"][-1]
+    assert fetch["name"] == "fetch-model"
+    assert fetch["command"][-1] == "s3://shop-models/iris/3.onnx"
+    assert fetch["image"] == pod["containers"][0]["image"]  # the predictor's own downloader
+    main = pod["containers"][0]
+    cache = {"name": "CORTEX_MODEL_CACHE", "value": "/models"}
+    assert cache in fetch["env"] and cache in main["env"]
+    assert {"name": "models", "mountPath": "/models", "readOnly": True} in main["volumeMounts"]
+    assert {"name": "models", "emptyDir": {}} in pod["volumes"]
+    assert restricted_violations(pod) == []

@@ -69,6 +69,11 @@ def merge_batching(docs: Iterable[StatsDoc]) -> BatchingStats | None:
                          samples=samples, avg_wait_ms=waited / samples if samples else None)
 
 
+def signature(docs: Iterable[StatsDoc]) -> Mapping[str, Any] | None:
+    """The model's inputs as the API's replicas report them (model runtimes; else None)."""
+    return next((doc[K.SIGNATURE] for doc in docs if doc.get(K.SIGNATURE)), None)
+
+
 def merge_tracker(docs: Iterable[StatsDoc], model_type: str | None) -> TrackerStats | None:
     """The API's tracker totals; None when the API has no tracker."""
     docs = list(docs)

@@ -99,6 +99,7 @@ class ApiState:
     request_rate: float | None = None  # requests/s between the target's last two scrapes
     tracker: TrackerStats | None = None
     replicas: tuple[ReplicaEndpoint, ...] = ()  # local target: every running replica
+    signature: Mapping[str, Any] | None = None  # onnx / tensorflow: {input: {shape, type}}
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -70,6 +70,7 @@ class Replica:
             K.CLASSES: t.class_distribution() if t else None,
             K.REGRESSION: t.regression_stats() if t else None,
             K.BATCHING: self.batch_stats.to_json() if self.batch_stats else None,
+            K.SIGNATURE: self.signature,
         }
 
     @property

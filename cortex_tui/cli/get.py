@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from cortex_tui.backends import Backend, get_backend
@@ -110,8 +111,20 @@ def describe(s: ApiState) -> str:
     tracker = tracker_table(s)
     if tracker:
         parts.append("\n" + tracker)
+    if s.signature:
+        parts.append("\n" + signature_table(s.signature))
     parts.append(f"\nendpoint: {s.endpoint or '-'}")
     return "\n".join(parts)
+
+
+def signature_table(signature: Mapping[str, Any]) -> str:
+    """The model's inputs: name, shape (`?` for any size) and type."""
+    def dims(shape: Any) -> str:
+        return "[" + ", ".join("?" if d is None else str(d) for d in shape or ()) + "]"
+
+    return format_table(["input", "shape", "type"],
+                        [[name, dims(i.get("shape")), str(i.get("type"))]
+                         for name, i in signature.items()])
 
 
 def gpu_lines(s: ApiState) -> str:

@@ -19,6 +19,7 @@ NETWORK = "network_stats"
 CLASSES = "class_distribution"
 REGRESSION = "regression_stats"
 BATCHING = "batching"  # null without server_side_batching
+SIGNATURE = "signature"  # model runtimes: {input: {"shape": [...], "type": "float32"}}
 
 # inside NETWORK
 LATENCY_MS = "latency_ms"

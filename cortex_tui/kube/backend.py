@@ -47,7 +47,7 @@ from cortex_tui.kube.status import (
     hpa_cpu,
     is_ready,
 )
-from cortex_tui.replica_stats import merge_batching, merge_network, merge_tracker
+from cortex_tui.replica_stats import merge_batching, merge_network, merge_tracker, signature
 from cortex_tui.settings import Environment
 from cortex_tui.types import (
     ApiState,
@@ -243,6 +243,7 @@ class KubernetesBackend(Backend):
             values = list(stats.values())
             states[name] = replace(states[name], network=merge_network(values),
                                    tracker=merge_tracker(values, model_type),
+                                   signature=signature(values),
                                    request_rate=self._rates.rate(name, time.time(), stats))
         if api is not None and self._cloudwatch is not None:  # `get API`: totals outlive pods
             states[api] = self._cloudwatch.state(states[api])

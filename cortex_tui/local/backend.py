@@ -256,4 +256,5 @@ def api_state_from_json(data: dict[str, Any]) -> ApiState:
         last_update=data.get("last_update"), network=NetworkStats(**net), tracker=tracker,
         replicas=tuple(ReplicaEndpoint(**dict(r, gpus=tuple(r.get("gpus") or ())))
                        for r in data.get("replicas") or ()),
+        signature=data.get("signature"),
     )

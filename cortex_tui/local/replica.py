@@ -21,6 +21,7 @@ import psutil
 from cortex_tui.local import logfiles
 from cortex_tui.local.gpus import devices_of_process, visible_devices_env
 from cortex_tui.local.oplog import describe
+from predictor.model_store import CACHE_ENV as MODEL_CACHE_ENV
 
 HOST = "127.0.0.1"
 PREDICTOR_MODULE_ENV = "CORTEX_TUI_PREDICTOR_MODULE"  # tests / development only
@@ -115,6 +116,8 @@ class Replica:
         env = dict(os.environ, PYTHONUNBUFFERED="1", CORTEX_TERMINATION_LOG=str(termination),
                    CORTEX_REPLICA=name, **visible_devices_env(gpus))
         env[OWNER_ENV] = str(log_dir.parent.parent)
+        # s3:// models: downloaded once per ETag into the state directory, shared by replicas
+        env[MODEL_CACHE_ENV] = str(log_dir.parent.parent / "models")
         try:
             log_dir.mkdir(parents=True, exist_ok=True)
             log: IO[bytes] | int = open(log_path, "ab")  # noqa: SIM115 - closed below

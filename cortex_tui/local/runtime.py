@@ -11,7 +11,7 @@ from cortex_tui.local.gpus import GpuUsage
 from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.records import ApiRecord
 from cortex_tui.local.replica import HOST, UNKNOWN_EXIT, Replica
-from cortex_tui.replica_stats import Scrape, merge_network, merge_tracker
+from cortex_tui.replica_stats import Scrape, merge_network, merge_tracker, signature
 from cortex_tui.types import ApiState, MetricsPoint, ReplicaEndpoint, Status
 
 
@@ -64,6 +64,7 @@ def api_state(record: ApiRecord, rt: Runtime, failures_before_error: int,
         network=merge_network(stats), tracker=merge_tracker(stats, record.tracker_type),
         request_rate=rt.last_point.request_rate if rt.last_point else None,
         replicas=tuple(replica_endpoint(r, gpu_usage) for r in rt.replicas),
+        signature=signature(stats),
     )
 
 

@@ -147,10 +147,11 @@ class CortexApp(App[int]):
         project = load_project(self.config_path)
         return self.backend.deploy(project)
 
-    def open_api(self, api: str, tab: str = "overview") -> None:
+    def open_api(self, api: str, tab: str = "overview", bench: bool = False) -> None:
+        """The API's detail on `tab`; with `bench`, the load-test dialog opens over it."""
         from cortex_tui.tui.screens.detail import DetailScreen
 
-        self.push_screen(DetailScreen(api, tab=tab))
+        self.push_screen(DetailScreen(api, tab=tab, bench=bench))
 
     def confirm_delete(self, api: str) -> None:
         from cortex_tui.tui.screens.confirm import ConfirmScreen

@@ -10,6 +10,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,6 +24,7 @@ from cortex_tui.types import (
     DeployResult,
     Event,
     GpuDevice,
+    LoadTarget,
     LogLine,
     Metrics,
     MetricsPoint,
@@ -96,6 +98,7 @@ class FakeBackend(Backend):
         self.closed = threading.Event()  # ends `logs(follow=True)` iterators
         self.gate: threading.Event | None = None  # when set, get() waits for it (a slow target)
         self.gpu_apis: set[str] = set()  # APIs whose replicas hold a GPU each (local target)
+        self.load_url: str | None = None  # where load tests go (a test's own HTTP server)
         names = ["iris-classifier", "housing-regressor", "sentiment-analyzer", "fraud-detector"]
         names += [f"api-{i:03d}" for i in range(len(names), n_apis)]
         for index, name in enumerate(names[:n_apis]):
@@ -275,6 +278,16 @@ class FakeBackend(Backend):
         if since is not None:
             points = tuple(p for p in points if p.t > since)
         return Metrics(api, points, state.network, state.tracker)
+
+    supports_load_test = True
+
+    @contextmanager
+    def load_target(self, api: str) -> Iterator[LoadTarget]:
+        self._record("load_target", api)
+        self._find(api)
+        if self.load_url is None:
+            raise BackendError(f'api "{api}": no endpoint to load-test in this fake')
+        yield LoadTarget(self.load_url, "fake endpoint")
 
     def events(self, api: str | None = None, since: float | None = None) -> list[Event]:
         self._record("events", api, since)

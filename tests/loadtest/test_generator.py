@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import threading
 import time
 from collections.abc import Iterator
 
@@ -13,60 +10,16 @@ import pytest
 from cortex_tui.loadtest import generator, histogram
 from cortex_tui.loadtest.spec import LoadSpec
 from cortex_tui.loadtest.worker import WorkerProcess
+from tests.helpers.slow_http import SlowServer
+from tests.helpers.slow_http import slow_server as serve_slowly
 
 SERVICE_TIME = 0.05  # the server answers one request at a time, each after 50 ms
 
 
-async def _serve_slowly(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                        lock: asyncio.Lock) -> None:
-    while True:
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length"))
-        await reader.readexactly(length)
-        async with lock:  # one at a time, like a replica with one thread
-            await asyncio.sleep(SERVICE_TIME)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
-
-
-class SlowServer(str):
-    """The URL; `connections` counts the connections accepted."""
-
-    connections = 0
-
-
 @pytest.fixture
 def slow_server() -> Iterator[SlowServer]:
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    port: list[int] = []
-    serving: list[asyncio.Task[None]] = []
-
-    async def main() -> None:
-        lock = asyncio.Lock()
-
-        async def handle(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-            url.connections += 1
-            try:
-                await _serve_slowly(r, w, lock)
-            except (asyncio.IncompleteReadError, ConnectionError):
-                w.close()
-
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        port.append(server.sockets[0].getsockname()[1])
-        async with server:
-            serving.append(asyncio.current_task())  # type: ignore[arg-type]
-            started.set()
-            with contextlib.suppress(asyncio.CancelledError):
-                await server.serve_forever()
-
-    thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
-    thread.start()
-    assert started.wait(5)
-    url = SlowServer(f"http://127.0.0.1:{port[0]}/api")
-    yield url
-    loop.call_soon_threadsafe(serving[0].cancel)
-    thread.join(5)
+    with serve_slowly(SERVICE_TIME) as url:
+        yield url
 
 
 def test_rate_mode_counts_the_wait_behind_a_slow_server(slow_server: SlowServer) -> None:

@@ -20,6 +20,7 @@ class ApisScreen(CortexScreen):
     BINDINGS = [
         Binding("l", "logs", "Logs", id="apis.logs"),
         Binding("s", "scale", "Scale", id="apis.scale"),
+        Binding("b", "bench", "Bench", id="apis.bench"),
         Binding("ctrl+d", "delete", "Delete", id="apis.delete"),
         Binding("slash", "filter", "Filter", id="apis.filter"),
         Binding("o", "sort", "Sort", id="apis.sort"),
@@ -129,6 +130,11 @@ class ApisScreen(CortexScreen):
         if state is not None:
             self.cortex.open_api(state.name, tab="logs")
 
+    def action_bench(self) -> None:
+        state = self._selected()
+        if state is not None:
+            self.cortex.open_api(state.name, tab="loadtest", bench=True)
+
     def action_scale(self) -> None:
         state = self._selected()
         if state is not None:
@@ -140,6 +146,8 @@ class ApisScreen(CortexScreen):
             self.cortex.confirm_delete(state.name)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "bench":
+            return self.cortex.backend.supports_load_test
         if action == "clear_filter":  # listed by ? only while a filter is shown
             boxes = self.query("#filter")
             return bool(boxes) and bool(boxes.first().display)

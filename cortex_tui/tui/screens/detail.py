@@ -1,4 +1,4 @@
-"""Enter on an API: tabs overview / metrics / logs / predict, refreshed live."""
+"""Enter on an API: tabs overview / metrics / logs / predict / load test, refreshed live."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane, TextArea
 
 from cortex_tui.backends import Backend
 from cortex_tui.config.model import ApiSpec
 from cortex_tui.errors import ApiNotFound
+from cortex_tui.loadtest.samples import project_sample
 from cortex_tui.tui.messages import Done, Failed, Poll, run_blocking
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.widgets.header import TargetHeader
+from cortex_tui.tui.widgets.loadtest_panel import LoadTestPanel
 from cortex_tui.tui.widgets.log_view import LogPanel
 from cortex_tui.tui.widgets.overview import overview
 from cortex_tui.tui.widgets.plots import (
@@ -30,9 +32,8 @@ from cortex_tui.tui.widgets.plots import (
 from cortex_tui.tui.widgets.predict import PredictPanel
 from cortex_tui.types import ApiState, Event, Metrics, MetricsPoint
 
-TABS = ("overview", "metrics", "logs", "predict")
+TABS = ("overview", "metrics", "logs", "predict", "loadtest")
 MAX_POINTS = 360  # metrics history kept for the plots
-SAMPLE_FILES = ("sample.json", "samples/sample.json")
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,12 @@ def fetch(backend: Backend, api: str, since: float | None) -> Snapshot:
 
 
 def default_sample(root: Path) -> str:
-    for name in SAMPLE_FILES:
-        path = root / name
-        if path.is_file():
-            try:
-                return path.read_text(encoding="utf-8")
-            except OSError:
-                break
+    path = project_sample(root)
+    if path is not None:
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError:
+            pass
     return "{\n  \n}\n"
 
 
@@ -65,13 +65,17 @@ class DetailScreen(CortexScreen):
         Binding("m", "tab('metrics')", "Metrics", id="detail.metrics"),
         Binding("l", "tab('logs')", "Logs", id="detail.logs"),
         Binding("p", "tab('predict')", "Predict", id="detail.predict"),
+        Binding("t", "tab('loadtest')", "Load test", id="detail.loadtest"),
+        Binding("b", "bench", "Bench", id="detail.bench"),
+        Binding("ctrl+c", "stop_load", "Stop test", id="detail.stop_load"),
         Binding("s", "scale", "Scale", id="detail.scale"),
         Binding("ctrl+d", "delete", "Delete", id="detail.delete"),
     ]
 
-    def __init__(self, api: str, tab: str = "overview") -> None:
+    def __init__(self, api: str, tab: str = "overview", bench: bool = False) -> None:
         super().__init__()
         self.api = api
+        self.bench_on_mount = bench  # open the load-test dialog at once (b on the APIs view)
         self.initial_tab = tab if tab in TABS else "overview"
         self.snapshot: Snapshot | None = None
         self._points: deque[MetricsPoint] = deque(maxlen=MAX_POINTS)
@@ -91,6 +95,8 @@ class DetailScreen(CortexScreen):
                 yield LogPanel(id="log-panel")
             with TabPane("Predict", id="predict"):
                 yield PredictPanel(default_sample(self.cortex.project_root), id="predict-panel")
+            with TabPane("Load test", id="loadtest"):
+                yield LoadTestPanel(self.api, id="loadtest-panel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -100,6 +106,12 @@ class DetailScreen(CortexScreen):
             self.set_interval(interval, self._tick)
         self.refresh_data()
         self._tab_shown(self.initial_tab)
+        self._load_panel = self.query_one(LoadTestPanel)
+        if self.bench_on_mount:
+            self.action_bench()
+
+    def on_unmount(self) -> None:
+        self._load_panel.stop()  # leaving the API ends its load test
 
     def _tick(self) -> None:
         if self.is_current:
@@ -180,8 +192,41 @@ class DetailScreen(CortexScreen):
             self.query_one("#plot-gpu", ThrottledPlot).show_data(*draw_gpu(snap.metrics, now))
 
     # -- actions --------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("bench", "stop_load"):
+            panel = self.query_one(LoadTestPanel)
+            if action == "stop_load":
+                return panel.running
+            return self.cortex.backend.supports_load_test and not panel.running
+        return super().check_action(action, parameters)
+
     def action_back(self) -> None:
+        if self.query_one(LoadTestPanel).running:  # esc stops a running load test first
+            self.action_stop_load()
+            return
         self.dismiss(None)
+
+    def action_stop_load(self) -> None:
+        self.query_one(LoadTestPanel).stop()
+        self.notify("stopping the load test", timeout=2)
+
+    def action_bench(self) -> None:
+        from cortex_tui.tui.screens.loadtest_dialog import LoadTestDialog
+
+        if not self.cortex.backend.supports_load_test:
+            self.notify("load tests are not available on this target", severity="warning")
+            return
+        text = self.query_one("#sample", TextArea).text
+
+        def chosen(request: object) -> None:
+            if request is None:
+                return
+            self.action_tab("loadtest")
+            panel = self.query_one(LoadTestPanel)
+            panel.start(self.cortex.backend, self.cortex.env, request)
+            self.refresh_bindings()
+
+        self.app.push_screen(LoadTestDialog(self.api, self.cortex.project_root, text), chosen)
 
     def action_tab(self, tab: str) -> None:
         # Let go of the focus first: a focused widget in the pane being hidden hands the focus
@@ -206,6 +251,10 @@ class DetailScreen(CortexScreen):
             self.set_focus(panel.query_one("#log"))
         elif tab == "predict":
             self.query_one(PredictPanel).show_keys()
+        elif tab == "loadtest":
+            panel = self.query_one(LoadTestPanel)
+            panel.load_runs()
+            self.set_focus(panel.query_one("#lt-runs"))
 
     def action_scale(self) -> None:
         if self.snapshot is not None:

@@ -70,6 +70,14 @@ class LoadSpec:
             else f"{self.concurrency} connections"
         return f"{self.profile}, {load}, {self.duration:g} s"
 
+    def short(self) -> str:
+        """`step c16 30s`, `ramp 100/s 2m`: for narrow columns."""
+        load = f"{self.rate:g}/s" if self.rate else f"c{self.concurrency}"
+        minutes, seconds = divmod(round(self.duration), 60)
+        length = f"{minutes}m{seconds or ''}{'s' if seconds else ''}" if minutes \
+            else f"{self.duration:g}s"
+        return f"{self.profile} {load} {length}"
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -14,8 +14,12 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from cortex_tui.loadtest import histogram
+from cortex_tui.loadtest.generator import Outcome, Tick
+from cortex_tui.loadtest.run import Decision, ReplicaPoint, RunRecord
+from cortex_tui.loadtest.spec import LoadSpec
 from cortex_tui.tui.app import CortexApp
-from tests.helpers.fake_backend import FakeBackend
+from tests.helpers.fake_backend import FIXED_NOW, FakeBackend
 
 SIZE = (120, 36)
 CONFIG = Path("iris/cortex.yaml")
@@ -115,6 +119,55 @@ def _nodes(*keys: str) -> Steps:
     return steps
 
 
+def fixed_run(seconds: int, run_id: int | None = None, scale: float = 1.0) -> RunRecord:
+    """A step-profile load test of iris-classifier, `seconds` into its 30 s (finished at 30),
+    made of fixed numbers: what the Load test tab shows, without a generator or a clock."""
+    spec = LoadSpec(profile="step", concurrency=16, duration=30)
+    ticks, replicas = [], [ReplicaPoint(0.0, 1, 1)]
+    total = histogram.new()
+    for t in range(1, seconds + 1):
+        level = spec.level(t - 0.5)
+        ready = 1 if t < 11 else 2 if t < 19 else 3
+        rps = round(scale * 180 * level * min(ready, 4 * level) / (4 * level))
+        p50 = round((6 + 30 * level / ready) / scale, 1)
+        shed = 12 if 9 <= t <= 11 else 0
+        ticks.append(Tick(float(t), rps, p50, round(p50 * 1.8, 1), round(p50 * 3.1, 1),
+                          rps - shed - (t % 7 == 0), int(t % 7 == 0), shed, shed, 0,
+                          round(16 * level), level))
+        replicas.append(ReplicaPoint(float(t), 1 if t < 9 else 2 if t < 17 else 3, ready))
+        for _ in range(rps):
+            total.record_value(int(p50 * 1000))
+    decisions = [Decision(9.0, "1 -> 2 replicas (cpu 96% of request, target 80%)"),
+                 Decision(17.0, "2 -> 3 replicas (cpu 91% of request, target 80%)")]
+    outcome = None
+    if seconds >= spec.duration:
+        codes = {"2xx": sum(t.code_2xx for t in ticks), "4xx": sum(t.code_4xx for t in ticks),
+                 "5xx": sum(t.code_5xx for t in ticks),
+                 "503+retry-after": sum(t.shed for t in ticks)}
+        outcome = Outcome(30.0, sum(t.requests for t in ticks), codes,
+                          [("503 queue is full (128 waiting)", codes["503+retry-after"]),
+                           ("400 malformed json: Expecting value", codes["4xx"])],
+                          total.encode().decode(), ticks=ticks)
+    return RunRecord("iris-classifier", "local", spec, "sample.json (1)",
+                     FIXED_NOW - 600 * (run_id or 0), "local endpoint 127.0.0.1:41017",
+                     ticks, replicas[: seconds + 1], decisions[: (seconds >= 9) + (seconds >= 17)],
+                     outcome, id=run_id)
+
+
+def _load_test(seconds: int, *keys: str) -> Steps:
+    async def steps(pilot: Pilot) -> None:
+        from cortex_tui.tui.widgets.loadtest_panel import LoadTestPanel
+
+        await _detail("iris-classifier", "loadtest")(pilot)
+        panel = pilot.app.screen.query_one(LoadTestPanel)
+        panel.show(fixed_run(seconds, 2 if seconds >= 30 else None))
+        if seconds >= 30:
+            panel.show_runs([fixed_run(30, 2), fixed_run(30, 1, scale=0.6)])
+        await _press(pilot, *keys)
+
+    return steps
+
+
 SCENES: tuple[Scene, ...] = (
     Scene("apis", "APIs view: live table, target header, counts by status", _home),
     Scene("first-run", "First run: nothing deployed yet, the view says how to deploy", _home,
@@ -131,6 +184,13 @@ SCENES: tuple[Scene, ...] = (
     Scene("detail-predict", "API detail: predict panel after ctrl+r",
           _detail("iris-classifier", "predict", "ctrl+r")),
     Scene("scale", "Scale dialog (s) refusing values outside the rules", _scale),
+    Scene("loadtest-dialog", "Load test dialog (b): samples, profile, load, duration",
+          lambda p: _press(p, "b")),
+    Scene("loadtest-running", "Load test tab while a step profile runs: 12 s of 30",
+          _load_test(12)),
+    Scene("loadtest-finished", "Load test finished: summary and the saved runs", _load_test(30)),
+    Scene("loadtest-compare", "Two saved runs side by side (space marks, c compares)",
+          _load_test(30, "space", "down", "space", "c")),
     Scene("editor", "Editor (e) with live validation: problem listed and line marked",
           _editor_with_problem),
     Scene("delete", "ctrl+d asks first; Cancel is the default", lambda p: _press(p, "ctrl+d")),

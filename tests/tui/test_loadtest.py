@@ -62,7 +62,8 @@ async def test_b_runs_stops_saves_and_compares_load_tests(
     async with make_app().run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert footer_keys(pilot)["b"] == "Bench"
-        await start_test(pilot, "1s", amount="2000", accepted=False)  # refused: the dialog stays, says why
+        # refused: the dialog stays and says why
+        await start_test(pilot, "1s", amount="2000", accepted=False)
         await until(pilot, lambda: "refused" in text_of(pilot, "#reason"))
         assert "concurrency: must be 1..1024" in text_of(pilot, "#reason")
         await pilot.press("escape")

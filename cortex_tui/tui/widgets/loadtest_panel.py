@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from rich.table import Table
@@ -22,6 +21,7 @@ from cortex_tui.interface import Backend
 from cortex_tui.loadtest.report import ms, summary_lines
 from cortex_tui.loadtest.run import LoadTest, RunRecord
 from cortex_tui.loadtest.store import RunStore
+from cortex_tui.tui.format import age
 from cortex_tui.tui.messages import Done, Failed, run_blocking
 from cortex_tui.tui.widgets.plots import Draw, ThrottledPlot
 
@@ -46,6 +46,12 @@ def _axis(plt: Any, record: RunRecord) -> None:
     plt.xlabel("seconds")
 
 
+def _ylim(plt: Any, *series: list[float] | list[int], yside: str = "left") -> None:
+    """An explicit top: with an open one plotext drew the highest points above the frame."""
+    top = max((max(ys) for ys in series if ys), default=0) * 1.1 + 1
+    plt.ylim(0, top, yside=yside)
+
+
 def draw_latency(record: RunRecord) -> tuple[Hashable, Draw]:
     ticks = record.ticks
     xs = [t.t for t in ticks]
@@ -53,14 +59,14 @@ def draw_latency(record: RunRecord) -> tuple[Hashable, Draw]:
     lines = {name: [getattr(t, name) or 0.0 for t in ticks] for name in ("p50", "p90", "p99")}
 
     def draw(plt: Any) -> None:
-        plt.title("requests/s (left) · latency p50 p90 p99 ms (right)")
+        plt.title("req/s · latency ms (right)")
         _axis(plt, record)
         if xs:
             plt.plot(xs, rps, label="req/s", marker="braille", color="blue")
             for (name, ys), color in zip(lines.items(), ("green", "orange", "red"), strict=True):
                 plt.plot(xs, ys, label=name, marker="braille", color=color, yside="right")
-            plt.ylim(0, None)
-            plt.ylim(0, None, yside="right")
+            _ylim(plt, rps)
+            _ylim(plt, *lines.values(), yside="right")
 
     return (tuple(xs), tuple(rps), record.spec.duration), draw
 
@@ -75,12 +81,15 @@ def draw_statuses(record: RunRecord) -> tuple[Hashable, Draw]:
     series = {key: [getattr(t, key) for t in record.ticks] for key, _, _ in STATUS_LINES}
 
     def draw(plt: Any) -> None:
-        plt.title("responses/s by status")
+        # the failures on their own (right) axis: a few among thousands of 2XX stay visible
+        plt.title("responses/s: 2XX · failures (right)")
         _axis(plt, record)
         for key, label, color in STATUS_LINES:
-            if xs and (key == "code_2xx" or any(series[key])):
-                plt.plot(xs, series[key], label=label, marker="braille", color=color)
-        plt.ylim(0, None)
+            if xs and (key in ("code_2xx", "code_5xx") or any(series[key])):
+                side = "left" if key == "code_2xx" else "right"
+                plt.plot(xs, series[key], label=label, marker="braille", color=color, yside=side)
+        _ylim(plt, series["code_2xx"])
+        _ylim(plt, *(v for k, v in series.items() if k != "code_2xx"), yside="right")
 
     return (tuple(xs), tuple(tuple(v) for v in series.values())), draw
 
@@ -94,16 +103,18 @@ def draw_replicas(record: RunRecord) -> tuple[Hashable, Draw]:
     decisions = [d.t for d in record.decisions]
 
     def draw(plt: Any) -> None:
-        plt.title("replicas requested · ready (left) · in flight (right) · | autoscaler")
+        plt.title("replicas, in flight (r), | scaled")
         _axis(plt, record)
         if xs:
             plt.plot(xs, requested, label="requested", marker="braille", color="cyan")
             plt.plot(xs, ready, label="ready", marker="braille", color="green")
-            plt.ylim(0, max(requested + ready) + 1)
+            top = max(requested + ready) + 1
+            plt.ylim(0, top)
+            plt.yticks(range(0, top + 1, max(1, top // 5)))
         if tx:
             plt.plot(tx, in_flight, label="in flight", marker="braille", color="orange",
                      yside="right")
-            plt.ylim(0, None, yside="right")
+            _ylim(plt, in_flight, yside="right")
         for t in decisions:
             plt.vline(t, color="magenta")
 
@@ -115,7 +126,8 @@ def summary_table(record: RunRecord) -> Table:
     table.add_column(style="bold")
     table.add_column()
     for label, text in summary_lines(record):
-        table.add_row(label, text)
+        if label not in ("api", "load"):  # the status line above says these
+            table.add_row(label, text)
     return table
 
 
@@ -138,7 +150,7 @@ def compare_table(a: RunRecord, b: RunRecord) -> Table:
     rows += [("error rate", 100 * sa["error_rate"], 100 * sb["error_rate"], " %")]
     for name, va, vb, unit in rows:
         if name == "load":
-            table.add_row(name, a.spec.describe(), b.spec.describe(), "")
+            table.add_row(name, a.spec.short(), b.spec.short(), "")
             continue
         change = "" if not va or vb is None else f"{vb / va:.2f}x"
         table.add_row(name, _fmt(va, unit), _fmt(vb, unit), change)
@@ -179,7 +191,7 @@ class LoadTestPanel(Vertical):
     def on_mount(self) -> None:
         table = self.query_one("#lt-runs", DataTable)
         table.border_title = "saved runs · space mark · c compare"
-        table.add_columns(" ", "run", "started", "load", "req/s", "p50", "p99", "errors")
+        table.add_columns("run", "age", "load", "req/s", "p50", "p99", "errors")
 
     # -- running ----------------------------------------------------------------------------
     def start(self, backend: Backend, env: str, request: Any) -> None:
@@ -254,13 +266,17 @@ class LoadTestPanel(Vertical):
         self.marked = [i for i in self.marked if i in self.runs]
         table = self.query_one("#lt-runs", DataTable)
         table.clear()
+        now = self.app.clock()  # type: ignore[attr-defined]
         for run in runs:
             s = run.summary()
-            started = datetime.fromtimestamp(run.started, UTC).strftime("%m-%d %H:%M:%S")
-            table.add_row("●" if run.id in self.marked else " ", str(run.id), started,
-                          run.spec.describe().split(",")[1].strip() + f", {run.spec.profile}",
+            started = f"{age(now - run.started)} ago"
+            table.add_row(self._run_label(run.id), started,
+                          run.spec.short(),
                           f"{s['requests_per_s']:.0f}", ms(s["latency_ms"]["p50"]),
                           ms(s["latency_ms"]["p99"]), str(s["errors"]), key=str(run.id))
+
+    def _run_label(self, run_id: int | None) -> str:
+        return f"{'●' if run_id in self.marked else ' '} {run_id}"
 
     def action_mark(self) -> None:
         table = self.query_one("#lt-runs", DataTable)
@@ -272,8 +288,7 @@ class LoadTestPanel(Vertical):
         else:
             self.marked = [*self.marked, run_id][-COMPARED:]
         for key in self.runs:
-            table.update_cell(str(key), table.ordered_columns[0].key,
-                              "●" if key in self.marked else " ")
+            table.update_cell(str(key), table.ordered_columns[0].key, self._run_label(key))
 
     def action_compare(self) -> None:
         if len(self.marked) < COMPARED:

@@ -71,9 +71,10 @@ async def test_b_runs_stops_saves_and_compares_load_tests(
 
         panel = await start_test(pilot, "1s")
         assert pilot.app.screen.query_one("#tabs").active == "loadtest"
-        await until(pilot, lambda: "finished" in text_of(pilot, "#lt-status"), 20)
-        summary = text_of(pilot, "#lt-summary")
-        assert "via fake endpoint" in summary and "saved" in summary
+        await until(pilot, lambda: "saved    run 1" in text_of(pilot, "#lt-summary"), 20)
+        assert "finished" in text_of(pilot, "#lt-status")
+        assert "via fake endpoint" in text_of(pilot, "#lt-status")
+        assert "latency  p50" in text_of(pilot, "#lt-summary")
         assert panel.record is not None and panel.record.requests > 10
         assert server.connections == 4  # keep-alive: one per connection of the test
         runs = pilot.app.screen.query_one("#lt-runs", DataTable)

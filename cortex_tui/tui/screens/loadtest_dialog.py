@@ -115,6 +115,8 @@ class LoadTestDialog(CortexModal):
             yield Static(Text(self.HINT, style="dim"))
 
     def on_mount(self) -> None:
+        for box in self.query(Input):
+            box.cursor_blink = False  # a steady cursor: snapshots do not depend on the moment
         self.query_one("#lt-duration", Input).focus()
 
     @on(Select.Changed, "#lt-source")

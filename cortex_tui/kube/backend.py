@@ -162,7 +162,8 @@ class KubernetesBackend(Backend):
         conn = self.conn
         bundle = bundle_for(project)
         bundle_uri = None
-        if self.environment.project_store:
+        ships = any(spec.image is None for spec in project.apis)  # else all in their images
+        if self.environment.project_store and ships:
             location = S3Location.parse(self.environment.project_store)
             bundle_uri, _ = upload_bundle(bundle, location, project.deployment_name,
                                           self.environment.aws)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import io
 import os
 import zipfile
+from contextlib import closing
 from pathlib import Path
 
 import boto3
@@ -191,6 +193,24 @@ def test_project_store_uploads_the_project_to_s3_once(
     assert len(s3.list_objects_v2(Bucket="models")["Contents"]) == 1
     fake.wait_for(lambda: backend.get(IRIS)[0].status is Status.LIVE, message="live")
     backend.close()
+
+
+def test_a_project_image_needs_neither_the_configmap_zip_nor_the_project_store(
+    fake: FakeKube, s3_env: Environment, iris: Path, moto_url: str
+) -> None:
+    (iris / "weights.bin").write_bytes(os.urandom(1_500_000))  # > a ConfigMap
+    project = edit_config(iris, "  name: iris-classifier\n",
+                          "  name: iris-classifier\n  image: reg.example/iris:1\n")
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_url)
+    s3.create_bucket(Bucket="images")  # moto's buckets outlive a test: one of its own
+    environment = dataclasses.replace(s3_env, project_store="s3://images/cortex")
+    with closing(KubernetesBackend(environment)) as backend:
+        assert backend.deploy(project).changes[0].action == "created"
+        assert "Contents" not in s3.list_objects_v2(Bucket="images")  # nothing uploaded
+        pod = objects.read(backend.conn, "Deployment", IRIS)["spec"]["template"]["spec"]
+        assert "initContainers" not in pod
+        assert pod["containers"][0]["image"] == "reg.example/iris:1"
+        fake.wait_for(lambda: backend.get(IRIS)[0].status is Status.LIVE, message="live")
 
 
 def test_an_unreachable_project_store_fails_before_any_cluster_write(

@@ -3,6 +3,7 @@ an init container that downloads an s3:// model once per pod."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,10 @@ import yaml
 from cortex_tui.config import load_project
 from cortex_tui.kube.project import bundle_for
 from cortex_tui.kube.render import RenderContext, render_project
+from cortex_tui.types import ApiState, Status
 from tests.helpers.fakekube.admission import restricted_violations
-from tests.kube.conftest import EXAMPLES
+from tests.helpers.waiting import wait_until
+from tests.kube.conftest import EXAMPLES, Cluster
 
 Obj = dict[str, Any]
 
@@ -60,3 +63,20 @@ def test_an_s3_model_is_fetched_by_an_init_container_into_the_pods_cache(
     assert {"name": "models", "mountPath": "/models", "readOnly": True} in main["volumeMounts"]
     assert {"name": "models", "emptyDir": {}} in pod["volumes"]
     assert restricted_violations(pod) == []
+
+
+def test_iris_onnx_goes_live_predicts_and_get_shows_its_signature(
+        cluster: Cluster, tmp_path: Path) -> None:
+    root = Path(shutil.copytree(EXAMPLES / "iris-onnx", tmp_path / "iris-onnx"))
+    cluster.serve(root, "iris-onnx")
+    cluster.backend.deploy(load_project(root))
+
+    def live() -> ApiState | None:
+        state = cluster.backend.get("iris-onnx")[0]
+        return state if state.status is Status.LIVE and state.signature else None
+
+    state = wait_until(live, cluster.timeout, "iris-onnx live with its signature")
+    assert state.signature == {"input": {"shape": [None, 4], "type": "float32"}}
+    sample = json.loads((root / "sample.json").read_text())
+    answer = cluster.backend.predict("iris-onnx", sample)
+    assert (answer.status, answer.body["label"]) == (200, "setosa")

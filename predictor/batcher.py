@@ -25,6 +25,17 @@ PredictBatch = Callable[[list[Any]], Awaitable[Any]]
 BATCH_SIZE_BOUNDS: tuple[float, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
+class Failed:
+    """In place of one sample's prediction: that sample's request fails with `exc`, the rest of
+    its batch is answered (a model runtime's own batch predict returns it for a sample that
+    does not fit the model)."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
 class BatchError(Exception):
     """predict broke the batching rule: every request of that batch gets a 500 saying so."""
 
@@ -140,7 +151,11 @@ class Batcher:
                 raise
         else:
             for (_, future, _), result in zip(batch, results, strict=True):
-                if not future.done():  # its client may have gone
+                if future.done():  # its client may have gone
+                    continue
+                if type(result) is Failed:
+                    future.set_exception(result.exc)
+                else:
                     future.set_result(result)
         finally:
             self.running -= 1

@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any
 
 from cortex_tui.config.model import ApiSpec
 from predictor import model_store
+from predictor.batcher import Failed
 from predictor.loader import Inference, InitFailure, import_inference
 from predictor.logs import describe, log, truncate
 from predictor.state import Traced
@@ -120,6 +122,9 @@ class OnnxModel:
     def __call__(self, sample: Any) -> Any:
         return self.run_session(None, feed(self.inputs, sample))
 
+    def run(self, arrays: dict[str, Any]) -> list[Any]:
+        return self.run_session(None, arrays)
+
 
 class TensorFlowModel:
     def __init__(self, path: Path, key: str | None) -> None:
@@ -144,7 +149,9 @@ class TensorFlowModel:
         log.info("tensorflow model %s, signature %s", path.name, self.key)
 
     def __call__(self, sample: Any) -> dict[str, Any]:
-        arrays = feed(self.inputs, sample)
+        return self.run(feed(self.inputs, sample))
+
+    def run(self, arrays: dict[str, Any]) -> dict[str, Any]:
         outputs = self.function(**{k: self.tf.constant(v) for k, v in arrays.items()})
         return {name: _plain(tensor.numpy()) for name, tensor in outputs.items()}
 
@@ -162,10 +169,14 @@ def _text(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-class Pipeline:
-    """pre_inference -> model -> post_inference, as one `predict(sample, metadata)`."""
+Model = OnnxModel | TensorFlowModel
 
-    def __init__(self, model: Callable[[Any], Any], signature: dict[str, Any],
+
+class Pipeline:
+    """pre_inference -> model -> post_inference, as one `predict(sample, metadata)`; `batch`
+    is the same for a list of samples with one model call (server_side_batching)."""
+
+    def __init__(self, model: Model, signature: dict[str, Any],
                  pre: Callable[..., Any] | None, post: Callable[..., Any] | None) -> None:
         self.model = model
         self.signature = signature
@@ -188,6 +199,60 @@ class Pipeline:
             if debug:
                 log.info("debug: post_inference: %s", _shown(prediction))
         return prediction
+
+
+    def batch(self, samples: list[Any], metadata: Any) -> list[Any]:
+        """One model call for every sample that fits (rows stacked on the batch axis); a sample
+        that does not fit, or whose handler raises, fails alone (`Failed`)."""
+        import numpy as np
+
+        results: list[Any] = [None] * len(samples)
+        rows: list[tuple[int, dict[str, Any], bool]] = []  # (index, arrays, traced)
+        for i, sample in enumerate(samples):
+            traced = type(sample) is Traced
+            value = sample.value if traced else sample
+            try:
+                if self.pre is not None:
+                    value = self.pre(value, self.signature, metadata)
+                    if traced:
+                        log.info("debug: pre_inference: %s", _shown(value))
+                rows.append((i, feed(self.model.inputs, value), traced))
+            except Exception as exc:
+                results[i] = Failed(exc)
+        if rows:
+            names = list(rows[0][1])
+            try:
+                stacked = {n: np.concatenate([arrays[n] for _, arrays, _ in rows]) for n in names}
+            except ValueError:  # rows of different shapes (a free non-batch dimension)
+                outputs = [self.model.run(arrays) for _, arrays, _ in rows]
+            else:
+                outputs = _split(self.model.run(stacked),
+                                 [len(arrays[names[0]]) for _, arrays, _ in rows])
+            for (i, _, traced), prediction in zip(rows, outputs, strict=True):
+                results[i] = self._finish(prediction, traced, metadata)
+        return results
+
+    def _finish(self, prediction: Any, traced: bool, metadata: Any) -> Any:
+        if traced:
+            log.info("debug: inference: %s", _shown(prediction))
+        if self.post is None:
+            return prediction
+        try:
+            prediction = self.post(prediction, self.signature, metadata)
+        except Exception as exc:
+            return Failed(exc)
+        if traced:
+            log.info("debug: post_inference: %s", _shown(prediction))
+        return prediction
+
+
+def _split(outputs: Any, sizes: list[int]) -> list[Any]:
+    """A batch's outputs (a list or a dict of per-row arrays / lists) cut back into each
+    sample's rows."""
+    spans = list(pairwise(accumulate(sizes, initial=0)))
+    if isinstance(outputs, dict):
+        return [{k: v[a:b] for k, v in outputs.items()} for a, b in spans]
+    return [[v[a:b] for v in outputs] for a, b in spans]
 
 
 def _shown(value: Any) -> str:
@@ -229,4 +294,6 @@ def prepare_runtime(root: Path, spec: ApiSpec) -> Inference:
         raise InitFailure(f"{spec.model}: the {spec.runtime} model cannot be loaded: "
                           f"{describe(exc)}") from exc
     signature = {i.name: i.describe() for i in model.inputs}
-    return Inference(Pipeline(model, signature, pre, post), False, None, signature)
+    pipeline = Pipeline(model, signature, pre, post)
+    predict = pipeline if spec.batching is None else pipeline.batch
+    return Inference(predict, False, None, signature)

@@ -148,7 +148,10 @@ class ApiSpec:
         if self.runtime == "python":
             return {"python": {"inference": self.inference, "server_side_batching":
                                None if self.batching is None else self.batching.to_dict()}}
-        section: dict[str, Any] = {"model": self.model, "request_handler": self.request_handler}
+        section: dict[str, Any] = {
+            "model": self.model, "request_handler": self.request_handler,
+            "server_side_batching": None if self.batching is None else self.batching.to_dict(),
+        }
         if self.runtime == "tensorflow":
             section["signature_key"] = self.signature_key
         return {self.runtime: section}

@@ -179,11 +179,13 @@ PYTHON = All(a_map, {
 ONNX = All(a_map, {
     Required("model"): non_empty_string,
     Optional("request_handler"): non_empty_string,
+    Optional("server_side_batching"): BATCHING,
 })
 TENSORFLOW = All(a_map, {
     Required("model"): non_empty_string,
     Optional("signature_key"): non_empty_string,
     Optional("request_handler"): non_empty_string,
+    Optional("server_side_batching"): BATCHING,
 })
 API = Schema({
     Required("kind"): "api",
@@ -209,8 +211,10 @@ KNOWN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
                "metadata"),
     ("api", "python"): ("inference", "server_side_batching"),
     ("api", "python", "server_side_batching"): ("max_batch_size", "batch_interval"),
-    ("api", "onnx"): ("model", "request_handler"),
-    ("api", "tensorflow"): ("model", "signature_key", "request_handler"),
+    ("api", "onnx"): ("model", "request_handler", "server_side_batching"),
+    ("api", "onnx", "server_side_batching"): ("max_batch_size", "batch_interval"),
+    ("api", "tensorflow"): ("model", "signature_key", "request_handler", "server_side_batching"),
+    ("api", "tensorflow", "server_side_batching"): ("max_batch_size", "batch_interval"),
     ("api", "tracker"): ("model_type", "key"),
     ("api", "compute"): (
         "min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization", "cpu", "gpu",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
@@ -32,7 +33,9 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pre
     """One replica per API of one project, started together."""
     root = _project(tmp_path_factory.mktemp("onnx") / "proj", [
         {"kind": "api", "name": "bare", "onnx": {"model": "models/iris.onnx"}},
-        {"kind": "api", "name": "two", "onnx": {"model": "models/two.onnx"}},
+        {"kind": "api", "name": "two", "onnx": {
+            "model": "models/two.onnx",
+            "server_side_batching": {"max_batch_size": 4, "batch_interval": "200ms"}}},
     ])
     started = {name: Predictor(root, name, admin_port=0)
                for name in ("iris-onnx", "bare", "two")}
@@ -73,6 +76,19 @@ def test_several_inputs_take_an_object_keyed_by_name(replicas: dict[str, Predict
     assert 'input "b": missing from the sample (expected shape [None, 2] int64)' in (
         missing.json()["error"])
     assert two.post([1, 2]).status == 400
+
+
+def test_a_batch_is_one_model_call_and_a_bad_sample_fails_alone(
+        replicas: dict[str, Predictor]) -> None:
+    two = replicas["two"]
+    before = two.stats()["batching"]["batches"]
+    samples = [{"a": [i, i], "b": [1, 1]} for i in range(3)] + [{"a": [1.0, 2.0]}]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(two.post, samples))
+    assert [a.status for a in answers] == [200, 200, 200, 400]
+    assert [a.json() for a in answers[:3]] == [[[[1.0, 1.0]]], [[[2.0, 2.0]]], [[[3.0, 3.0]]]]
+    assert 'input "b": missing' in answers[3].json()["error"]
+    assert two.stats()["batching"]["batches"] - before < 4  # gathered, not one call each
 
 
 def test_samples_that_do_not_fit_are_400s_naming_the_input(

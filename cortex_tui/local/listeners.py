@@ -2,8 +2,9 @@
 
 All replicas accept from the same kernel queue, so a replica that stops accepting (a rollout,
 a scale-in) leaves the connections waiting there to its siblings: none is reset. The operator
-binds the socket (no `listen()`: the first replica done with `init` makes it listen, so the
-endpoint refuses connections until something can answer) and keeps it for the API's life.
+binds the socket and listens at once, and keeps it for the API's life: connections wait in
+the queue while the first replica runs `init` (a port bound with SO_REUSEADDR but not
+listening could be bound and listened on by another local user, who would get our clients).
 
 A restarted operator gets the socket back from a running replica with `pidfd_getfd` (Linux
 5.6+, same user, ptrace permission). When that is refused, it binds a second socket on the
@@ -29,12 +30,15 @@ RECOVER_ENV = "CORTEX_TUI_RECOVER_ENDPOINT"  # "0": never take a replica's socke
 
 
 def bind_endpoint(port: int = 0) -> socket.socket:
-    """A bound, not yet listening TCP socket on 127.0.0.1:port (0: any free port)."""
+    """A listening TCP socket on 127.0.0.1:port (0: any free port). SO_REUSEPORT lets a
+    restarted operator share the port with its own old replicas (the kernel allows it only
+    to the same user); SO_REUSEADDR lets it bind past connections in TIME_WAIT."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # see the restart path
         sock.bind((HOST, port))
+        sock.listen(socket.SOMAXCONN)  # each replica sets its own backlog again
     except OSError as exc:
         sock.close()
         raise BackendError(f"cannot bind the endpoint {HOST}:{port}: "

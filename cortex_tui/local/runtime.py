@@ -37,6 +37,7 @@ class Runtime:
     last_point: MetricsPoint | None = None  # what happened between the last two scrapes
     dead: deque[Replica] = field(default_factory=lambda: deque(maxlen=3))
     last_sync: float = 0.0
+    endpoint_note: str = ""  # the remembered port was taken at start: where the API moved
 
 
     def current(self, version: int) -> list[Replica]:

@@ -91,6 +91,23 @@ class Supervisor(Monitoring):
                 self.runtime[replica.api].replicas.append(replica)
             else:
                 replica.stop()
+        for name, record in self.apis.items():
+            if not self.runtime[name].replicas:
+                self._claim_endpoint(record, self.runtime[name])
+
+    def _claim_endpoint(self, record: ApiRecord, rt: Runtime) -> None:
+        """After `local stop` or a reboot nothing holds the API's remembered port: take it
+        now, before `get` shows it, or move the API to a new port when another program (maybe
+        another user's) has it, and say so."""
+        try:
+            self.listeners.get(record.name, record.port, rt.replicas)
+        except BackendError as exc:
+            self.listeners.recovered.pop(record.name, None)
+            old, record.port = record.port, self.listeners.create(record.name)
+            rt.endpoint_note = (f"port {old} was taken by another program ({exc}); the "
+                                f"endpoint moved to port {record.port}")
+            self.history.event(record.name, "endpoint", rt.endpoint_note)
+            self.log.say(f'api "{record.name}": {rt.endpoint_note}')
 
     def _state_text(self) -> str:
         data = {
@@ -285,7 +302,8 @@ class Supervisor(Monitoring):
     def _state(self, record: ApiRecord) -> ApiState:
         state = api_state(record, self.runtime[record.name], self.options.failures_before_error,
                           self.gpu_source.usage)
-        problem = self.state_problem()
+        problem = "; ".join(p for p in (self.runtime[record.name].endpoint_note,
+                                         self.state_problem()) if p)
         if not problem:
             return state
         return dataclasses.replace(

@@ -39,7 +39,8 @@ def test_an_onnx_api_loads_with_its_model_and_handler(make_project: MakeProject)
     root = with_onnx(make_project, onnx_api("    request_handler: ./h.py\n"), {"h.py": HANDLER})
     spec = load_project(root).api("iris")
     assert (spec.runtime, spec.model, spec.request_handler) == ("onnx", "model.onnx", "h.py")
-    assert spec.to_dict()["onnx"] == {"model": "model.onnx", "request_handler": "h.py"}
+    assert spec.to_dict()["onnx"] == {"model": "model.onnx", "request_handler": "h.py",
+                                      "server_side_batching": None}
     assert "python" not in spec.to_dict()
 
 

@@ -91,6 +91,7 @@ class Replica:
     listen_fd: int | None = None  # the API's endpoint socket, as numbered in the replica
     gpus: tuple[int, ...] = ()  # the GPU devices it was given (CUDA_VISIBLE_DEVICES)
     log_error: str = ""  # why its log file could not be opened (its output is discarded)
+    ready_announced: bool = False  # its "ready" event is recorded (maybe by a previous operator)
 
 
     @classmethod
@@ -160,6 +161,7 @@ class Replica:
             Path(record["termination_path"]), int(record["pid"]),
             float(record["create_time"]), int(record["cpu_millis"]), int(record["mem"]),
             Path(record["project"]), state="starting",
+            ready_announced=bool(record.get("ready_announced")),
             started_at=float(record.get("started_at", time.time())),
             listen_fd=record.get("listen_fd"),
             gpus=_adopted_gpus(int(record["pid"]), record.get("gpus")),
@@ -177,6 +179,7 @@ class Replica:
             "create_time": self.create_time, "cpu_millis": self.cpu_millis, "mem": self.mem,
             "started_at": self.started_at, "project": str(self.project),
             "stopping": self.state == "stopping", "listen_fd": self.listen_fd,
+            "ready_announced": self.ready_announced,
             "gpus": list(self.gpus),
         }
 

@@ -411,6 +411,12 @@ class Supervisor(Monitoring):
             rt.dead.append(replica)
             if replica.version != record.version:
                 continue
+            if code == 0 and replica.ready_at is not None:
+                # it served, then stopped cleanly (a SIGTERM not from us): replaced, not a
+                # failure; one that exits 0 before it is ever ready still counts
+                self.history.event(record.name, "exited",
+                                   f"replica {replica.name} stopped (exit 0); replacing it")
+                continue
             rt.failures += 1
             rt.last_failure_at = time.time()
             delay = min(self.options.restart_backoff * 2 ** (rt.failures - 1),
@@ -461,7 +467,9 @@ class Supervisor(Monitoring):
             if replica.state == "starting" and replica.name in ready:
                 replica.state, replica.ready_at = "ready", time.time()
                 replica.utilization_since_sample()
-                self.history.event(record.name, "ready", f"replica {replica.name} ready")
+                if not replica.ready_announced:  # not again for a re-adopted replica
+                    self.history.event(record.name, "ready", f"replica {replica.name} ready")
+                    replica.ready_announced = True
 
     def _forgive(self, record: ApiRecord, rt: Runtime) -> None:
         """Failures are forgotten once a replica of the version started since the last

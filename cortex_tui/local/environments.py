@@ -99,7 +99,7 @@ class Environments:
         python = folder / "bin" / "python"
         with open(self.root / f"{key}.log", "w", encoding="utf-8") as log:
             done = subprocess.run(
-                [sys.executable, "-m", "pip", "--python", str(python), "install",
+                [str(python), "-m", "pip", "install",
                  "--disable-pip-version-check", "--no-input", "-r", requirements.name],
                 cwd=requirements.parent, stdout=log, stderr=subprocess.PIPE, text=True,
                 timeout=PIP_TIMEOUT_S, stdin=subprocess.DEVNULL,

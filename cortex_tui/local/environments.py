@@ -70,6 +70,22 @@ class Environments:
         with self._lock:
             return key in self._building
 
+    def prune(self, keep: set[str]) -> None:
+        """Remove the environments (and pip logs) of requirements no deployed version uses."""
+        if not self.root.is_dir():
+            return
+        with self._lock:
+            keep = keep | self._building
+            for key in [k for k in self._failed if k not in keep]:
+                del self._failed[key]
+        for path in self.root.iterdir():
+            if path.name.split(".")[0] in keep:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
     def start(self, key: str, requirements: Path) -> None:
         """Build the environment for `key` in the background (once at a time per key)."""
         with self._lock:

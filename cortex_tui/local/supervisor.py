@@ -236,6 +236,7 @@ class Supervisor(Monitoring):
         keep |= {rep.project for rt in self.runtime.values() for rep in rt.replicas}
         keep |= {rep.project for rep in self._orphans}
         snapshot.prune(self.dir.snapshots, keep)
+        self.environments.prune({k for k in map(requirements_key, keep) if k is not None})
 
     def delete(self, name: str | None) -> list[str]:
         with self.lock:

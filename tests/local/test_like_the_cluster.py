@@ -115,6 +115,14 @@ def test_requirements_install_into_a_reused_environment_or_fail_with_pips_reason
     failed = local.wait_status("broken", "error", timeout=60)
     assert failed.message.startswith("requirements.txt: pip install failed: ERROR: "), failed
     assert "no-such-package-for-cortex-tests" in failed.message
+    environments = local.state.root / "environments"
+    assert len(list(environments.glob("*.log"))) == 2
+
+    # Fixed by leaving only a comment: nothing to install, and the failed environment goes.
+    (broken / "requirements.txt").write_text("# nothing needed after all\n")
+    assert local.cli("deploy", "-p", str(broken)).returncode == 0
+    local.wait_status("broken", "live", available=1)
+    assert len(list(environments.glob("*.log"))) == 1
 
     # A new version with the same requirements.txt reuses the environment: no second install.
     (good / "inference.py").write_text(USES_DEPENDENCY.replace("ANSWER", "ANSWER + '!'"))

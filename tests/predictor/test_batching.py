@@ -126,6 +126,26 @@ def test_debug_logs_each_sample_and_its_prediction(
         replica.wait_line(rf'debug: prediction: {{"label":"dbg{i}","batch":2}}')
 
 
+def test_the_queue_counts_samples_and_answers_503_beyond_it(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    # One batch of 2 at a time (threads_per_replica 1), and 1 more sample may wait: it goes
+    # when the batch before it is done, its interval being over by then.
+    replica = _start(project, start_predictor, size=2, interval="200ms", gate=gate,
+                     queue_size=1)
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(replica.post, {"label": f"q{i}"}) for i in range(3)]
+        wait_until(lambda: replica.stats()["in_flight"] == 3, what="3 requests in flight")
+        assert replica.stats()["queued"] == 1
+        refused = replica.post({"label": "one too many"})
+        assert refused.status == 503 and refused.headers["retry-after"] == "1"
+        gate.touch()
+        assert [f.result().status for f in futures] == [200] * 3
+    net = replica.stats()["network_stats"]
+    assert (net["code_2xx"], net["code_5xx"]) == (3, 1)
+
+
 def test_sigterm_answers_the_batches_waiting_and_running_then_exits(
     project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
 ) -> None:

@@ -31,7 +31,8 @@ def exit_if_out_of_memory(exc: BaseException) -> None:
     limit = data_limit()
     if limit is None:
         return
-    log.error("out of memory: an allocation went past the mem limit of %dMi (%s); the replica "
-              "exits as the cluster's OOM killer would stop it", limit >> 20, describe(exc))
+    log.error("out of memory: an allocation failed under the data limit of %dMi (RLIMIT_DATA, "
+              "set from compute.mem) (%s); the replica exits as the cluster's OOM killer would "
+              "stop it", limit >> 20, describe(exc))
     sys.stdout.flush()
     os._exit(OOM_EXIT_CODE)

@@ -6,6 +6,7 @@ import contextlib
 import http.client
 import json
 import os
+import resource
 import secrets
 import signal
 import socket
@@ -30,6 +31,8 @@ PREDICTOR_MODULE_ENV = "CORTEX_TUI_PREDICTOR_MODULE"  # tests / development only
 OWNER_ENV = "CORTEX_TUI_OWNER"
 UNKNOWN_EXIT = -255  # an adopted process is not our child: its exit code cannot be known
 MIN_CPU_SAMPLE_S = 1.0  # shortest interval a CPU utilisation is measured over
+DEFAULT_THREAD_STACK = 8 << 20  # glibc's thread stack when RLIMIT_STACK is unlimited
+REPLICA_THREADS = 2  # the event loop's and one helper's, beside the predict threads
 
 
 def free_port(avoid: set[int] | frozenset[int] = frozenset()) -> int:
@@ -41,6 +44,15 @@ def free_port(avoid: set[int] | frozenset[int] = frozenset()) -> int:
             port = int(sock.getsockname()[1])
         if port not in avoid:
             return port
+
+
+def data_limit(mem: int, threads: int) -> int:
+    """The RLIMIT_DATA enforcing `mem`. The kernel counts a thread's whole stack reservation
+    (RLIMIT_STACK, 8 MiB by default) although few of its pages are ever used, and a cgroup
+    would count only those: each predict thread and the replica's own two get it on top."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_STACK)
+    stack = DEFAULT_THREAD_STACK if soft == resource.RLIM_INFINITY else soft
+    return mem + (threads + REPLICA_THREADS) * stack
 
 
 def replica_name(api: str, version: int) -> str:
@@ -98,7 +110,7 @@ class Replica:
     def spawn(
         cls, *, api: str, version: int, project: Path, config: str, listener: socket.socket,
         log_dir: Path, cpu_millis: int, mem: int, avoid_ports: set[int],
-        gpus: tuple[int, ...] = (), python: str = sys.executable,
+        gpus: tuple[int, ...] = (), python: str = sys.executable, threads: int = 1,
     ) -> Replica:
         """Start a predictor serving `listener`, the API's endpoint socket (inherited, same
         descriptor number: every replica of the API accepts from its one queue)."""
@@ -137,7 +149,8 @@ class Replica:
             process = psutil.Process(popen.pid)
             created = process.create_time()
             if mem > 0:
-                process.rlimit(psutil.RLIMIT_DATA, (mem, mem))
+                cap = data_limit(mem, threads)
+                process.rlimit(psutil.RLIMIT_DATA, (cap, cap))
         except psutil.Error:
             created = 0.0
         return cls(name, api, version, port, admin, log_path, termination, popen.pid, created,

@@ -588,7 +588,7 @@ class Supervisor(Monitoring):
             api=record.name, version=record.version, project=Path(record.snapshot),
             config=record.config, listener=listener, log_dir=self.dir.log_dir(record.name),
             cpu_millis=need.cpu_millis, mem=need.mem, avoid_ports=self._ports_in_use(),
-            gpus=devices, python=python,
+            gpus=devices, python=python, threads=record.compute["threads_per_replica"],
         )
         if replica.log_error:  # it serves all the same; `get` says why its log is missing
             self.faults.failed(LOG_FILES, replica.log_error)

@@ -29,3 +29,8 @@ class ApiNotFound(BackendError):
 
 class TargetUnavailable(BackendError):
     """The target cannot be reached (operator down and cannot start, cluster unreachable)."""
+
+
+class NotSupported(BackendError):
+    """An optional capability this target does not have (see `Backend`'s `supports_*` flags);
+    the message says what and where it is available."""

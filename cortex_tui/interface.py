@@ -10,12 +10,14 @@ module, never `cortex_tui.backends`. No Textual here.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cortex_tui.config.model import Project
-from cortex_tui.errors import BackendError
+from cortex_tui.errors import BackendError, NotSupported
 from cortex_tui.types import (
     ApiState,
     DeployResult,
@@ -27,6 +29,34 @@ from cortex_tui.types import (
     ScaleRequest,
     TargetInfo,
 )
+
+if TYPE_CHECKING:  # the cluster service imports boto3: only the Kubernetes backend loads it
+    from cortex_tui.cluster import ClusterService
+
+
+class LogStream(Iterator[LogLine]):
+    """What `Backend.logs` returns: iterate its lines; `close()` may be called from any thread
+    and ends the iteration (a follow within one poll, even while the logs are quiet)."""
+
+    def __init__(self, lines: Iterator[LogLine], wake: Callable[[], None] | None = None) -> None:
+        self._lines = lines
+        self._wake = wake  # unblocks a reader waiting for the next line
+        self._closed = threading.Event()
+
+    def __next__(self) -> LogLine:
+        if self._closed.is_set():
+            raise StopIteration
+        return next(self._lines)
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._wake is not None:
+            self._wake()
+        close = getattr(self._lines, "close", None)
+        if close is not None:
+            # a generator running in another thread refuses; woken, it ends by itself
+            with contextlib.suppress(ValueError):
+                close()
 
 
 class Backend(abc.ABC):
@@ -52,8 +82,8 @@ class Backend(abc.ABC):
         """Delete one API, or every API when `api` is None; returns the names deleted."""
 
     @abc.abstractmethod
-    def logs(self, api: str, follow: bool = False, tail: int | None = None) -> Iterator[LogLine]:
-        """Lines of every replica; with `follow`, keeps yielding until the iterator is closed."""
+    def logs(self, api: str, follow: bool = False, tail: int | None = None) -> LogStream:
+        """Lines of every replica; with `follow`, keeps yielding until the stream is closed."""
 
     @abc.abstractmethod
     def predict(self, api: str, sample: Any, debug: bool = False) -> PredictResult: ...
@@ -75,6 +105,33 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def events(self, api: str | None = None, since: float | None = None) -> list[Event]: ...
+
+    # -- optional capabilities: a flag says whether the target has it; without, the method
+    # raises NotSupported saying where it exists (the CLI prints it, the TUI hides the key).
+    env_name: str = "local"  # the environment this backend serves, for messages
+
+    supports_cluster: ClassVar[bool] = False
+
+    def cluster(self) -> ClusterService:
+        """Node groups, nodes and pods waiting for room (`cluster info|scale`, the nodes page)."""
+        raise NotSupported(
+            f'environment "{self.env_name}" is not a Kubernetes environment: node groups and '
+            "nodes exist only there (use -e with a kubeconfig context or named environment)"
+        )
+
+    supports_operator: ClassVar[bool] = False
+
+    def operator_pid(self) -> int | None:
+        """`local status`: the running operator's pid; None when it does not run."""
+        raise NotSupported(f"the target {self.env_name} has no local operator")
+
+    def operator_info(self) -> dict[str, Any]:
+        """The operator's pid, state folder, options and devices (starts it when needed)."""
+        raise NotSupported(f"the target {self.env_name} has no local operator")
+
+    def stop_operator(self) -> tuple[bool, int]:
+        """`local stop`: (an operator was answering, leftover processes of ours killed)."""
+        raise NotSupported(f"the target {self.env_name} has no local operator")
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the backend is not used afterwards."""

@@ -7,9 +7,17 @@ Each implementation sits beside its driver code: `cortex_tui.local.backend` and
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cortex_tui.errors import BackendError
 from cortex_tui.interface import Backend
-from cortex_tui.settings import Environment, resolve
+from cortex_tui.settings import LOCAL, Environment, SettingsError, environments, resolve
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from cortex_tui.config.model import Project
+    from cortex_tui.kube.offline import Rendered
 
 
 def get_backend(env: str | Environment | None = None) -> Backend:
@@ -26,4 +34,37 @@ def get_backend(env: str | Environment | None = None) -> Backend:
     raise BackendError(f"unknown environment kind {environment.kind!r}")
 
 
-__all__ = ["Backend", "BackendError", "get_backend"]
+def target_names() -> list[str]:
+    """Every target one may switch to: local, the named environments of settings.yaml, then
+    the kubeconfig's contexts."""
+    from cortex_tui.kube.client import kube_contexts
+
+    try:
+        named = sorted(environments())
+    except SettingsError:
+        named = []
+    contexts = [c for c in kube_contexts() if c not in named and c != LOCAL]
+    return [LOCAL, *named, *sorted(contexts)]
+
+
+def render_manifests(project: Project, env: str | None, *, ingress: bool = False,
+                     ingress_class: str | None = None, pod_monitor: bool = False) -> Rendered:
+    """`cortex-tui render`: the Kubernetes manifests `deploy` would apply to `env`, offline (no
+    cluster needed, so any environment works: its namespace and image when it names them)."""
+    from cortex_tui.kube.offline import render_for_environment
+
+    return render_for_environment(project, env, ingress=ingress, ingress_class=ingress_class,
+                                  pod_monitor=pod_monitor)
+
+
+def write_dockerfile(project: Project, env: str | None) -> list[Path]:
+    """`cortex-tui render --dockerfile`: a project image's Dockerfile and .dockerignore in the
+    project folder, FROM `env`'s predictor image; the paths written."""
+    from cortex_tui.kube.offline import write_dockerfile as write
+
+    return write(project, env)
+
+
+__all__ = [
+    "Backend", "BackendError", "get_backend", "render_manifests", "target_names", "write_dockerfile",
+]

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from cortex_tui.backends import get_backend
 from cortex_tui.cli import add_env_option
 
 if TYPE_CHECKING:  # the cluster service imports boto3: load it only when the command runs
@@ -45,9 +46,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    from cortex_tui.cluster import ClusterService
-
-    info = ClusterService(args.env).info()
+    info = get_backend(args.env).cluster().info()
     if args.output == "json":
         print(json.dumps(info.to_json(), indent=2))
     else:
@@ -56,9 +55,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_scale(args: argparse.Namespace) -> int:
-    from cortex_tui.cluster import ClusterService
-
-    group = ClusterService(args.env).scale(args.group, args.min_instances, args.max_instances)
+    cluster = get_backend(args.env).cluster()
+    group = cluster.scale(args.group, args.min_instances, args.max_instances)
     print(f"node group {group.name}: {group_bounds(group)}")
     return 0
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cortex_tui.local.backend import LocalBackend
+from cortex_tui.backends import get_backend
+from cortex_tui.settings import LOCAL
 
 
 def register(subparsers: Any) -> None:
@@ -20,7 +21,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    backend = LocalBackend()
+    backend = get_backend(LOCAL)
     if args.action == "stop":
         was_running, leftovers = backend.stop_operator()
         print("local operator stopped" if was_running else "local operator was not running")

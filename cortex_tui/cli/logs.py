@@ -46,9 +46,7 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             return 0
         finally:
-            close = getattr(lines, "close", None)
-            if close is not None:
-                close()
+            lines.close()
         if not printed and not args.follow and args.tail != 0:
             # an empty output alone reads like a broken command: say why there is nothing
             state = backend.get(args.api)[0]

@@ -42,14 +42,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cortex_tui.backends import render_manifests
     from cortex_tui.config import load_project
-    from cortex_tui.kube.backend import render_manifests
 
     project = load_project(args.path)
     if args.dockerfile:
-        from cortex_tui.kube.backend import project_dockerfile
+        from cortex_tui.backends import write_dockerfile
 
-        for path in project_dockerfile(project, args.env):
+        for path in write_dockerfile(project, args.env):
             print(path)
         return 0
     rendered = render_manifests(

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
@@ -21,7 +21,7 @@ from kubernetes.utils import parse_quantity
 from cortex_tui.config.model import Project
 from cortex_tui.config.scaling import ScaleError, apply_scale
 from cortex_tui.errors import ApiNotFound, BackendError
-from cortex_tui.interface import Backend
+from cortex_tui.interface import Backend, LogStream
 from cortex_tui.kube import apply as kube_apply
 from cortex_tui.kube import labels as L
 from cortex_tui.kube import logs as kube_logs
@@ -29,7 +29,6 @@ from cortex_tui.kube import objects, proxy
 from cortex_tui.kube.client import Connection, connect
 from cortex_tui.kube.metrics import Rates, Series
 from cortex_tui.kube.objects import call
-from cortex_tui.kube.offline import render_for_environment, write_dockerfile
 from cortex_tui.kube.project import S3Location, bundle_for, upload_bundle
 from cortex_tui.kube.render import (
     RenderContext,
@@ -62,6 +61,9 @@ from cortex_tui.types import (
     Status,
     TargetInfo,
 )
+
+if TYPE_CHECKING:  # imports boto3
+    from cortex_tui.cluster import ClusterService
 
 SCRAPE_TIMEOUT = 5.0
 SCRAPE_WORKERS = 8
@@ -111,15 +113,11 @@ def _plain_lines(lines: Iterator[LogLine]) -> Iterator[LogLine]:
         raise objects.unexpected(exc) from None
 
 
-# `cortex-tui render`: the manifests deploy would apply, offline (no cluster needed). Exposed
-# here so the CLI reaches the Kubernetes target only through the backends package.
-render_manifests = render_for_environment
-project_dockerfile = write_dockerfile  # `render --dockerfile`
-
-
 class KubernetesBackend(Backend):
+    supports_cluster = True
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
+        self.env_name = environment.name
         self._conn: Connection | None = None
         self._series = Series()
         self._rates = Rates()
@@ -133,6 +131,11 @@ class KubernetesBackend(Backend):
         if self._conn is None:
             self._conn = connect(self.environment)
         return self._conn
+
+    def cluster(self) -> ClusterService:
+        from cortex_tui.cluster import ClusterService  # imports boto3: only when asked
+
+        return ClusterService(self.environment)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -292,11 +295,12 @@ class KubernetesBackend(Backend):
         return deployment
 
     @_plain_errors
-    def logs(self, api: str, follow: bool = False, tail: int | None = None) -> Iterator[LogLine]:
+    def logs(self, api: str, follow: bool = False, tail: int | None = None) -> LogStream:
         self._require(api)
         if follow:
-            return _plain_lines(kube_logs.follow_logs(self.conn, api, tail))
-        return _plain_lines(kube_logs.read_logs(self.conn, api, tail))
+            stream = kube_logs.follow_logs(self.conn, api, tail)
+            return LogStream(_plain_lines(stream), wake=stream.close)
+        return LogStream(_plain_lines(kube_logs.read_logs(self.conn, api, tail)))
 
     # ------------------------------------------------------------------ predict
     @_plain_errors

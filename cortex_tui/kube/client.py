@@ -210,3 +210,14 @@ def connect(environment: Environment) -> Connection:
         namespace=namespace_for(environment),
         context=str(entry.get("name")),
     )
+
+
+def kube_contexts() -> list[str]:
+    """Context names of the user's kubeconfig (KUBECONFIG honoured); [] when there is none."""
+    # read KUBECONFIG now: the client's default was fixed when it was imported
+    path = os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    try:
+        contexts, _active = k8s_config.list_kube_config_contexts(config_file=path)
+    except Exception:  # no kubeconfig, or an unreadable one: nothing to offer
+        return []
+    return [str(c["name"]) for c in contexts or [] if c.get("name")]

@@ -14,6 +14,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from cortex_tui.errors import BackendError
+from cortex_tui.interface import LogStream
 from cortex_tui.kube import labels as L
 from cortex_tui.kube.client import Connection
 from cortex_tui.kube.objects import Forbidden, call, status_reason
@@ -130,9 +131,21 @@ class _PodFollower(threading.Thread):
                 sock.shutdown(socket.SHUT_RDWR)
 
 
-def follow_logs(conn: Connection, api: str, tail: int | None) -> Iterator[LogLine]:
+def follow_logs(conn: Connection, api: str, tail: int | None) -> LogStream:
+    """Every pod's lines as they come (pods come and go meanwhile); `close()` from any thread
+    wakes the reader at once."""
     out: queue.Queue[Any] = queue.Queue()
     stop = threading.Event()
+
+    def wake() -> None:
+        stop.set()
+        out.put(_DONE)
+
+    return LogStream(_follow(conn, api, tail, out, stop), wake=wake)
+
+
+def _follow(conn: Connection, api: str, tail: int | None, out: queue.Queue[Any],
+            stop: threading.Event) -> Iterator[LogLine]:
     followers: dict[str, _PodFollower] = {}
 
     def watch_pods() -> None:

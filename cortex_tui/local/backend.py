@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from cortex_tui.config.model import Project
 from cortex_tui.errors import BackendError
-from cortex_tui.interface import Backend
+from cortex_tui.interface import Backend, LogStream
 from cortex_tui.local import logfiles
 from cortex_tui.local.client import OperatorClient
 from cortex_tui.types import (
@@ -43,6 +43,8 @@ FOLLOW_POLL = 0.25  # seconds between looks at the log files when following
 
 
 class LocalBackend(Backend):
+    supports_operator = True
+
     def __init__(self, client: OperatorClient | None = None) -> None:
         self.client = client or OperatorClient()
 
@@ -124,45 +126,27 @@ class LocalBackend(Backend):
             raise BackendError(_cannot_answer(state, "no replica is running"))
         yield LoadTarget(state.endpoint, f"local endpoint {urlsplit(state.endpoint).netloc}")
 
-    def logs(self, api: str, follow: bool = False, tail: int | None = None) -> Iterator[LogLine]:
-        """Every replica's lines; with `follow`, an iterator whose `close()` may be called
-        from any thread: it ends within one poll (FOLLOW_POLL) even while the logs are quiet."""
+    def logs(self, api: str, follow: bool = False, tail: int | None = None) -> LogStream:
+        """Every replica's lines; a follow ends within one poll (FOLLOW_POLL) of `close()`."""
         replicas = self._replicas(api)
         if not follow:
-            return iter(list(_read_all(replicas, {}, tail)))
-        return LogFollow(self, api, replicas, tail)
+            return LogStream(iter(list(_read_all(replicas, {}, tail))))
+        closed = threading.Event()
+        return LogStream(self._follow(api, replicas, tail, closed), wake=closed.set)
 
     def _replicas(self, api: str) -> list[dict[str, Any]]:
         return list(self.client.call("GET", "/v1/replicas", query={"api": api})["replicas"])
 
-
-class LogFollow(Iterator[LogLine]):
-    """Follows the log files of an API's replicas (replicas come and go meanwhile)."""
-
-    def __init__(self, backend: LocalBackend, api: str, replicas: list[dict[str, Any]],
-                 tail: int | None) -> None:
-        self._closed = threading.Event()
-        self._lines = self._follow(backend, api, replicas, tail)
-
-    def __next__(self) -> LogLine:
-        if self._closed.is_set():
-            raise StopIteration
-        return next(self._lines)
-
-    def close(self) -> None:
-        self._closed.set()  # a poll waiting in another thread wakes up and ends
-        with contextlib.suppress(ValueError):  # running in another thread: it ends by itself
-            self._lines.close()
-
-    def _follow(self, backend: LocalBackend, api: str, replicas: list[dict[str, Any]],
-                tail: int | None) -> Iterator[LogLine]:
+    def _follow(self, api: str, replicas: list[dict[str, Any]], tail: int | None,
+                closed: threading.Event) -> Iterator[LogLine]:
+        """The log files of an API's replicas, as they grow (replicas come and go meanwhile)."""
         cursors: dict[str, logfiles.Cursor] = {}
         yield from _read_all(replicas, cursors, tail)
         next_listing = time.monotonic() + 1.0
-        while not self._closed.wait(FOLLOW_POLL):
+        while not closed.wait(FOLLOW_POLL):
             yield from _read_all(replicas, cursors, None)
             if time.monotonic() >= next_listing:
-                replicas = backend._replicas(api)  # replicas come and go while following
+                replicas = self._replicas(api)
                 next_listing = time.monotonic() + 1.0
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from cortex_tui.settings import LOCAL, SettingsError, environments, settings_file
+from cortex_tui.backends import target_names
+from cortex_tui.settings import settings_file
 
 if TYPE_CHECKING:
     from cortex_tui.tui.app import CortexApp
@@ -18,29 +18,6 @@ Command = tuple[str, str, Callable[[], object]]
 NO_OTHER_TARGET = (
     "No other target yet: add an environment to {settings} or a context to your kubeconfig"
 )
-
-
-def kube_contexts() -> list[str]:
-    """Context names of the user's kubeconfig (KUBECONFIG honoured); [] when there is none."""
-    try:
-        from kubernetes import config
-
-        # read KUBECONFIG now: the client's default was fixed when it was imported
-        path = os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
-        contexts, _active = config.list_kube_config_contexts(config_file=path)
-    except Exception:  # no kubeconfig, or an unreadable one: nothing to offer
-        return []
-    return [str(c["name"]) for c in contexts or [] if c.get("name")]
-
-
-def target_names() -> list[str]:
-    """local, the named environments of settings.yaml, then the kubeconfig contexts."""
-    try:
-        named = sorted(environments())
-    except SettingsError:
-        named = []
-    contexts = [c for c in kube_contexts() if c not in named and c != LOCAL]
-    return [LOCAL, *named, *sorted(contexts)]
 
 
 class CortexCommands(Provider):

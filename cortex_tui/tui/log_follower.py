@@ -3,22 +3,20 @@
 `backend.logs(api, follow=True)` blocks between lines, so a daemon thread reads it into a
 bounded history, the UI polls `since()`, and the app keeps one follower per API: leaving the
 logs tab lets it stop after a grace period; coming back before that reuses it, history
-included. The local target's follow iterator can be closed from another thread (it ends within
-a poll, even while quiet), so the follower closes it when the grace period ends; a generator
-(the Kubernetes target) cannot be, and stops at its first line after that.
+included. Every target's follow stream can be closed from another thread (it ends at once or
+within a poll, even while quiet), so the follower closes it when the grace period ends.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from itertools import islice
 
 from cortex_tui.backends import Backend
+from cortex_tui.interface import LogStream
 from cortex_tui.tui.messages import describe_error
 from cortex_tui.types import LogLine
 
@@ -37,7 +35,7 @@ class LogFollower:
         self._total = 0  # lines ever received (the deque forgets the oldest)
         self._lock = threading.Lock()
         self._stop_after: float | None = None  # monotonic deadline once detached
-        self._iterator: Iterator[LogLine] | None = None
+        self._iterator: LogStream | None = None
         self._thread = threading.Thread(target=self._run, name=f"logs-{api}", daemon=True)
 
     def start(self) -> None:
@@ -57,9 +55,8 @@ class LogFollower:
         stop_after, iterator = self._stop_after, self._iterator
         if stop_after is None or time.monotonic() < stop_after or iterator is None:
             return  # resumed meanwhile, or a later stop() set a later deadline
-        if not inspect.isgenerator(iterator):  # a generator running in our thread would raise
-            with contextlib.suppress(Exception):
-                iterator.close()  # type: ignore[attr-defined]
+        with contextlib.suppress(Exception):
+            iterator.close()
 
     def resume(self) -> bool:
         """Keep following if the thread has not exited yet; False when it has."""
@@ -88,10 +85,9 @@ class LogFollower:
             self.error = describe_error(exc)
         finally:
             self.ended = True
-            close = getattr(iterator, "close", None)
-            if close is not None:
+            if iterator is not None:
                 with contextlib.suppress(Exception):  # closing a finished stream
-                    close()
+                    iterator.close()
 
 
 class LogFollowers:

@@ -32,6 +32,7 @@ def cluster(aws_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
 
 def make_app(env: str = "prod") -> CortexApp:
     backend = FakeBackend()
+    backend.env_name = env
     return CortexApp(backend, config_path=EXAMPLES / "iris" / "cortex.yaml", env=env,
                      clock=backend.clock, refresh_interval=None)
 

@@ -12,12 +12,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cortex_tui.backends import Backend
 from cortex_tui.config.model import Compute, Project
 from cortex_tui.config.scaling import ScaleError, apply_scale
 from cortex_tui.errors import ApiNotFound, BackendError
+from cortex_tui.interface import LogStream
 from cortex_tui.types import (
     ApiState,
     DeployChange,
@@ -37,6 +38,9 @@ from cortex_tui.types import (
     TargetInfo,
     TrackerStats,
 )
+
+if TYPE_CHECKING:
+    from cortex_tui.cluster import ClusterService
 
 FIXED_NOW = 1_764_064_800.0  # 2025-11-25 10:00:00 UTC
 STATUS_CYCLE = (
@@ -213,7 +217,12 @@ class FakeBackend(Backend):
                 del self._apis[name]
         return names
 
-    def logs(self, api: str, follow: bool = False, tail: int | None = None) -> Iterator[LogLine]:
+    def logs(self, api: str, follow: bool = False, tail: int | None = None) -> LogStream:
+        stop = threading.Event()
+        return LogStream(self._log_lines(api, follow, tail, stop), wake=stop.set)
+
+    def _log_lines(self, api: str, follow: bool, tail: int | None,
+                   stop: threading.Event) -> Iterator[LogLine]:
         self._record("logs", api, follow, tail)
         self._find(api)
         lines = [f"replica ready on 127.0.0.1:{8890 + i % 3}" for i in range(2)]
@@ -231,14 +240,21 @@ class FakeBackend(Backend):
             if len(extra) > seen:
                 seen += 1
                 yield LogLine(f"{api}-0", extra[seen - 1])
-            else:
-                self.closed.wait(0.02)
+            elif stop.wait(0.02):
+                return
 
     def add_log(self, api: str, text: str) -> None:
         self._log_extra.setdefault(api, []).append(text)
 
     def close(self) -> None:
         self.closed.set()
+
+    def cluster(self) -> ClusterService:
+        """The real cluster service of `env_name` (a fake Kubernetes API and moto behind it
+        in the tests that use it): the fake stands in for the APIs only."""
+        from cortex_tui.cluster import ClusterService
+
+        return ClusterService(self.env_name)
 
     def predict(self, api: str, sample: Any, debug: bool = False) -> PredictResult:
         self._record("predict", api, sample, debug)

@@ -75,10 +75,27 @@ def test_follow_keeps_streaming_across_restarts_and_new_replicas(
     fake.wait_for(lambda: any(r.replica == new_pod for r in received), message="its first line")
     fake.write_log("cortex", new_pod, "after a new replica")
     assert done.wait(10)
-    stream.close()  # type: ignore[attr-defined]
+    stream.close()
     texts = [r.text for r in received if r.replica == pod]
     assert texts.count("before the restart") == 1  # reopened streams never repeat a line
     assert texts.index("before the restart") < texts.index("after the restart")
+
+
+def test_closing_a_quiet_follow_from_another_thread_ends_its_reader_at_once(
+    fake: FakeKube, backend: KubernetesBackend, iris: Path
+) -> None:
+    """The TUI closes a follow from its own thread when the user leaves the logs tab: the
+    reader, blocked on a quiet log, must end (it used to wait for the next line, forever)."""
+    backend.deploy(load_project(iris))
+    _live(fake, backend)
+    stream = backend.logs(IRIS, follow=True, tail=0)
+    reader = threading.Thread(target=lambda: list(stream), daemon=True)
+    reader.start()
+    fake.wait_for(lambda: any("/log" in path for _, path, _ in list(fake.requests)),
+                  message="the pod's log stream open")
+    stream.close()
+    reader.join(timeout=5)
+    assert not reader.is_alive()
 
 
 def test_logs_of_an_unknown_api(backend: KubernetesBackend) -> None:

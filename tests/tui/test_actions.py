@@ -225,7 +225,7 @@ async def test_q_quits(make_app) -> None:
 def test_targets_offered_are_local_named_environments_and_kube_contexts(
     tui_home: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    from cortex_tui.tui.commands import target_names
+    from cortex_tui.backends import target_names
 
     (tui_home / "settings.yaml").write_text("environments:\n  prod: {context: eks}\n")
     kubeconfig = tmp_path / "kubeconfig"

@@ -1,7 +1,7 @@
 """`n`: the cluster's node groups, nodes and pods pending for lack of room; `s` changes a node
 group's min / max instances from the keyboard (like the API scale dialog).
 
-Every call goes through `cortex_tui.cluster.ClusterService` in a worker thread.
+Every call goes through the backend's cluster service (`Backend.cluster()`) in a worker thread.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from cortex_tui.aws.clients import AwsError
 from cortex_tui.aws.node_groups import NodeGroup, check_bounds
 from cortex_tui.cluster import (
     ClusterInfo,
-    ClusterService,
     format_cores,
     format_memory,
 )
@@ -74,7 +73,7 @@ class NodesScreen(CortexScreen):
 
     def __init__(self, service_factory: ServiceFactory | None = None) -> None:
         super().__init__()
-        self._factory: ServiceFactory = service_factory or ClusterService
+        self._factory: ServiceFactory | None = service_factory
         self.info: ClusterInfo | None = None
         self.error: str | None = None
 
@@ -105,7 +104,9 @@ class NodesScreen(CortexScreen):
             self.refresh_data()
 
     def service(self) -> ClusterLike:
-        return self._factory(self.cortex.env)
+        if self._factory is not None:
+            return self._factory(self.cortex.env)
+        return self.cortex.backend.cluster()
 
     def refresh_data(self) -> None:
         run_blocking(self, "cluster", lambda: self.service().info(), exclusive=True)

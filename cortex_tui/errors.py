@@ -9,6 +9,13 @@ Other user errors derive from `UserError` where they are raised: `ConfigError` (
 from __future__ import annotations
 
 
+def describe_error(exc: BaseException) -> str:
+    """How a failure reads to the user: a user error's own words, else its type too."""
+    if isinstance(exc, (UserError, ValueError, OSError)):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
 class UserError(Exception):
     """A problem the user can act on; `str(error)` is the whole message to show."""
 

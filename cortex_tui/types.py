@@ -1,5 +1,5 @@
 """The values every layer exchanges: status words, API states, stats, metrics, events, log lines,
-deploy results. A leaf module (it imports nothing of ours), so the config model, the targets,
+deploy results. Near the bottom (it imports only the config model's defaults), so the targets,
 the backends, the CLI and the TUI all speak the same words. No Textual here.
 """
 
@@ -10,6 +10,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
+
+from cortex_tui.config.model import (
+    DEFAULT_MAX_REPLICAS,
+    DEFAULT_MIN_REPLICAS,
+    DEFAULT_TARGET_CPU_UTILIZATION,
+)
 
 
 class Status(StrEnum):
@@ -89,10 +95,10 @@ class ApiState:
     available: int = 0  # up-to-date replicas that are ready
     requested: int = 0  # replicas the autoscaler wants now
     failed: int = 0  # replicas that crashed / failed to start
-    min_replicas: int = 1
-    max_replicas: int = 100
-    init_replicas: int = 1
-    target_cpu_utilization: int = 80
+    min_replicas: int = DEFAULT_MIN_REPLICAS
+    max_replicas: int = DEFAULT_MAX_REPLICAS
+    init_replicas: int = DEFAULT_MIN_REPLICAS
+    target_cpu_utilization: int = DEFAULT_TARGET_CPU_UTILIZATION
     endpoint: str | None = None  # URL that accepts POST predictions
     last_update: float | None = None  # unix time of the last deploy / change
     network: NetworkStats = field(default_factory=NetworkStats)

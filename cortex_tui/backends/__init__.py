@@ -66,5 +66,10 @@ def write_dockerfile(project: Project, env: str | None) -> list[Path]:
 
 
 __all__ = [
-    "Backend", "BackendError", "get_backend", "render_manifests", "target_names", "write_dockerfile",
+    "Backend",
+    "BackendError",
+    "get_backend",
+    "render_manifests",
+    "target_names",
+    "write_dockerfile",
 ]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cortex_tui.actions import describe_change
 from cortex_tui.backends import get_backend
 from cortex_tui.cli import add_env_option, add_project_option
 from cortex_tui.config import load_project
 from cortex_tui.config.files import IGNORE_FILE, project_files
 from cortex_tui.config.model import Project
-from cortex_tui.types import DeployChange
 
 
 def register(subparsers: Any) -> None:
@@ -28,18 +28,6 @@ def register(subparsers: Any) -> None:
                         help="list the files a deploy would ship (after .cortexignore), deploy "
                         "nothing")
     parser.set_defaults(func=run)
-
-
-def describe(change: DeployChange) -> str:
-    """One line per API, in the words of the original platform's messages."""
-    if change.action == "created":
-        return f"creating {change.api} api"
-    if change.action == "updated":
-        why = f" ({change.message})" if change.message else ""
-        return f"updating {change.api} api{why}"
-    if change.action == "deleted":
-        return f"deleting {change.api} api"
-    return f"{change.api} api is up to date"
 
 
 def list_shipped(project: Project) -> None:
@@ -65,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         backend.close()
     for change in result.changes:
-        print(describe(change))
+        print(describe_change(change))
     if any(c.action in ("created", "updated") for c in result.changes):
         env = "" if args.env in (None, "local") else f" -e {args.env}"
         print(f"run `cortex-tui get{env} --watch` to follow the rollout")

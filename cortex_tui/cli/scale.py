@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cortex_tui.actions import scale
 from cortex_tui.backends import get_backend
 from cortex_tui.cli import add_env_option
-from cortex_tui.config.model import Compute
-from cortex_tui.config.scaling import ScaleError, apply_scale
-from cortex_tui.errors import BackendError
 from cortex_tui.types import ScaleRequest
 
 
@@ -36,16 +34,7 @@ def run(args: argparse.Namespace) -> int:
         args.parser.error("give at least one of --min, --max, --init, --target-cpu")
     backend = get_backend(args.env)
     try:
-        state = backend.get(args.api)[0]
-        current = Compute(min_replicas=state.min_replicas, max_replicas=state.max_replicas,
-                          init_replicas=state.init_replicas,
-                          target_cpu_utilization=state.target_cpu_utilization)
-        try:
-            apply_scale(current, request.min_replicas, request.max_replicas,
-                        request.init_replicas, request.target_cpu_utilization)
-        except ScaleError as exc:
-            raise BackendError(f'api "{args.api}": {exc}') from None
-        new = backend.scale(args.api, request)
+        new = scale(backend, args.api, request).state
     finally:
         backend.close()
     print(f"{new.name}: min {new.min_replicas}, max {new.max_replicas}, "

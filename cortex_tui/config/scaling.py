@@ -7,6 +7,9 @@ from dataclasses import replace
 from cortex_tui.config.model import Compute
 from cortex_tui.errors import UserError
 
+# The compute fields `scale` changes; they roll no replica (the HPA / the autoscaler owns them).
+SCALE_KEYS = ("min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization")
+
 
 class ScaleError(UserError):
     """A scale request that breaks the rules of SPEC §2; the message says which."""

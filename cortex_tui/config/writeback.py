@@ -16,9 +16,8 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from cortex_tui.config.atomic import write_text_atomic
+from cortex_tui.config.scaling import SCALE_KEYS
 from cortex_tui.errors import UserError
-
-SCALE_KEYS = ("min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization")
 
 
 class WritebackError(UserError):

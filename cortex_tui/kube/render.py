@@ -22,6 +22,7 @@ import yaml
 from cortex_tui.aws.pod_env import pod_env
 from cortex_tui.config.model import S3_PREFIX, ApiSpec, Compute, Project, format_cpu
 from cortex_tui.config.quantity import format_bytes
+from cortex_tui.config.scaling import SCALE_KEYS
 from cortex_tui.kube import labels as L
 from cortex_tui.kube.project import ProjectBundle, check_configmap_size
 from cortex_tui.settings import AwsSettings, Environment
@@ -279,8 +280,6 @@ def api_config_yaml(project: Project, spec: ApiSpec) -> str:
     return header + yaml.safe_dump(entries, sort_keys=False)
 
 
-# Autoscaling settings live in the HPA: changing them must not roll the pods.
-SCALING_KEYS = ("min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization")
 
 
 def pod_config(spec: ApiSpec) -> dict[str, Any]:
@@ -288,7 +287,7 @@ def pod_config(spec: ApiSpec) -> dict[str, Any]:
     sizes as quantities ("128Mi", not 134217728)."""
     config = spec.to_dict()
     compute = config["compute"]
-    for key in SCALING_KEYS:
+    for key in SCALE_KEYS:  # autoscaling lives in the HPA: changing it must not roll pods
         compute.pop(key)
     for key in ("mem", "max_body_size"):
         if compute[key] is not None:

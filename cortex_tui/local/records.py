@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from cortex_tui.config.scaling import SCALE_KEYS
 from cortex_tui.local.capacity import Resources
 
 
@@ -55,12 +56,9 @@ def cpu_millis(quantity: str) -> int:
     return round(float(text) * 1000)
 
 
-SCALING_KEYS = ("min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization")
-
-
 def runtime_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """The spec without the autoscaling bounds: changing only those rolls no replica."""
-    compute = {k: v for k, v in spec["compute"].items() if k not in SCALING_KEYS}
+    compute = {k: v for k, v in spec["compute"].items() if k not in SCALE_KEYS}
     return dict(spec, compute=compute)
 
 

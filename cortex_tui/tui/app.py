@@ -10,6 +10,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
+from cortex_tui.actions import deploy_summary
 from cortex_tui.backends import Backend, get_backend
 from cortex_tui.config.model import CONFIG_FILENAME, Project
 from cortex_tui.tui.commands import CortexCommands
@@ -27,14 +28,6 @@ def config_path_for(path: str | Path) -> Path:
     """The cortex.yaml of `-p PATH` (a folder or the file itself)."""
     path = Path(path)
     return path if path.suffix in (".yaml", ".yml") else path / CONFIG_FILENAME
-
-
-def deploy_summary(result: DeployResult) -> str:
-    if not result.changes:
-        return "nothing to deploy"
-    return "\n".join(
-        f"{c.api}: {c.action}{f' ({c.message})' if c.message else ''}" for c in result.changes
-    )
 
 
 class CortexApp(App[int]):

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.worker import Worker
 
-from cortex_tui.errors import UserError
+from cortex_tui.errors import describe_error
 
 T = TypeVar("T")
 
@@ -34,12 +34,6 @@ class Done(Message):
         super().__init__()
         self.group = group
         self.value = value
-
-
-def describe_error(exc: BaseException) -> str:
-    if isinstance(exc, (UserError, ValueError, OSError)):
-        return str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {exc}"
 
 
 def run_blocking(

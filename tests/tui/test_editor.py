@@ -72,7 +72,7 @@ async def test_f5_saves_deploys_and_shows_per_api_results(make_app, fake, iris: 
         await type_at_end_of_line(pilot, editor, 13, ["backspace", "3"])
         await pilot.press("f5")
         await settle(pilot)
-        assert "iris-classifier: updated" in panel(screen, "#results")
+        assert "updating iris-classifier api" in panel(screen, "#results")
     (call,) = fake.called("deploy")
     project = call.args[0]
     assert project.api("iris-classifier").compute.max_replicas == 3

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -13,48 +10,15 @@ from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
 
-from cortex_tui.backends import Backend
+from cortex_tui.actions import DeployOutcome, deploy_summary, save_and_deploy, validate
 from cortex_tui.config.atomic import write_text_atomic
 from cortex_tui.config.loader import problem_count
 from cortex_tui.config.model import Problem
-from cortex_tui.tui.app import deploy_summary
-from cortex_tui.tui.messages import Done, Failed, describe_error, run_blocking
+from cortex_tui.tui.messages import Done, Failed, run_blocking
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.widgets.yaml_editor import YamlEditor
-from cortex_tui.types import DeployResult
 
 VALIDATE_DELAY = 0.3  # seconds of quiet typing before validating
-
-
-def validate(text: str, config_path: Path) -> list[Problem]:
-    from cortex_tui.config import validate_text
-
-    _project, problems = validate_text(text, config_path.parent, config_path.name)
-    return list(problems)
-
-
-@dataclass(frozen=True)
-class DeployOutcome:
-    text: str
-    saved: bool  # the file now holds `text`
-    result: DeployResult | None = None
-    problems: tuple[Problem, ...] = ()  # refused before saving
-    error: str | None = None  # the target refused or could not be reached
-
-
-def save_and_deploy(text: str, config_path: Path, backend: Backend) -> DeployOutcome:
-    """Validate, save, deploy. An invalid text is neither saved nor deployed (ctrl+s still
-    saves work in progress)."""
-    from cortex_tui.config import load_project
-
-    problems = validate(text, config_path)
-    if problems:
-        return DeployOutcome(text, saved=False, problems=tuple(problems))
-    write_text_atomic(config_path, text)  # an OSError here: nothing saved
-    try:
-        return DeployOutcome(text, saved=True, result=backend.deploy(load_project(config_path)))
-    except Exception as exc:  # shown in the results panel; the save stands
-        return DeployOutcome(text, saved=True, error=describe_error(exc))
 
 
 def outcome_text(outcome: DeployOutcome, name: str) -> Text:

@@ -7,7 +7,7 @@ Each implementation sits beside its driver code: `cortex_tui.local.backend` and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cortex_tui.errors import BackendError
 from cortex_tui.interface import Backend
@@ -47,14 +47,13 @@ def target_names() -> list[str]:
     return [LOCAL, *named, *sorted(contexts)]
 
 
-def render_manifests(project: Project, env: str | None, *, ingress: bool = False,
-                     ingress_class: str | None = None, pod_monitor: bool = False) -> Rendered:
+def render_manifests(project: Project, env: str | None, **options: Any) -> Rendered:
     """`cortex-tui render`: the Kubernetes manifests `deploy` would apply to `env`, offline (no
-    cluster needed, so any environment works: its namespace and image when it names them)."""
+    cluster needed, so any environment works: its namespace and image when it names them).
+    `options` are `kube.offline.render_for_environment`'s (ingress, pod_monitor, ...)."""
     from cortex_tui.kube.offline import render_for_environment
 
-    return render_for_environment(project, env, ingress=ingress, ingress_class=ingress_class,
-                                  pod_monitor=pod_monitor)
+    return render_for_environment(project, env, **options)
 
 
 def write_dockerfile(project: Project, env: str | None) -> list[Path]:

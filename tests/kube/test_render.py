@@ -168,7 +168,8 @@ def test_render_with_a_project_store_writes_the_bundle_to_upload(
 @pytest.mark.parametrize("example", ["iris", "housing"])
 def test_the_shipped_config_loads_as_the_same_api(example: str) -> None:
     from cortex_tui.config import validate_text
-    from cortex_tui.kube.render import SCALING_KEYS, api_config_yaml
+    from cortex_tui.config.scaling import SCALE_KEYS
+    from cortex_tui.kube.render import api_config_yaml
 
     project = load_project(EXAMPLES / example)
     (spec,) = project.apis
@@ -176,7 +177,7 @@ def test_the_shipped_config_loads_as_the_same_api(example: str) -> None:
     assert problems == [] and shipped is not None
     assert shipped.deployment_name == project.deployment_name
     mine, theirs = spec.to_dict(), shipped.apis[0].to_dict()
-    for key in SCALING_KEYS:  # the HPA holds these
+    for key in SCALE_KEYS:  # the HPA holds these
         mine["compute"].pop(key), theirs["compute"].pop(key)
     assert mine == theirs
 

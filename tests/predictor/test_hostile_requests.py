@@ -50,3 +50,12 @@ def test_whitespace_before_a_header_colon_is_refused(replica: Predictor, header:
     status = _raw(replica.port, b"POST /predict HTTP/1.1\r\n" + head + header +
                   b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
     assert status == b"HTTP/1.1 400 Bad Request"
+
+
+def test_whitespace_before_a_header_colon_is_refused_on_the_admin_routes_too(
+        replica: Predictor) -> None:
+    assert replica.port is not None
+    for path in (b"/stats", b"/healthz"):
+        status = _raw(replica.port, b"GET " + path + b" HTTP/1.1\r\nHost : x\r\n"
+                      b"Connection: close\r\n\r\n")
+        assert status == b"HTTP/1.1 400 Bad Request"

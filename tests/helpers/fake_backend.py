@@ -102,6 +102,7 @@ class FakeBackend(Backend):
         self.closed = threading.Event()  # ends `logs(follow=True)` iterators
         self.gate: threading.Event | None = None  # when set, get() waits for it (a slow target)
         self.gpu_apis: set[str] = set()  # APIs whose replicas hold a GPU each (local target)
+        self.signatures: dict[str, dict[str, Any]] = {}  # model runtimes' inputs
         self.load_url: str | None = None  # where load tests go (a test's own HTTP server)
         names = ["iris-classifier", "housing-regressor", "sentiment-analyzer", "fraud-detector"]
         names += [f"api-{i:03d}" for i in range(len(names), n_apis)]
@@ -152,6 +153,7 @@ class FakeBackend(Backend):
             network=NetworkStats(12.5 + a.index, total - 9, 7, 2, total),
             tracker=self._tracker(a),
             replicas=self._gpu_replicas(a, up),
+            signature=self.signatures.get(a.name),
         )
 
     def _gpu_replicas(self, a: _Api, count: int) -> tuple[ReplicaEndpoint, ...]:

@@ -246,3 +246,23 @@ async def test_gpu_replicas_show_their_devices_and_the_metrics_tab_plots_gpu_loa
         await settle(pilot)
         other = await open_detail(pilot, "iris-classifier", tab="metrics")
         assert not other.query_one("#plot-gpu", ThrottledPlot).display
+
+
+async def test_a_model_apis_inputs_show_and_prefill_the_predict_sample(
+    make_app, fake, iris: Path
+) -> None:
+    (iris.parent / "sample.json").unlink()  # no sample of the project's own
+    fake.signatures = {"iris-classifier": {
+        "input": {"shape": [None, 4], "type": "float32"}}}
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, "iris-classifier")
+        body = screen.query_one("#overview-body", Static)
+        lines = "\n".join(str(line.text) for line in body.render_lines(body.region.reset_offset))
+        assert "inputs" in lines and "input  [?, 4]  float32" in lines, lines
+        sample = screen.query_one("#sample", TextArea)
+        assert json.loads(sample.text) == [0.0, 0.0, 0.0, 0.0]  # the replica adds the batch axis
+    fake.signatures = {"iris-classifier": {
+        "a": {"shape": [None, 2], "type": "float32"}, "b": {"shape": [None], "type": "str"}}}
+    async with make_app().run_test(size=SIZE) as pilot:
+        screen = await open_detail(pilot, "iris-classifier", tab="predict")
+        assert json.loads(screen.query_one("#sample", TextArea).text) == {"a": [0.0, 0.0], "b": ""}

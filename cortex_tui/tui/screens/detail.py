@@ -29,7 +29,7 @@ from cortex_tui.tui.widgets.plots import (
     draw_tracker,
     draw_traffic,
 )
-from cortex_tui.tui.widgets.predict import PredictPanel
+from cortex_tui.tui.widgets.predict import EMPTY_SAMPLE, PredictPanel
 from cortex_tui.types import ApiState, Event, Metrics, MetricsPoint
 
 TABS = ("overview", "metrics", "logs", "predict", "loadtest")
@@ -55,7 +55,7 @@ def default_sample(root: Path) -> str:
             return path.read_text(encoding="utf-8")
         except OSError:
             pass
-    return "{\n  \n}\n"
+    return EMPTY_SAMPLE
 
 
 class DetailScreen(CortexScreen):
@@ -143,6 +143,7 @@ class DetailScreen(CortexScreen):
     def on_done(self, message: Done) -> None:
         if message.group == "detail":
             self.snapshot = self._merge(message.value)
+            self.query_one(PredictPanel).suggest(self.snapshot.state.signature)
             self._draw()
         elif message.group == "predict":
             self.query_one(PredictPanel).show_result(message.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 
@@ -16,6 +18,11 @@ def _gpu_line(r: ReplicaEndpoint) -> str:
     busy = number(r.gpu_utilization, 0, "% busy")
     used = "-" if r.gpu_memory_used is None else size(r.gpu_memory_used)
     return f"{r.name}: gpu {', '.join(map(str, r.gpus))} · {busy} · {used} used"
+
+
+def _input_line(name: str, spec: Any) -> str:
+    dims = ", ".join("?" if d is None else str(d) for d in spec.get("shape") or ())
+    return f"{name}  [{dims}]  {spec.get('type')}"
 
 
 def overview(state: ApiState, spec: ApiSpec | None, events: list[Event], now: float) -> Table:
@@ -47,6 +54,9 @@ def overview(state: ApiState, spec: ApiSpec | None, events: list[Event], now: fl
     if state.tracker is not None:
         key = spec.tracker.key if spec and spec.tracker and spec.tracker.key else None
         grid.add_row("tracker", state.tracker.model_type + (f" (key {key})" if key else ""))
+    if state.signature:
+        grid.add_row("inputs", "\n".join(_input_line(name, spec)
+                                          for name, spec in state.signature.items()))
     net = state.network
     grid.add_row(
         "requests",

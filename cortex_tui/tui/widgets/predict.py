@@ -8,6 +8,7 @@ and a second esc leaves the screen. The footer says which keys are live.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from rich.text import Text
@@ -31,6 +32,26 @@ class SampleArea(OrderedTextArea):
 
     def action_done(self) -> None:
         self.screen.set_focus(self.screen.query_one("#response-box"))
+
+
+EMPTY_SAMPLE = "{\n  \n}\n"  # the sample shown when the project has no sample.json
+
+
+def sample_for(signature: Mapping[str, Any]) -> str:
+    """A sample of the right shape for a model's inputs (zeros, "" for strings), without the
+    batch axis the replica adds: the input itself when there is one, else an object by name."""
+    def value(spec: Mapping[str, Any]) -> Any:
+        shape = list(spec.get("shape") or [])[1:]  # the replica adds the batch axis
+        kind = str(spec.get("type"))
+        leaf: Any = "" if kind == "str" else False if kind == "bool" else \
+            0 if "int" in kind else 0.0
+        for dim in reversed(shape):
+            leaf = [leaf] * (dim if isinstance(dim, int) and 0 < dim <= 64 else 1)
+        return leaf
+
+    values = {name: value(spec) for name, spec in signature.items()}
+    sample = next(iter(values.values())) if len(values) == 1 else values
+    return json.dumps(sample, indent=2) + "\n"
 
 
 class PredictPanel(Vertical):
@@ -64,6 +85,12 @@ class PredictPanel(Vertical):
                 yield Static(Text("ctrl+r sends the sample", style="dim"), id="predict-status")
                 with VerticalScroll(id="response-box"):
                     yield Static(id="response")
+
+    def suggest(self, signature: Mapping[str, Any] | None) -> None:
+        """Fill a sample of the model's shape in, while the sample is still the empty one."""
+        area = self.query_one("#sample", TextArea)
+        if signature and area.text == EMPTY_SAMPLE:
+            area.text = sample_for(signature)
 
     def show_keys(self) -> None:
         """Arriving on the tab: focus the response, so tab keys and ctrl+r work at once."""

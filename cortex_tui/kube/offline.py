@@ -132,8 +132,19 @@ RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.
 def project_dockerfile(project: Project, base_image: str) -> str:
     requirements = REQUIREMENTS_STEP if (project.root / REQUIREMENTS).is_file() else ""
     return DOCKERFILE.format(mark=DOCKERFILE_MARK, name=project.deployment_name,
-                             image=base_image, gpu=L.GPU_TAG_SUFFIX, uid=POD_UID,
-                             requirements=requirements)
+                             image=base_image + _runtime_suffix(project),
+                             gpu=L.GPU_TAG_SUFFIX, uid=POD_UID, requirements=requirements)
+
+
+def _runtime_suffix(project: Project) -> str:
+    """The predictor image variant holding the project's model runtime (onnx / tensorflow):
+    one project image serves every API, so it can hold one of them."""
+    runtimes = sorted({spec.runtime for spec in project.apis} - {"python"})
+    if len(runtimes) > 1:
+        raise UserError(f"one project image holds one model runtime, and this project has "
+                        f"{' and '.join(runtimes)} APIs: give the APIs of one of them their own "
+                        "image (`image:` on the API), or none")
+    return L.RUNTIME_TAG_SUFFIX[runtimes[0]] if runtimes else ""
 
 
 def dockerignore() -> str:

@@ -8,9 +8,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from cortex_tui.cli import main
 from cortex_tui.config import load_project
+from cortex_tui.kube import labels as L
 from cortex_tui.kube.project import bundle_for
 from cortex_tui.kube.render import RenderContext, render_project
 from cortex_tui.types import ApiState, Status
@@ -80,3 +83,18 @@ def test_iris_onnx_goes_live_predicts_and_get_shows_its_signature(
     sample = json.loads((root / "sample.json").read_text())
     answer = cluster.backend.predict("iris-onnx", sample)
     assert (answer.status, answer.body["label"]) == (200, "setosa")
+
+
+def test_the_project_image_recipe_starts_from_the_runtime_variant(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CORTEX_TUI_HOME", str(tmp_path / "home"))
+    root = Path(shutil.copytree(EXAMPLES / "iris-onnx", tmp_path / "p"))
+    assert main(["render", "-p", str(root), "--dockerfile"]) == 0
+    assert f"ARG BASE={L.DEFAULT_IMAGE}-onnx" in (root / "Dockerfile").read_text().splitlines()
+    shutil.copytree(EXAMPLES / "iris-tensorflow" / "models", root / "models", dirs_exist_ok=True)
+    with (root / "cortex.yaml").open("a") as config:
+        config.write("- {kind: api, name: tf, tensorflow: {model: models/iris-tf}}\n")
+    capsys.readouterr()
+    assert main(["render", "-p", str(root), "--dockerfile"]) == 1
+    assert "one project image holds one model runtime" in capsys.readouterr().err

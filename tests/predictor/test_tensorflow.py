@@ -1,5 +1,7 @@
 """The tensorflow runtime against one real replica of examples/iris-tensorflow (TensorFlow
-takes seconds to import: every test shares the replica). Needs the [tensorflow] extra."""
+takes seconds to import: every test shares the replica), with server_side_batching on, so the
+batched path is covered here and the plain one by the onnx tests (the same pipeline). Needs
+the [tensorflow] extra."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import importlib.util
 import json
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,11 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None,
 @pytest.fixture(scope="module")
 def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Predictor]:
     root = Path(shutil.copytree(EXAMPLE, tmp_path_factory.mktemp("tf") / "proj"))
+    config = root / "cortex.yaml"
+    config.write_text(config.read_text().replace(
+        "    request_handler: handler.py",
+        "    request_handler: handler.py\n"
+        "    server_side_batching: {max_batch_size: 8, batch_interval: 100ms}"))
     proc = Predictor(root, "iris-tf", env={"TF_CPP_MIN_LOG_LEVEL": "2"})
     try:
         yield proc.wait_ready(timeout=120)  # importing TensorFlow on a busy machine
@@ -45,6 +53,17 @@ def test_outputs_keep_their_shapes_by_name(replica: Predictor) -> None:
     outputs = json.loads(line)
     assert outputs["class_index"] == [0]
     assert len(outputs["scores"]) == 1 and len(outputs["scores"][0]) == 3  # [batch, 3]
+
+
+def test_concurrent_samples_share_a_model_call_and_a_bad_one_fails_alone(
+        replica: Predictor) -> None:
+    before = replica.stats()["batching"]["batches"]
+    flowers = [SAMPLE, {**SAMPLE, "petal_length": 5.5, "petal_width": 2.1}, {"sepal_length": 1}]
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(replica.post, flowers))
+    assert [a.status for a in answers] == [200, 200, 400]
+    assert [a.json()["label"] for a in answers[:2]] == ["setosa", "virginica"]
+    assert replica.stats()["batching"]["batches"] - before < 3
 
 
 def test_signature_and_shape_errors(replica: Predictor) -> None:

@@ -125,6 +125,9 @@ def test_a_rollout_leaves_the_replaced_versions_classes_behind(local: Local,
 
     # Requests keep counting across versions; classes are the current version's only.
     wait_for(lambda: totals() == ({"new-model-class": 1}, 3), 15, "totals after the rollout")
-    with sqlite3.connect(local.state.history) as db:
-        stored = " ".join(row[0] for row in db.execute("SELECT stats FROM replica_stats"))
-    assert "new-model-class" in stored and "old-model-class" not in stored
+    def stored() -> str:  # written by the operator's periodic scrape, maybe not yet
+        with sqlite3.connect(local.state.history) as db:
+            return " ".join(row[0] for row in db.execute("SELECT stats FROM replica_stats"))
+
+    wait_for(lambda: "new-model-class" in stored(), 10, "the next scrape stored")
+    assert "old-model-class" not in stored()

@@ -1,4 +1,5 @@
-"""The real `cortex-tui` in tmux against the local target: deploy, see live, scale, quit."""
+"""The real `cortex-tui` in tmux against the local target: deploy, see live, scale, load-test,
+quit."""
 
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def tui(tmp_path: Path, tui_home: Path) -> Iterator[tuple[Tmux, Path]]:
         assert not left, f"processes left: {[p.cmdline() for p in left]}"
 
 
-def test_deploy_see_live_scale_and_quit(tui: tuple[Tmux, Path]) -> None:
+def test_deploy_see_live_scale_load_test_and_quit(tui: tuple[Tmux, Path]) -> None:
     tmux, project = tui
     tmux.wait(r"target local")
     tmux.wait(r"0 apis")
@@ -91,5 +92,12 @@ def test_deploy_see_live_scale_and_quit(tui: tuple[Tmux, Path]) -> None:
     text = project.joinpath("cortex.yaml").read_text()
     assert "    min_replicas: 2\n" in text
     assert "# a fifth of a core per replica is plenty for this model" in text
+    tmux.keys("b")  # load test: the duration field has the focus, its text selected
+    tmux.wait(r"Load test iris-classifier")
+    tmux.keys("5", "s", "Enter")
+    tmux.wait(r"running · \d+ s left")
+    summary = tmux.wait(r"finished .*via local endpoint 127\.0\.0\.1:\d+[\s\S]*"
+                        r"requests\s+(\d+) in [\d.]+ s[\s\S]*saved\s+run 1", timeout=30)
+    assert int(summary.group(1)) > 0
     tmux.keys("q")
     tmux.wait(r"EXIT=0", timeout=15)

@@ -6,6 +6,7 @@ service proxy and `/stats` scrapes through the pod proxy, so no port-forward or 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import threading
@@ -29,6 +30,7 @@ from cortex_tui.kube import objects, proxy
 from cortex_tui.kube.client import Connection, connect
 from cortex_tui.kube.metrics import Rates, Series
 from cortex_tui.kube.objects import call
+from cortex_tui.kube.portforward import PortForwarder
 from cortex_tui.kube.project import S3Location, bundle_for, upload_bundle
 from cortex_tui.kube.render import (
     RenderContext,
@@ -54,6 +56,7 @@ from cortex_tui.types import (
     DeployResult,
     Event,
     EventKind,
+    LoadTarget,
     LogLine,
     Metrics,
     PredictResult,
@@ -319,6 +322,23 @@ class KubernetesBackend(Backend):
             raise BackendError(f'api "{api}": the cluster refused the request: {message}')
         return PredictResult(status=reply.status, body=reply.body, elapsed_ms=elapsed,
                              is_json=reply.is_json)
+
+    # ------------------------------------------------------------------ load tests
+    supports_load_test = True
+
+    @contextlib.contextmanager
+    def load_target(self, api: str) -> Iterator[LoadTarget]:
+        """The API's ready pods through a port-forward opened for the test."""
+        objs = self._gather().get(api)
+        if objs is None or objs.deployment is None:
+            raise ApiNotFound(api)
+        pods = [p["metadata"]["name"] for p in current_pods(objs)
+                if is_ready(p) and not p["metadata"].get("deletionTimestamp")]
+        if not pods:
+            raise BackendError(f'api "{api}" has no ready replica to load-test')
+        with PortForwarder(self.conn, pods) as forwarder:
+            yield LoadTarget(f"http://127.0.0.1:{forwarder.port}/{api}",
+                             f"port-forward to {len(pods)} pod{'s' if len(pods) > 1 else ''}")
 
     # ------------------------------------------------------------------ scale
     @_plain_errors

@@ -8,7 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.helpers.fakekube.api import Response, json_response, parse_route
+from tests.helpers.fakekube import portforward
+from tests.helpers.fakekube.api import POD, Response, json_response, parse_route
 from tests.helpers.fakekube.resources import ApiError
 
 if TYPE_CHECKING:
@@ -51,6 +52,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         url = urlsplit(self.path)
+        if method == "GET" and (self.headers.get("Upgrade") or "").lower() == "websocket":
+            self._upgrade(url.path, dict(parse_qsl(url.query)))
+            return
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -65,6 +69,25 @@ class Handler(BaseHTTPRequestHandler):
             response = json_response(500, ApiError(500, "InternalError", repr(exc)).status())
         fake.record_request(method, self.path, response.status)
         self._send(response)
+
+    def _upgrade(self, path: str, query: dict[str, str]) -> None:
+        """A websocket: the pod port-forward subresource (the only one the fake speaks)."""
+        fake = self.server.fake
+        route = parse_route(path)
+        try:
+            if route is None or route.sub != "portforward" or route.name is None:
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            pod = fake.api.store.get(POD, route.namespace or "", route.name)
+            pod_port = int(query.get("ports", "0").split(",")[0])
+            target = fake.port_for(pod)
+            if target is None or (pod.get("status") or {}).get("phase") != "Running":
+                raise ApiError(400, "BadRequest", f'pod "{route.name}" is not running')
+        except ApiError as exc:
+            fake.record_request("GET", self.path, exc.code)
+            self._send(json_response(exc.code, exc.status()))
+            return
+        fake.record_request("GET", self.path, 101)
+        portforward.serve(self, target, pod_port)
 
     def _route(self, method: str, path: str, query: dict[str, str], body: bytes,
                headers: dict[str, str]) -> Response:

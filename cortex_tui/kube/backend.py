@@ -1,7 +1,8 @@
 """The Kubernetes target: each API is a Deployment, a Service and an HPA (SPEC §8).
 
 Everything talks to the API server through the official client: predictions go through the
-service proxy and `/stats` scrapes through the pod proxy, so no port-forward or ingress is needed.
+service proxy and `/stats` scrapes through the pod proxy, so no ingress is needed. Load tests,
+which the service proxy would throttle, open a port-forward to the pods for their duration.
 """
 
 from __future__ import annotations

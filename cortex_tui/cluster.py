@@ -19,7 +19,6 @@ from cortex_tui.settings import Environment, resolve
 GPU_RESOURCE = "nvidia.com/gpu"
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 API_LABEL = "app.kubernetes.io/name"
-GIB = 1024**3
 
 
 @dataclass(frozen=True)
@@ -272,17 +271,3 @@ def _quantity(value: Any) -> Decimal:
         return Decimal(parse_quantity(value))
     except ValueError:
         return Decimal(0)
-
-
-def format_cores(cores: float) -> str:
-    """1.0 -> "1", 1.93 -> "1.93", 0.5 -> "0.5"."""
-    return f"{cores:g}" if cores == int(cores) else f"{cores:.2f}".rstrip("0")
-
-
-def format_memory(size: int) -> str:
-    """Bytes as Gi (one decimal) or Mi."""
-    if size == 0:
-        return "0"
-    if size >= GIB:
-        return f"{size / GIB:.1f}Gi"
-    return f"{size / 1024**2:.0f}Mi"

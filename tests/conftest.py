@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from moto.server import ThreadedMotoServer
+
+from tests.helpers.examples import copy_example
+
+
+@pytest.fixture
+def example_copy(tmp_path: Path) -> Callable[[str], Path]:
+    """A writable copy of examples/<name> in the test's tmp_path (to edit or break it)."""
+    return lambda name: copy_example(name, tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -66,7 +66,7 @@ def group_bounds(group: NodeGroup) -> str:
 
 
 def render_info(info: ClusterInfo) -> str:
-    from cortex_tui.cluster import format_cores, format_memory
+    from cortex_tui.formats import format_cores, format_memory
 
     where = f" (region {info.region})" if info.region else ""
     lines = [f"environment {info.environment}{where}", ""]
@@ -114,7 +114,7 @@ def render_info(info: ClusterInfo) -> str:
 
 
 def node_row(node: ClusterNode) -> tuple[Any, ...]:
-    from cortex_tui.cluster import format_cores, format_memory
+    from cortex_tui.formats import format_cores, format_memory
 
     return (
         node.name, node.group or "-", node.instance_type or "-", "yes" if node.ready else "no",

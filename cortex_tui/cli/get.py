@@ -11,6 +11,7 @@ from typing import Any
 
 from cortex_tui.backends import Backend, get_backend
 from cortex_tui.cli import add_env_option
+from cortex_tui.formats import age
 from cortex_tui.types import ApiState
 
 WATCH_PERIOD = 2.0
@@ -63,13 +64,7 @@ def render(backend: Backend, api: str | None, output: str) -> str:
 
 
 def ago(t: float | None, now: float | None = None) -> str:
-    if t is None:
-        return "-"
-    seconds = max(int((now or time.time()) - t), 0)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    return age(None if t is None else (now or time.time()) - t)
 
 
 def format_table(header: list[str], rows: list[list[str]]) -> str:
@@ -129,7 +124,7 @@ def signature_table(signature: Mapping[str, Any]) -> str:
 
 def gpu_lines(s: ApiState) -> str:
     """The GPU devices each replica holds, with their load (local target)."""
-    from cortex_tui.cluster import format_memory as format_bytes
+    from cortex_tui.formats import format_memory as format_bytes
 
     rows = []
     for r in s.replicas:

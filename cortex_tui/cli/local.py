@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
 def gpu_summary(devices: list[dict[str, Any]]) -> str:
     """`gpus: none` or one line per device: model, memory, who holds it, its load now."""
-    from cortex_tui.cluster import format_memory
+    from cortex_tui.formats import format_memory
 
     if not devices:
         return "gpus: none (no NVIDIA GPU found through NVML, or CORTEX_TUI_GPUS excludes them)"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from cortex_tui.formats import age
 from cortex_tui.types import ApiState, Status, TargetInfo
+
+__all__ = ["age", "number", "size", "status_counts", "status_text", "target_line"]
 
 STATUS_STYLES: dict[str, str] = {
     Status.LIVE: "bold green",
@@ -35,16 +38,6 @@ def size(nbytes: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
-
-
-def age(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = max(0, int(seconds))
-    for unit, span in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= span:
-            return f"{seconds // span}{unit}"
-    return f"{seconds}s"
 
 
 def target_line(info: TargetInfo | None, env: str, failing: bool = False) -> str:

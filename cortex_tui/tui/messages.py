@@ -21,10 +21,11 @@ T = TypeVar("T")
 class Failed(Message):
     """A blocking call failed; bubbles up to the app, which shows a notification."""
 
-    def __init__(self, group: str, error: str) -> None:
+    def __init__(self, group: str, exc: BaseException) -> None:
         super().__init__()
         self.group = group
-        self.error = error
+        self.exc = exc  # screens recognise a failure by its type, never by its text
+        self.error = describe_error(exc)
 
 
 class Done(Message):
@@ -43,13 +44,13 @@ def run_blocking(
     *,
     exclusive: bool = False,
 ) -> Worker[None]:
-    """Run `fn` in a thread; post `Done(group, result)` or `Failed(group, message)` to `node`."""
+    """Run `fn` in a thread; post `Done(group, result)` or `Failed(group, exc)` to `node`."""
 
     def job() -> None:
         try:
             value = fn()
         except Exception as exc:
-            node.post_message(Failed(group, describe_error(exc)))
+            node.post_message(Failed(group, exc))
         else:
             node.post_message(Done(group, value))
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from cortex_tui.backends import get_backend
 from cortex_tui.cli import main
 from cortex_tui.types import Status
 from tests.aws.conftest import REGION, aws_settings, write_settings
-from tests.aws.replica import IRIS, SAMPLES, Replica, wait_for
+from tests.aws.replica import SAMPLES, Replica, wait_for
+from tests.helpers.examples import copy_example
 from tests.helpers.fakekube import FakeKube
 from tests.helpers.fakekube.resources import by_kind
 
@@ -49,8 +49,7 @@ def pod_env(fake: FakeKube) -> dict[str, str]:
 def test_history_published_by_replicas_outlives_them(
     fake: FakeKube, aws_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = tmp_path / "iris"
-    shutil.copytree(IRIS, root)
+    root = copy_example("iris", tmp_path)
     assert main(["deploy", "-p", str(root), "-e", "prod"]) == 0
     capsys.readouterr()
     env = pod_env(fake)
@@ -98,7 +97,6 @@ def test_no_cloudwatch_settings_no_publisher_env(
     fake: FakeKube, tmp_path: Path
 ) -> None:
     write_settings(Path(os.environ["CORTEX_TUI_HOME"]), "prod", {"region": REGION})
-    root = tmp_path / "iris"
-    shutil.copytree(IRIS, root)
+    root = copy_example("iris", tmp_path)
     assert main(["deploy", "-p", str(root), "-e", "prod"]) == 0
     assert not [k for k in pod_env(fake) if "CLOUDWATCH" in k]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,12 +30,3 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
 
     return make
 
-
-@pytest.fixture
-def example_copy(tmp_path: Path) -> Callable[[str], Path]:
-    """A writable copy of examples/<name> (to break it in tests)."""
-
-    def copy(name: str) -> Path:
-        return Path(shutil.copytree(EXAMPLES / name, tmp_path / name))
-
-    return copy

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from cortex_tui.config import load_project
 from cortex_tui.config.model import Project
 from cortex_tui.kube.backend import KubernetesBackend
 from cortex_tui.settings import Environment
+from tests.helpers.examples import copy_example
 from tests.helpers.fakekube import FakeKube
 from tests.helpers.predictor_process import Predictor
 
@@ -32,12 +32,6 @@ E2E_KUBECONFIG = os.environ.get("CORTEX_TUI_E2E_KUBECONFIG")
 IRIS = "iris-classifier"
 HOUSING = "housing-regressor"
 IRIS_SAMPLE = {"sepal_length": 5.2, "sepal_width": 3.6, "petal_length": 1.4, "petal_width": 0.3}
-
-
-def copy_example(name: str, into: Path) -> Path:
-    target = into / name
-    shutil.copytree(EXAMPLES / name, target)
-    return target
 
 
 def edit_config(root: Path, old: str, new: str) -> Project:

@@ -17,6 +17,7 @@ from cortex_tui.kube import labels as L
 from cortex_tui.kube.project import bundle_for
 from cortex_tui.kube.render import RenderContext, render_project
 from cortex_tui.types import ApiState, Status
+from tests.helpers.examples import copy_example
 from tests.helpers.fakekube.admission import restricted_violations
 from tests.helpers.waiting import wait_until
 from tests.kube.conftest import EXAMPLES, Cluster
@@ -32,7 +33,7 @@ def _pods(root: Path, ctx: RenderContext) -> dict[str, Obj]:
 
 
 def test_each_runtime_gets_its_image_variant_and_gpus_their_cuda_one(tmp_path: Path) -> None:
-    root = Path(shutil.copytree(EXAMPLES / "iris-onnx", tmp_path / "p"))
+    root = copy_example("iris-onnx", tmp_path, "p")
     shutil.copytree(EXAMPLES / "iris-tensorflow" / "models", root / "models", dirs_exist_ok=True)
     entries = [
         *yaml.safe_load((root / "cortex.yaml").read_text()),
@@ -51,7 +52,7 @@ def test_each_runtime_gets_its_image_variant_and_gpus_their_cuda_one(tmp_path: P
 
 def test_an_s3_model_is_fetched_by_an_init_container_into_the_pods_cache(
         tmp_path: Path) -> None:
-    root = Path(shutil.copytree(EXAMPLES / "iris-onnx", tmp_path / "p"))
+    root = copy_example("iris-onnx", tmp_path, "p")
     text = (root / "cortex.yaml").read_text()
     (root / "cortex.yaml").write_text(
         text.replace("model: models/iris.onnx", "model: s3://shop-models/iris/3.onnx"))
@@ -70,7 +71,7 @@ def test_an_s3_model_is_fetched_by_an_init_container_into_the_pods_cache(
 
 def test_iris_onnx_goes_live_predicts_and_get_shows_its_signature(
         cluster: Cluster, tmp_path: Path) -> None:
-    root = Path(shutil.copytree(EXAMPLES / "iris-onnx", tmp_path / "iris-onnx"))
+    root = copy_example("iris-onnx", tmp_path)
     cluster.serve(root, "iris-onnx")
     cluster.backend.deploy(load_project(root))
 

@@ -4,7 +4,6 @@ the real predictor, and a teardown that proves no process of ours is left runnin
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,6 +21,7 @@ from cortex_tui.local.backend import LocalBackend
 from cortex_tui.local.client import OperatorClient
 from cortex_tui.local.paths import StateDir
 from cortex_tui.types import LogLine
+from tests.helpers.examples import copy_example
 from tests.helpers.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -174,4 +174,4 @@ def local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Local]:
 @pytest.fixture
 def iris(tmp_path: Path) -> Path:
     """A private copy of the iris example (tests may edit it)."""
-    return Path(shutil.copytree(IRIS, tmp_path / "iris"))
+    return copy_example("iris", tmp_path)

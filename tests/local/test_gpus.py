@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import sqlite3
 from pathlib import Path
@@ -32,6 +31,7 @@ from cortex_tui.local.oplog import Faults
 from cortex_tui.local.store import History
 from cortex_tui.types import MetricsPoint, ScaleRequest
 from tests.helpers import fake_gpus
+from tests.helpers.examples import copy_example
 from tests.local.conftest import REPO, Local, make_project, wait_for
 
 # A model that answers with the devices it was given.
@@ -252,7 +252,7 @@ def test_a_history_file_of_the_previous_version_gets_the_gpu_column(tmp_path: Pa
 
 
 def test_an_onnx_api_on_a_gpu_says_which_provider_runs_it(gpus: Local, tmp_path: Path) -> None:
-    root = Path(shutil.copytree(REPO / "examples" / "iris-onnx", tmp_path / "onnx"))
+    root = copy_example("iris-onnx", tmp_path, "onnx")
     config = root / "cortex.yaml"
     config.write_text(config.read_text().replace("    cpu: 200m\n", "    cpu: 200m\n    gpu: 1\n"))
     gpus.backend.deploy(load_project(root))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from cortex_tui.config import load_project
+from tests.helpers.examples import copy_example
 from tests.local.conftest import Local
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "iris-onnx"
@@ -14,7 +14,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "iris-onnx"
 
 def test_iris_onnx_deploys_predicts_and_get_shows_its_signature(
         local: Local, tmp_path: Path) -> None:
-    root = Path(shutil.copytree(EXAMPLE, tmp_path / "iris-onnx"))
+    root = copy_example(EXAMPLE.name, tmp_path, "iris-onnx")
     local.backend.deploy(load_project(root))
     local.wait_status("iris-onnx", "live", available=1, timeout=60)
     sample = json.loads((root / "sample.json").read_text())

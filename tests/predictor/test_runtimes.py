@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,6 +11,7 @@ import boto3
 import pytest
 import yaml
 
+from tests.helpers.examples import copy_example
 from tests.helpers.onnx_models import write_two_inputs
 from tests.helpers.predictor_process import Predictor, request
 
@@ -21,7 +21,7 @@ SAMPLE = {"sepal_length": 5.2, "sepal_width": 3.6, "petal_length": 1.4, "petal_w
 
 def _project(root: Path, apis: list[dict]) -> Path:
     """The iris-onnx example plus more APIs in its cortex.yaml."""
-    shutil.copytree(EXAMPLES / "iris-onnx", root)
+    copy_example("iris-onnx", root.parent, root.name)
     write_two_inputs(root / "models" / "two.onnx")
     entries = yaml.safe_load((root / "cortex.yaml").read_text()) + apis
     (root / "cortex.yaml").write_text(yaml.safe_dump(entries, sort_keys=False))

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.examples import copy_example
 from tests.helpers.predictor_process import Predictor, request
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "iris-tensorflow"
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None,
 
 @pytest.fixture(scope="module")
 def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Predictor]:
-    root = Path(shutil.copytree(EXAMPLE, tmp_path_factory.mktemp("tf") / "proj"))
+    root = copy_example(EXAMPLE.name, tmp_path_factory.mktemp("tf"), "proj")
     config = root / "cortex.yaml"
     config.write_text(config.read_text().replace(
         "    request_handler: handler.py",

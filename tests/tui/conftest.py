@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import pytest
 from textual.command import CommandList, CommandPalette
 
 from cortex_tui.tui.app import CortexApp
+from tests.helpers.examples import copy_example
 from tests.helpers.fake_backend import FakeBackend
 from tests.tui.scenes import SIZE, settle
 
@@ -30,9 +30,7 @@ def tui_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def iris(tmp_path: Path) -> Path:
     """A copy of examples/iris; returns its cortex.yaml."""
-    root = tmp_path / "iris"
-    shutil.copytree(EXAMPLES / "iris", root)
-    return root / "cortex.yaml"
+    return copy_example("iris", tmp_path) / "cortex.yaml"
 
 
 @pytest.fixture

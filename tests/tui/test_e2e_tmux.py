@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.examples import copy_example
 from tests.local.conftest import FAST_OPERATOR, processes_of
-from tests.tui.conftest import EXAMPLES
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -57,7 +57,7 @@ class Tmux:
 
 @pytest.fixture
 def tui(tmp_path: Path, tui_home: Path) -> Iterator[tuple[Tmux, Path]]:
-    project = Path(shutil.copytree(EXAMPLES / "iris", tmp_path / "iris"))
+    project = copy_example("iris", tmp_path)
     env = {**FAST_OPERATOR, "CORTEX_TUI_HOME": str(tui_home), "TERM": "xterm-256color"}
     command = (f"{shlex.quote(sys.executable)} -m cortex_tui -p {shlex.quote(str(project))}; "
                "echo EXIT=$?; sleep 120")

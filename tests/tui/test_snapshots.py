@@ -6,18 +6,17 @@ Update after an intended change: `pytest tests/tui/test_snapshots.py --snapshot-
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.tui.conftest import EXAMPLES
+from tests.helpers.examples import copy_example
 from tests.tui.scenes import SCENES, SIZE, Scene
 
 
 @pytest.fixture
 def in_project_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copytree(EXAMPLES / "iris", tmp_path / "iris")
+    copy_example("iris", tmp_path)
     monkeypatch.chdir(tmp_path)
 
 

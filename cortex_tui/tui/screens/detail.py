@@ -155,7 +155,7 @@ class DetailScreen(CortexScreen):
         if message.group == "predict":
             self.query_one(PredictPanel).show_error(message.error)
             message.stop()
-        elif message.group == "detail" and message.error == str(ApiNotFound(self.api)):
+        elif message.group == "detail" and isinstance(message.exc, ApiNotFound):
             message.stop()
             self.notify(message.error, severity="warning")
             self.dismiss(None)

@@ -16,11 +16,8 @@ from textual.widgets import DataTable, Footer, Static
 
 from cortex_tui.aws.clients import AwsError
 from cortex_tui.aws.node_groups import NodeGroup, check_bounds
-from cortex_tui.cluster import (
-    ClusterInfo,
-    format_cores,
-    format_memory,
-)
+from cortex_tui.cluster import ClusterInfo
+from cortex_tui.formats import format_cores, format_memory
 from cortex_tui.tui.messages import Done, Failed, run_blocking
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.screens.number_dialog import NumberDialog, dialog_bindings

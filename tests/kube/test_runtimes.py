@@ -90,7 +90,7 @@ def test_the_project_image_recipe_starts_from_the_runtime_variant(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("CORTEX_TUI_HOME", str(tmp_path / "home"))
-    root = Path(shutil.copytree(EXAMPLES / "iris-onnx", tmp_path / "p"))
+    root = copy_example("iris-onnx", tmp_path, "p")
     assert main(["render", "-p", str(root), "--dockerfile"]) == 0
     assert f"ARG BASE={L.DEFAULT_IMAGE}-onnx" in (root / "Dockerfile").read_text().splitlines()
     shutil.copytree(EXAMPLES / "iris-tensorflow" / "models", root / "models", dirs_exist_ok=True)

@@ -26,7 +26,8 @@ class ScaleOutcome:
 
 def check_scale(state: ApiState, request: ScaleRequest) -> Compute:
     """The bounds `request` gives `state`, or ScaleError naming the rule that refuses them."""
-    current = Compute(**{key: getattr(state, key) for key in SCALE_KEYS})
+    current = Compute(**{key: getattr(state, key) for key in SCALE_KEYS},
+                      autoscale_on="in_flight" if state.autoscale_on == "in_flight" else "cpu")
     return apply_scale(current, **asdict(request))
 
 

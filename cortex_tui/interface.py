@@ -20,6 +20,7 @@ from cortex_tui.config.model import Project
 from cortex_tui.errors import BackendError, NotSupported
 from cortex_tui.types import (
     ApiState,
+    Decision,
     DeployResult,
     Event,
     LoadTarget,
@@ -105,6 +106,10 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def events(self, api: str | None = None, since: float | None = None) -> list[Event]: ...
+
+    @abc.abstractmethod
+    def decisions(self, api: str, since: float | None = None) -> list[Decision]:
+        """The autoscaler's syncs for one API, oldest first (raises ApiNotFound)."""
 
     # -- optional capabilities: a flag says whether the target has it; without, the method
     # raises NotSupported saying where it exists (the CLI prints it, the TUI hides the key).

@@ -85,6 +85,106 @@ class ReplicaEndpoint:
 
 
 @dataclass(frozen=True)
+class ColdStart:
+    """A replica's start, unix times: spawned, `init` done, ready (health check), first
+    answer. None while the step has not happened (or was not seen)."""
+
+    replica: str
+    spawned: float
+    init_done: float | None = None
+    ready: float | None = None
+    first_answer: float | None = None
+
+    def summary(self) -> str:
+        """`replica X: init done 1.21 s, ready 1.30 s, first answer 1.42 s after spawn`."""
+        steps = [(word, t) for word, t in (("init done", self.init_done), ("ready", self.ready),
+                                           ("first answer", self.first_answer)) if t is not None]
+        if not steps:
+            return f"replica {self.replica}: starting"
+        shown = ", ".join(f"{word} {max(t - self.spawned, 0.0):.2f} s" for word, t in steps)
+        return f"replica {self.replica}: {shown} after spawn"
+
+
+HPA = "hpa"  # a decision the cluster's HPA made: only its own words (event, condition)
+SIGNAL_WORDS = {"in_flight": "in-flight", "cpu": "cpu"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One sync of the autoscaler: its inputs, each rule that acted, its result."""
+
+    t: float  # unix time
+    signal: str  # "in_flight" | "cpu"
+    value: float | None  # the API-wide signal (None: no sample yet)
+    target: float  # per replica
+    current: int  # replicas requested before the sync
+    raw: float | None  # value / target
+    recommended: int  # ceil(raw), or current when held
+    held: bool = False  # inside the tolerance band
+    limit: str = ""  # "max_upscale_factor" | "max_downscale_factor" when it capped the move
+    bound: str = ""  # "min_replicas" | "max_replicas" when it clamped
+    stabilized: str = ""  # "downscale_stabilization" | "upscale_stabilization" | "start"
+    final: int = 0
+    note: str = ""  # e.g. why a replica was kept for scale to zero, or woke from zero
+
+    @property
+    def moved(self) -> bool:
+        return self.final != self.current
+
+    @property
+    def notable(self) -> bool:
+        """A move, the cluster's own words, or a sync where a factor or a stabilisation window
+        held a move back: what `events` and the TUI list (steady syncs, and min/max holding an
+        idle or saturated API, are left out)."""
+        return self.moved or self.signal == HPA or bool(self.limit or self.stabilized)
+
+    def arithmetic(self) -> str:
+        """`in-flight 7.8 / target 2 = 3.9` (cpu: `cpu 240% / target 80% = 3.0`)."""
+        word = SIGNAL_WORDS.get(self.signal, self.signal)
+        if self.value is None or self.raw is None:
+            return f"{word}: no sample yet"
+        unit = "%" if self.signal == "cpu" else ""
+        return (f"{word} {_num(self.value)}{unit} / target {_num(self.target)}{unit} "
+                f"= {_num(self.raw)}")
+
+    def reasons(self) -> list[str]:
+        out = []
+        if self.held:
+            out.append("within tolerance")
+        if self.limit:
+            out.append(f"capped by {self.limit}")
+        if self.bound:
+            out.append(f"clamped to {self.bound}")
+        if self.stabilized == "start":
+            out.append("held: the autoscaler started less than a stabilisation period ago")
+        elif self.stabilized:
+            out.append(f"held by {self.stabilized}")
+        if self.note:
+            out.append(self.note)
+        return out
+
+    def summary(self) -> str:
+        """One line: `scaled 2 → 4: in-flight 7.8 / target 2 = 3.9, capped by ...`."""
+        if self.signal == HPA:
+            return f"HPA: {self.note}"
+        head = (f"scaled {self.current} → {self.final}" if self.moved
+                else f"kept {self.final}")
+        return f"{head}: " + ", ".join([self.arithmetic(), *self.reasons()])
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self) | {"summary": self.summary()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Decision:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**fields)
+
+
+def _num(x: float) -> str:
+    return f"{x:.3g}" if abs(x) < 1000 else f"{x:.0f}"
+
+
+@dataclass(frozen=True)
 class ApiState:
     """What `get` shows for one API (SPEC §6, issue 4's `get -o json`)."""
 
@@ -106,9 +206,15 @@ class ApiState:
     tracker: TrackerStats | None = None
     replicas: tuple[ReplicaEndpoint, ...] = ()  # local target: every running replica
     signature: Mapping[str, Any] | None = None  # onnx / tensorflow: {input: {shape, type}}
+    autoscale_on: str = "cpu"
+    target_in_flight: float | None = None  # requests per replica (autoscale_on: in_flight)
+    decision: Decision | None = None  # the autoscaler's last sync
+    cold_start: ColdStart | None = None  # the API's last replica start
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        if self.decision is not None:
+            data["decision"] = self.decision.to_json()
         data["status"] = str(self.status)
         net = data.pop("network")
         data["network_stats"] = net

@@ -148,6 +148,7 @@ class ReplicaServer:
             self.serving_sock = sock.dup()
             self.serving = await start(app, sock, self.opts.replica)
         self.replica.ready = True
+        self.replica.sampler.start()
         log.info("ready: api %s serving %s (POST /predict, POST /%s)",
                  self.spec.name, _address(self.serving.server.sockets[0]), self.spec.name)
         await self.stop.wait()
@@ -206,6 +207,7 @@ class ReplicaServer:
             batching=None if self.spec.batching is None
             else (self.spec.batching.max_batch_size, self.spec.batching.batch_interval),
         )
+        self.replica.init_done_at = time.time()
         batches = "" if self.spec.batching is None else (
             f", batches of up to {self.spec.batching.max_batch_size} samples within "
             f"{format_duration(self.spec.batching.batch_interval)}")
@@ -245,6 +247,7 @@ class ReplicaServer:
         self.replica.draining = True
         if self.replica.runner is not None and self.replica.runner.batcher is not None:
             self.replica.runner.batcher.drain()
+        self.replica.sampler.stop()
         if self.serving is not None and self.inherited is not None:
             # Only our descriptor goes: the parent and the siblings keep the socket and
             # its queue open, so nothing waiting in it is reset.

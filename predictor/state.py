@@ -7,6 +7,7 @@ from typing import Any
 
 from cortex_tui.config import stats_keys as K
 from predictor.batcher import BatchStats
+from predictor.load import InFlightSampler
 from predictor.logs import log
 from predictor.runner import Runner
 from predictor.tracker import RequestStats, Tracker
@@ -40,6 +41,8 @@ class Replica:
         self.observers: list[Observer] = []
         self.signature: dict[str, Any] | None = None  # the model's inputs (model runtimes)
         self.staged = False  # the predict is a model runtime's pipeline (debug logs stages)
+        self.sampler = InFlightSampler(self)
+        self.init_done_at: float | None = None  # unix time init finished
 
     @property
     def in_flight(self) -> int:
@@ -65,6 +68,9 @@ class Replica:
             K.READY: self.ready,
             K.IN_FLIGHT: self.in_flight,
             K.QUEUED: self.queued,
+            K.IN_FLIGHT_SAMPLED: self.sampler.to_json(),
+            K.INIT_DONE_AT: self.init_done_at,
+            K.FIRST_ANSWER_AT: self.sampler.first_answer_at,
             K.PREDICT_MODE: self.runner.mode if self.runner else None,
             K.NETWORK: self.stats.network_stats(),
             K.CLASSES: t.class_distribution() if t else None,

@@ -17,8 +17,8 @@ from cortex_tui.errors import UserError
 
 # Sub-command modules, in the order `--help` lists them.
 _COMMAND_MODULES: tuple[str, ...] = (
-    "validate", "deploy", "get", "logs", "predict", "scale", "bench", "delete", "render",
-    "cluster", "local",
+    "validate", "deploy", "get", "events", "logs", "predict", "scale", "bench", "delete",
+    "render", "cluster", "local",
 )
 
 

@@ -98,8 +98,11 @@ def describe(s: ApiState) -> str:
     parts.append("\n" + format_table(
         ["avg latency", "2XX", "4XX", "5XX"],
         [[latency, str(net.code_2xx), str(net.code_4xx), str(net.code_5xx)]]))
-    parts.append(f"\nautoscaling: min {s.min_replicas}, max {s.max_replicas}, "
-                 f"target cpu {s.target_cpu_utilization}%")
+    parts.append("\n" + autoscaling_line(s))
+    if s.decision is not None:
+        parts.append(f"last decision: {s.decision.summary()} ({ago(s.decision.t)} ago)")
+    if s.cold_start is not None:
+        parts.append(f"cold start: {s.cold_start.summary()}")
     gpus = gpu_lines(s)
     if gpus:
         parts.append("\n" + gpus)
@@ -136,6 +139,15 @@ def gpu_lines(s: ApiState) -> str:
     if not rows:
         return ""
     return format_table(["replica", "gpus", "gpu busy", "gpu memory used"], rows)
+
+
+def autoscaling_line(s: ApiState) -> str:
+    if s.autoscale_on == "in_flight":
+        target = "-" if s.target_in_flight is None else f"{s.target_in_flight:g}"
+        return (f"autoscaling: in-flight, min {s.min_replicas}, max {s.max_replicas}, "
+                f"target {target} per replica")
+    return (f"autoscaling: min {s.min_replicas}, max {s.max_replicas}, "
+            f"target cpu {s.target_cpu_utilization}%")
 
 
 def tracker_table(s: ApiState) -> str:

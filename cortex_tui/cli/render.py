@@ -64,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
         )
     if not args.output:
         sys.stdout.write(rendered.as_stream())
+        if rendered.pod_monitor is not None:
+            print("note: autoscale_on: in_flight needs Prometheus (with its operator) and "
+                  "prometheus-adapter in the cluster: -o DIR also writes their PodMonitor and "
+                  "adapter rule (see README)", file=sys.stderr)
         return 0
     try:
         written = rendered.write(Path(args.output))

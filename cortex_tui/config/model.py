@@ -6,6 +6,7 @@ downstream reads raw YAML dicts.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -13,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from cortex_tui.config.quantity import format_duration
 from cortex_tui.errors import UserError
 
 ModelType = Literal["classification", "regression"]
@@ -54,6 +56,39 @@ def largest_body_size(mem: int) -> int:
     """The largest compute.max_body_size that fits compute.mem."""
     return max(1, mem // MEM_PER_PARSED_BODY)
 
+# Autoscaling (issue 14). Durations in seconds. target_in_flight's default: see
+# Compute.in_flight_target.
+AutoscaleOn = Literal["cpu", "in_flight"]
+AUTOSCALE_SIGNALS: tuple[str, ...] = ("cpu", "in_flight")
+DEFAULT_AUTOSCALE_ON: AutoscaleOn = "cpu"
+DEFAULT_WINDOW = 60.0
+DEFAULT_UPSCALE_STABILIZATION = 0.0
+DEFAULT_DOWNSCALE_STABILIZATION = 300.0
+DEFAULT_MAX_UPSCALE_FACTOR = 1.5
+DEFAULT_MAX_DOWNSCALE_FACTOR = 0.75
+DEFAULT_TOLERANCE = 0.05
+DEFAULT_SCALE_TO_ZERO_AFTER = 300.0
+# Keys that only `autoscale_on: in_flight` reads (cpu follows the Kubernetes HPA defaults).
+IN_FLIGHT_KEYS: tuple[str, ...] = (
+    "target_in_flight", "window", "upscale_stabilization", "downscale_stabilization",
+    "max_upscale_factor", "max_downscale_factor", "upscale_tolerance", "downscale_tolerance",
+    "scale_to_zero_after",
+)
+# How often an autoscaler looks (the HPA's default sync period). The local operator's may be
+# shortened with this environment variable (tests, demos); `window` may not be shorter.
+DEFAULT_SYNC_PERIOD = 15.0
+SYNC_PERIOD_ENV = "CORTEX_TUI_SYNC_PERIOD"
+
+
+def sync_period() -> float:
+    """The autoscaler's sync period in seconds: the environment's override or the default."""
+    raw = os.environ.get(SYNC_PERIOD_ENV, "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_SYNC_PERIOD
+    return value if value > 0 else DEFAULT_SYNC_PERIOD
+
 
 @dataclass(frozen=True)
 class Tracker:
@@ -78,6 +113,16 @@ class Compute:
     queue_size: int = DEFAULT_QUEUE_SIZE  # requests allowed to wait beyond those running
     max_body_size: int = DEFAULT_MAX_BODY_SIZE  # bytes; larger request bodies get 413
     max_concurrency: int | None = None  # async predictions at once; None: the default
+    autoscale_on: AutoscaleOn = DEFAULT_AUTOSCALE_ON
+    target_in_flight: float | None = None  # None: see in_flight_target
+    window: float = DEFAULT_WINDOW  # s the in-flight signal is averaged over
+    upscale_stabilization: float = DEFAULT_UPSCALE_STABILIZATION  # s
+    downscale_stabilization: float = DEFAULT_DOWNSCALE_STABILIZATION  # s
+    max_upscale_factor: float = DEFAULT_MAX_UPSCALE_FACTOR  # +1 is always allowed
+    max_downscale_factor: float = DEFAULT_MAX_DOWNSCALE_FACTOR  # -1 is always allowed
+    upscale_tolerance: float = DEFAULT_TOLERANCE
+    downscale_tolerance: float = DEFAULT_TOLERANCE
+    scale_to_zero_after: float = DEFAULT_SCALE_TO_ZERO_AFTER  # s without a request (min 0)
 
     def concurrency(self, is_async: bool) -> int:
         """Predictions a replica runs at once: for an `async def predict`, max_concurrency
@@ -100,6 +145,16 @@ class Compute:
         whole = int(millis)
         return whole if whole == millis else whole + 1
 
+    @property
+    def in_flight_target(self) -> float:
+        """Desired requests per replica (running plus queued): target_in_flight, else
+        max_concurrency when set, else threads_per_replica. (Whether predict is async is known
+        only once a replica imports it, too late for an HPA's target: an async predict without
+        max_concurrency gets the sync figure, and its user sets target_in_flight.)"""
+        if self.target_in_flight is not None:
+            return self.target_in_flight
+        return float(self.max_concurrency or self.threads_per_replica)
+
 
 MIN_BATCH_SIZE, MAX_BATCH_SIZE = 2, 1024
 
@@ -114,14 +169,6 @@ class Batching:
     def to_dict(self) -> dict[str, Any]:
         return {"max_batch_size": self.max_batch_size,
                 "batch_interval": format_duration(self.batch_interval)}
-
-
-def format_duration(seconds: float) -> str:
-    """A duration as cortex.yaml writes it: "10ms", "1.5s", "250us"."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale or unit == "us":
-            return f"{round(seconds / scale, 6):g}{unit}"
-    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -155,6 +202,10 @@ class ApiSpec:
         if self.runtime == "tensorflow":
             section["signature_key"] = self.signature_key
         return {self.runtime: section}
+    # (line, column) of each key written in the entry's compute map, for the problems a target
+    # finds later (a setting Kubernetes cannot honour); empty when built in code
+    positions: Mapping[str, tuple[int, int]] = field(
+        default_factory=lambda: MappingProxyType({}), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form with every default filled (used by `validate -o json`)."""
@@ -178,6 +229,16 @@ class ApiSpec:
                 "queue_size": c.queue_size,
                 "max_body_size": c.max_body_size,
                 "max_concurrency": c.max_concurrency,
+                "autoscale_on": c.autoscale_on,
+                "target_in_flight": c.in_flight_target,
+                "window": c.window,
+                "upscale_stabilization": c.upscale_stabilization,
+                "downscale_stabilization": c.downscale_stabilization,
+                "max_upscale_factor": c.max_upscale_factor,
+                "max_downscale_factor": c.max_downscale_factor,
+                "upscale_tolerance": c.upscale_tolerance,
+                "downscale_tolerance": c.downscale_tolerance,
+                "scale_to_zero_after": c.scale_to_zero_after,
             },
             "metadata": thaw(self.metadata),
         }
@@ -201,6 +262,15 @@ class Project:
     @property
     def api_names(self) -> tuple[str, ...]:
         return tuple(spec.name for spec in self.apis)
+
+    def problem(self, spec: ApiSpec, key: str, message: str) -> Problem:
+        """A problem at `compute.<key>` of `spec` (at the entry when the key is not written)."""
+        line, column = spec.positions.get(key, (spec.line or 1, 1))
+        try:
+            shown = self.config_file.relative_to(self.root).as_posix()
+        except ValueError:
+            shown = str(self.config_file)
+        return Problem(shown, line, column, spec.name, f"compute.{key}", message)
 
 
 @dataclass(frozen=True)

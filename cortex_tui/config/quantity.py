@@ -122,3 +122,35 @@ def format_bytes(size: int) -> str:
         if size >= unit and size % unit == 0:
             return f"{size // unit}{suffix}"
     return str(size)
+
+
+_DURATION = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?P<unit>us|ms|s|m|h)")
+_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+MAX_DURATION = 7 * 24 * 3600.0  # a week: longer is a mistake, not a setting
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds of a duration as cortex.yaml writes them: "250us", "10ms", "1.5s", "5m", "1h".
+    Callers check their own bounds (and may word the examples for their key)."""
+    got = describe(value)
+    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise QuantityError(f'must be a duration such as "500ms", "10s", "5m" or "1h" (got {got})')
+    seconds = float(match.group("number")) * _SECONDS[match.group("unit")]
+    if seconds > MAX_DURATION:
+        raise QuantityError(f"must be at most a week (got {got})")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest form of a duration: 300.0 -> "5m", 90.0 -> "90s", 1.5 -> "1.5s",
+    0.01 -> "10ms", 0.00025 -> "250us"."""
+    if seconds <= 0:
+        return "0s"
+    for unit, scale in (("h", 3600.0), ("m", 60.0), ("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        value = round(seconds / scale, 6)
+        if unit in ("h", "m") and (seconds < scale or value != int(value)):
+            continue
+        if seconds >= scale or unit == "us":
+            return f"{value:g}{unit}"
+    raise AssertionError("unreachable")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cortex_tui.config.model import Compute
+from cortex_tui.config.model import IN_FLIGHT_KEYS, Compute
 from cortex_tui.errors import UserError
 
 # The compute fields `scale` changes; they roll no replica (the HPA / the autoscaler owns them).
 SCALE_KEYS = ("min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization")
+# Every compute field only the autoscaler reads: changing them rolls no replica, and replicas
+# (a pod's cortex.yaml) never see them.
+AUTOSCALER_KEYS = (*SCALE_KEYS, "autoscale_on", *IN_FLIGHT_KEYS)
 
 
 class ScaleError(UserError):
@@ -24,6 +27,8 @@ def apply_scale(
 ) -> Compute:
     """Return `compute` with the given bounds changed, or raise ScaleError naming the rule.
 
+    `min_replicas` and `init_replicas` may be 0 (scale to zero) with `autoscale_on: in_flight`;
+    a target that cannot scale to zero (Kubernetes) refuses it itself.
     A changed `min_replicas` drags `init_replicas` along when the caller did not set it, so
     `scale --min 3` on an API with init 1 does not fail on a rule the user never touched.
     """
@@ -36,6 +41,7 @@ def apply_scale(
     target = (
         compute.target_cpu_utilization if target_cpu_utilization is None else target_cpu_utilization
     )
+    zero_ok = compute.autoscale_on == "in_flight"
     for key, value in (
         ("min_replicas", new_min),
         ("max_replicas", new_max),
@@ -44,6 +50,8 @@ def apply_scale(
     ):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ScaleError(f"{key} must be an integer (got {value!r})")
+        if value == 0 and zero_ok and key in ("min_replicas", "init_replicas"):
+            continue
         if value <= 0:
             raise ScaleError(f"{key} must be greater than 0 (got {value})")
     if target > 100:

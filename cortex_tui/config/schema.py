@@ -13,19 +13,35 @@ from typing import Any
 from voluptuous import All, Invalid, MultipleInvalid, Optional, Required, Schema
 
 from cortex_tui.config.model import (
+    AUTOSCALE_SIGNALS,
+    DEFAULT_AUTOSCALE_ON,
     DEFAULT_CPU,
+    DEFAULT_DOWNSCALE_STABILIZATION,
     DEFAULT_GPU,
+    DEFAULT_MAX_DOWNSCALE_FACTOR,
     DEFAULT_MAX_REPLICAS,
+    DEFAULT_MAX_UPSCALE_FACTOR,
     DEFAULT_MIN_REPLICAS,
     DEFAULT_QUEUE_SIZE,
+    DEFAULT_SCALE_TO_ZERO_AFTER,
     DEFAULT_TARGET_CPU_UTILIZATION,
     DEFAULT_THREADS_PER_REPLICA,
+    DEFAULT_TOLERANCE,
+    DEFAULT_UPSCALE_STABILIZATION,
+    DEFAULT_WINDOW,
     MAX_BATCH_SIZE,
     MAX_CONCURRENCY_LIMIT,
     MIN_BATCH_SIZE,
     MODEL_TYPES,
 )
-from cortex_tui.config.quantity import QuantityError, describe, parse_bytes, parse_cpu
+from cortex_tui.config.quantity import (
+    QuantityError,
+    describe,
+    format_duration,
+    parse_bytes,
+    parse_cpu,
+    parse_duration,
+)
 
 DNS_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 DNS_1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -47,6 +63,41 @@ def integer(low: int | None = None, high: int | None = None) -> Callable[[Any], 
         return value
 
     return check
+
+
+def number(ok: Callable[[float], bool], rule: str) -> Callable[[Any], float]:
+    """A number (int or float, never a bool or string) for which `ok` holds, as a float;
+    `rule` says in words what `ok` checks ("must be greater than 0")."""
+
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise Invalid(f"must be a number (got {describe(value)})")
+        if not ok(float(value)):
+            raise Invalid(f"{rule} (got {describe(value)})")
+        return float(value)
+
+    return check
+
+
+def period(positive: bool) -> Callable[[Any], float]:
+    """An autoscaling duration ("500ms", "10s", "5m", "1h"); 0s allowed unless `positive`."""
+
+    def check(value: Any) -> float:
+        try:
+            seconds = parse_duration(value)
+        except QuantityError as exc:
+            raise Invalid(str(exc)) from None
+        if positive and seconds <= 0:
+            raise Invalid(f"must be longer than 0s (got {describe(value)})")
+        return seconds
+
+    return check
+
+
+def autoscale_on(value: Any) -> str:
+    if value not in AUTOSCALE_SIGNALS or not isinstance(value, str):
+        raise Invalid(f'must be "cpu" or "in_flight" (got {describe(value)})')
+    return value
 
 
 def quantity(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -130,18 +181,16 @@ def metadata_map(value: Any) -> dict[str, Any]:
     return value
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(us|ms|s)")
-_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 MAX_DURATION_S = 60.0
 
 
 def duration(value: Any) -> float:
-    """A duration string ("10ms", "0.5s", "250us") in seconds, > 0 and at most a minute."""
-    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
+    """A batch interval ("10ms", "0.5s", "250us") in seconds, > 0 and at most a minute."""
+    try:
+        seconds = parse_duration(value)
+    except QuantityError:
         raise Invalid(f'must be a duration such as "10ms", "0.5s" or "250us" '
-                      f"(got {describe(value)})")
-    seconds = float(match.group(1)) * _SECONDS[match.group(2)]
+                      f"(got {describe(value)})") from None
     if not 0 < seconds <= MAX_DURATION_S:
         raise Invalid(f"must be greater than 0 and at most {MAX_DURATION_S:g}s "
                       f"(got {describe(value)})")
@@ -153,15 +202,18 @@ BATCHING = All(a_map, {
     Required("batch_interval"): duration,
 })
 
+
+TOLERANCE = number(lambda v: 0 <= v < 1, "must be 0 or more and less than 1 (a fraction)")
+
 TRACKER = All(a_map, {
     Required("model_type"): model_type,
     Optional("key"): non_empty_string,
 })
 
 COMPUTE = All(a_map, {
-    Optional("min_replicas", default=DEFAULT_MIN_REPLICAS): integer(1),
+    Optional("min_replicas", default=DEFAULT_MIN_REPLICAS): integer(0),
     Optional("max_replicas", default=DEFAULT_MAX_REPLICAS): integer(1),
-    Optional("init_replicas"): integer(1),
+    Optional("init_replicas"): integer(0),
     Optional("target_cpu_utilization", default=DEFAULT_TARGET_CPU_UTILIZATION): integer(1, 100),
     Optional("cpu", default=str(DEFAULT_CPU)): quantity(parse_cpu),
     Optional("gpu", default=DEFAULT_GPU): integer(0),
@@ -170,6 +222,21 @@ COMPUTE = All(a_map, {
     Optional("queue_size", default=DEFAULT_QUEUE_SIZE): integer(0),
     Optional("max_body_size"): quantity(parse_bytes),  # default: model.default_max_body_size
     Optional("max_concurrency"): integer(1, MAX_CONCURRENCY_LIMIT),  # default: by predict
+    Optional("autoscale_on", default=DEFAULT_AUTOSCALE_ON): autoscale_on,
+    Optional("target_in_flight"): number(lambda v: 0 < v < 1e6, "must be greater than 0"),
+    Optional("window", default=format_duration(DEFAULT_WINDOW)): period(positive=True),
+    Optional("upscale_stabilization", default=format_duration(DEFAULT_UPSCALE_STABILIZATION)):
+        period(positive=False),
+    Optional("downscale_stabilization",
+             default=format_duration(DEFAULT_DOWNSCALE_STABILIZATION)): period(positive=False),
+    Optional("max_upscale_factor", default=DEFAULT_MAX_UPSCALE_FACTOR):
+        number(lambda v: 1 <= v <= 100, "must be 1 or more (a growth factor, at most 100)"),
+    Optional("max_downscale_factor", default=DEFAULT_MAX_DOWNSCALE_FACTOR):
+        number(lambda v: 0 < v <= 1, "must be greater than 0 and at most 1 (a shrink factor)"),
+    Optional("upscale_tolerance", default=DEFAULT_TOLERANCE): TOLERANCE,
+    Optional("downscale_tolerance", default=DEFAULT_TOLERANCE): TOLERANCE,
+    Optional("scale_to_zero_after", default=format_duration(DEFAULT_SCALE_TO_ZERO_AFTER)):
+        period(positive=True),
 })
 
 PYTHON = All(a_map, {
@@ -219,6 +286,10 @@ KNOWN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("api", "compute"): (
         "min_replicas", "max_replicas", "init_replicas", "target_cpu_utilization", "cpu", "gpu",
         "mem", "threads_per_replica", "queue_size", "max_body_size", "max_concurrency",
+        "autoscale_on",
+        "target_in_flight", "window", "upscale_stabilization", "downscale_stabilization",
+        "max_upscale_factor", "max_downscale_factor", "upscale_tolerance", "downscale_tolerance",
+        "scale_to_zero_after",
     ),
     ("deployment",): ("kind", "name", "image"),
 }

@@ -14,6 +14,9 @@ STARTED = "started"  # unix time the replica's counters started from (changes on
 READY = "ready"
 IN_FLIGHT = "in_flight"
 QUEUED = "queued"
+IN_FLIGHT_SAMPLED = "in_flight_sampled"  # {"sum", "count"} of in_flight sampled on the loop
+INIT_DONE_AT = "init_done_at"  # unix time init finished (cold start)
+FIRST_ANSWER_AT = "first_answer_at"  # unix time of the first answer (within a sample period)
 PREDICT_MODE = "predict_mode"
 NETWORK = "network_stats"
 CLASSES = "class_distribution"
@@ -41,3 +44,7 @@ BATCH_SAMPLES = "samples"
 AVG_BATCH_SIZE = "avg_batch_size"
 AVG_BATCH_WAIT_MS = "avg_wait_ms"  # time a sample waited for its batch to go
 BATCH_SIZE_HISTOGRAM = "batch_size_histogram"  # [[upper bound (None = +inf), count], ...]
+
+# inside IN_FLIGHT_SAMPLED
+SUM = "sum"
+COUNT = "count"

@@ -22,6 +22,9 @@ from cortex_tui.config.inference_check import (
     resolve_project_path,
 )
 from cortex_tui.config.model import (
+    AUTOSCALE_SIGNALS,
+    DEFAULT_AUTOSCALE_ON,
+    IN_FLIGHT_KEYS,
     RUNTIMES,
     ApiSpec,
     Batching,
@@ -32,8 +35,16 @@ from cortex_tui.config.model import (
     default_max_body_size,
     freeze,
     largest_body_size,
+    sync_period,
 )
-from cortex_tui.config.quantity import QuantityError, describe, format_bytes, parse_bytes
+from cortex_tui.config.quantity import (
+    QuantityError,
+    describe,
+    format_bytes,
+    format_duration,
+    parse_bytes,
+    parse_duration,
+)
 from cortex_tui.config.yamlpos import Marks, Pos, YamlDoc, load_yaml
 
 
@@ -171,10 +182,11 @@ class Validator:
         compute_raw = data["compute"] if isinstance(data["compute"], dict) else {}
         self.replica_rules(index, compute_raw, api)
         self.body_fits_mem(index, compute_raw, api)
+        self.autoscaling_rules(index, compute_raw, api)
         runtime = self.runtime(index, data, api)
         if valid is None or runtime is None:
             return None
-        return self.build_api(valid, runtime, line)
+        return self.build_api(valid, runtime, line, self.compute_positions(index))
 
     def deployment(self, index: int, item: dict[Any, Any]) -> dict[Any, Any] | None:
         return self.apply(schema.DEPLOYMENT, index, item, None, "deployment")
@@ -231,14 +243,14 @@ class Validator:
 
     def replica_rules(self, index: int, compute: dict[Any, Any], api: str | None) -> None:
         """min_replicas <= init_replicas <= max_replicas, checked on the values that are ints."""
-        def value(key: str, default: int | None) -> int | None:
+        def value(key: str, default: int | None, least: int = 0) -> int | None:
             raw = compute.get(key, default)
-            if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+            if isinstance(raw, bool) or not isinstance(raw, int) or raw < least:
                 return None
             return raw
 
         low = value("min_replicas", 1)
-        high = value("max_replicas", 100)
+        high = value("max_replicas", 100, least=1)
         init = value("init_replicas", None)
         base = (index, "compute")
         if low is not None and high is not None and low > high:
@@ -275,6 +287,32 @@ class Validator:
                     f"cannot fit compute.mem ({format_bytes(mem)}): a body and its parsed "
                     f"objects need more; at most {format_bytes(largest_body_size(mem))} "
                     f"(a quarter of mem) (got {format_bytes(body)})", api)
+
+    def autoscaling_rules(self, index: int, compute: dict[Any, Any], api: str | None) -> None:
+        """The rules between autoscaling keys: which signal reads which key, scale to zero,
+        a window the autoscaler can fill."""
+        base = (index, "compute")
+        signal = compute.get("autoscale_on", DEFAULT_AUTOSCALE_ON)
+        if signal not in AUTOSCALE_SIGNALS:
+            return  # the schema reported it
+        if signal == "cpu":
+            for key in IN_FLIGHT_KEYS:
+                if key in compute:
+                    self.report((*base, key), "is only used with autoscale_on: in_flight "
+                                "(this API scales on cpu)", api, at="key")
+            if compute.get("min_replicas") == 0:
+                self.report((*base, "min_replicas"), "must be greater than 0 (got 0); 0 "
+                            "(scale to zero) needs autoscale_on: in_flight", api)
+            return
+        window = compute.get("window")
+        try:
+            seconds = parse_duration(window) if window is not None else None
+        except QuantityError:
+            return  # the schema reported it
+        period = sync_period()
+        if seconds is not None and 0 < seconds < period:
+            self.report((*base, "window"), f"must be at least the autoscaler's sync period "
+                        f"({format_duration(period)}) (got {describe(window)})", api)
 
     def runtime(self, index: int, data: dict[Any, Any], api: str | None) -> dict[str, Any] | None:
         """Exactly one runtime section, checked: the ApiSpec fields it gives, or None."""
@@ -377,7 +415,15 @@ class Validator:
             return None
         return relative
 
-    def build_api(self, valid: dict[Any, Any], runtime: dict[str, Any], line: int) -> ApiSpec:
+    def compute_positions(self, index: int) -> dict[str, tuple[int, int]]:
+        found = {}
+        for path, marks in self.doc.marks.items():
+            if len(path) == 3 and path[:2] == (index, "compute") and isinstance(path[2], str):
+                found[path[2]] = self.clamp(marks.value)
+        return found
+
+    def build_api(self, valid: dict[Any, Any], runtime: dict[str, Any], line: int,
+                  positions: dict[str, tuple[int, int]]) -> ApiSpec:
         c = valid["compute"]
         compute = Compute(
             min_replicas=c["min_replicas"],
@@ -391,6 +437,16 @@ class Validator:
             queue_size=c["queue_size"],
             max_body_size=c.get("max_body_size", default_max_body_size(c["mem"])),
             max_concurrency=c.get("max_concurrency"),
+            autoscale_on=c["autoscale_on"],
+            target_in_flight=c.get("target_in_flight"),
+            window=c["window"],
+            upscale_stabilization=c["upscale_stabilization"],
+            downscale_stabilization=c["downscale_stabilization"],
+            max_upscale_factor=c["max_upscale_factor"],
+            max_downscale_factor=c["max_downscale_factor"],
+            upscale_tolerance=c["upscale_tolerance"],
+            downscale_tolerance=c["downscale_tolerance"],
+            scale_to_zero_after=c["scale_to_zero_after"],
         )
         tracker = None
         if "tracker" in valid:
@@ -406,6 +462,7 @@ class Validator:
             metadata=freeze(valid["metadata"]),
             line=line,
             image=valid.get("image"),
+            positions=freeze(positions),
         )
 
 

@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
 
+from cortex_tui.autoscale import hpa_decision
 from cortex_tui.config.model import Project
 from cortex_tui.config.scaling import ScaleError, apply_scale
 from cortex_tui.errors import ApiNotFound, BackendError
@@ -53,6 +55,7 @@ from cortex_tui.replica_stats import merge_batching, merge_network, merge_tracke
 from cortex_tui.settings import Environment
 from cortex_tui.types import (
     ApiState,
+    Decision,
     DeployChange,
     DeployResult,
     Event,
@@ -82,6 +85,13 @@ STATUS_EVENTS: dict[Status, EventKind] = {
     Status.COMPUTE_UNAVAILABLE: "pending", Status.UPDATING: "updated",
     Status.STOPPING: "deleted",
 }
+
+
+def _timestamp(value: Any) -> float:
+    """A Kubernetes time (a datetime from the client, or RFC 3339 text) as unix time."""
+    if hasattr(value, "timestamp"):
+        return float(value.timestamp())
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
 def _cloudwatch_history(environment: Environment) -> Any:
@@ -356,6 +366,9 @@ class KubernetesBackend(Backend):
                                  request.init_replicas, request.target_cpu_utilization)
         except ScaleError as exc:
             raise BackendError(f'api "{api}": {exc}') from None
+        if wanted.min_replicas == 0:
+            raise BackendError(f'api "{api}": min_replicas must be greater than 0 on Kubernetes: '
+                               "the HorizontalPodAutoscaler cannot scale to zero")
         group = deployment["metadata"]["labels"].get(L.PART_OF, api)
         for manifest in (render_hpa(api, conn.namespace, group, wanted),
                          render_pdb(api, conn.namespace, group, wanted)):  # follows min_replicas
@@ -411,6 +424,30 @@ class KubernetesBackend(Backend):
 
     # ------------------------------------------------------------------ events
     @_plain_errors
+    @_plain_errors
+    def decisions(self, api: str, since: float | None = None) -> list[Decision]:
+        """The cluster's HPA decides: its rescale events, then its conditions as they stand."""
+        conn = self.conn
+        self._require(api)
+        hpa = objects.read(conn, "HorizontalPodAutoscaler", api) or {}
+        try:
+            items = call("list events", conn.core.list_namespaced_event, conn.namespace).items
+        except ApiException as exc:
+            raise BackendError(f"cannot list events: {objects.status_reason(exc)}") from None
+        found = [hpa_decision(stamp.timestamp(), f"{item.reason}: {item.message or ''}")
+                 for item in items or []
+                 if item.involved_object is not None
+                 and item.involved_object.kind == "HorizontalPodAutoscaler"
+                 and item.involved_object.name == api
+                 and (stamp := item.last_timestamp or item.event_time or item.first_timestamp)]
+        for condition in (hpa.get("status") or {}).get("conditions") or []:
+            stamp = condition.get("lastTransitionTime")
+            t = _timestamp(stamp) if stamp else time.time()
+            found.append(hpa_decision(t, f"{condition.get('type')}={condition.get('status')}: "
+                                         f"{condition.get('reason')}: {condition.get('message')}"))
+        found.sort(key=lambda d: d.t)
+        return [d for d in found if since is None or d.t >= since]
+
     def events(self, api: str | None = None, since: float | None = None) -> list[Event]:
         conn = self.conn
         names = [api] if api is not None else sorted(kube_apply.managed_apis(conn))

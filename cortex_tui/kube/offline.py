@@ -10,6 +10,7 @@ from typing import Any
 from cortex_tui.config.files import DEFAULT_IGNORE
 from cortex_tui.config.model import Project
 from cortex_tui.errors import UserError
+from cortex_tui.kube import autoscaling
 from cortex_tui.kube import labels as L
 from cortex_tui.kube.project import ProjectBundle, S3Location, bundle_for
 from cortex_tui.kube.render import (
@@ -27,6 +28,11 @@ from cortex_tui.settings import DEFAULT_NAMESPACE, resolve
 # object's annotations together may hold at most 256 KiB: a bigger ConfigMap needs
 # `kubectl apply --server-side` (or `kubectl create`).
 ANNOTATIONS_LIMIT = 256 * 1024
+IN_FLIGHT_MONITOR = "in-flight-podmonitor.yaml"
+ADAPTER_VALUES = "prometheus-adapter-values.yaml"
+ADAPTER_HEADER = ("# prometheus-adapter Helm values: the custom metric the HPAs of in_flight APIs "
+                  "read.\n# helm upgrade --install prometheus-adapter "
+                  "prometheus-community/prometheus-adapter -f THIS_FILE\n")
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,9 @@ class Rendered:
     apis: list[ApiManifests]
     bundle: ProjectBundle
     bundle_uri: str | None
+    # autoscale_on: in_flight: what serves the HPA's Pods metric (PodMonitor, adapter rules)
+    pod_monitor: dict[str, Any] | None = None
+    adapter_rules: dict[str, Any] | None = None
 
     def as_stream(self) -> str:
         objects = [self.namespace] + [o for api in self.apis for o in api.objects]
@@ -56,6 +65,13 @@ class Rendered:
         for api in self.apis:
             path = folder / f"{api.api}.yaml"
             path.write_text(to_yaml(list(api.objects)), encoding="utf-8")
+            written.append(path)
+        if self.pod_monitor is not None and self.adapter_rules is not None:
+            path = folder / IN_FLIGHT_MONITOR
+            path.write_text(to_yaml([self.pod_monitor]), encoding="utf-8")
+            written.append(path)
+            path = folder / ADAPTER_VALUES
+            path.write_text(ADAPTER_HEADER + to_yaml([self.adapter_rules]), encoding="utf-8")
             written.append(path)
         if self.bundle_uri:
             path = folder / f"project-{self.bundle.short_hash}.zip"
@@ -100,11 +116,15 @@ def render_for_environment(
         environment, namespace or DEFAULT_NAMESPACE, bundle_uri, ingress=ingress,
         ingress_class=ingress_class, pod_monitor=pod_monitor, network_policy=network_policy,
     )
+    apis = [_without_replicas(api) for api in render_project(project, ctx, bundle)]
+    in_flight = bool(autoscaling.in_flight_apis(project))
     return Rendered(
         namespace=namespace_manifest(ctx.namespace),
-        apis=[_without_replicas(api) for api in render_project(project, ctx, bundle)],
+        apis=apis,
         bundle=bundle,
         bundle_uri=bundle_uri,
+        pod_monitor=autoscaling.pod_monitor(project, ctx.namespace) if in_flight else None,
+        adapter_rules=autoscaling.adapter_rules(project) if in_flight else None,
     )
 
 

@@ -20,10 +20,19 @@ from typing import Any
 import yaml
 
 from cortex_tui.aws.pod_env import pod_env
-from cortex_tui.config.model import S3_PREFIX, ApiSpec, Compute, Project, format_cpu
+from cortex_tui.config.model import (
+    S3_PREFIX,
+    ApiSpec,
+    Compute,
+    ConfigError,
+    Project,
+    format_cpu,
+)
 from cortex_tui.config.quantity import format_bytes
-from cortex_tui.config.scaling import SCALE_KEYS
+from cortex_tui.config.scaling import AUTOSCALER_KEYS
 from cortex_tui.kube import labels as L
+from cortex_tui.kube.autoscaling import hpa_behavior, hpa_metrics
+from cortex_tui.kube.autoscaling import problems as autoscaling_problems
 from cortex_tui.kube.project import ProjectBundle, check_configmap_size
 from cortex_tui.settings import AwsSettings, Environment
 from predictor.model_store import CACHE_ENV as MODEL_CACHE_ENV
@@ -281,13 +290,12 @@ def api_config_yaml(project: Project, spec: ApiSpec) -> str:
 
 
 
-
 def pod_config(spec: ApiSpec) -> dict[str, Any]:
     """The API's config as the replicas see it (everything but the autoscaling bounds), with
     sizes as quantities ("128Mi", not 134217728)."""
     config = spec.to_dict()
     compute = config["compute"]
-    for key in SCALE_KEYS:  # autoscaling lives in the HPA: changing it must not roll pods
+    for key in AUTOSCALER_KEYS:  # autoscaling lives in the HPA: changing it must not roll pods
         compute.pop(key)
     for key in ("mem", "max_body_size"):
         if compute[key] is not None:
@@ -322,6 +330,8 @@ def api_values(
         "min_replicas": spec.compute.min_replicas,
         "max_replicas": spec.compute.max_replicas,
         "target_cpu_utilization": spec.compute.target_cpu_utilization,
+        "metrics": hpa_metrics(spec.compute),
+        "behavior": hpa_behavior(spec.compute),
         "resources": resources_for(spec),
         "init_resources": INIT_RESOURCES,
         "uid": POD_UID,
@@ -388,6 +398,7 @@ def render_hpa(api: str, namespace: str, deployment: str, compute: Compute) -> d
         "annotations": {}, "min_replicas": compute.min_replicas,
         "max_replicas": compute.max_replicas,
         "target_cpu_utilization": compute.target_cpu_utilization,
+        "metrics": hpa_metrics(compute), "behavior": hpa_behavior(compute),
     }
     return stamp(fill(template("hpa.yaml"), values))
 
@@ -406,6 +417,10 @@ def render_pdb(api: str, namespace: str, deployment: str, compute: Compute) -> d
 def render_project(
     project: Project, ctx: RenderContext, bundle: ProjectBundle
 ) -> list[ApiManifests]:
+    """Every API's manifests; ConfigError when the project asks what Kubernetes cannot do."""
+    found = autoscaling_problems(project)
+    if found:
+        raise ConfigError(found)
     return [render_api(project, spec, ctx, bundle) for spec in project.apis]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from cortex_tui.config.model import Compute
 from cortex_tui.kube import labels as L
+from cortex_tui.kube.autoscaling import from_hpa
 from cortex_tui.types import ApiState, Status
 
 Obj = dict[str, Any]
@@ -142,8 +143,9 @@ def bounds(objs: ApiObjects) -> Compute:
         if resource.get("name") == "cpu":
             target = (resource.get("target") or {}).get("averageUtilization") or target
     low = spec.get("minReplicas", 1)
-    return Compute(min_replicas=low, max_replicas=spec.get("maxReplicas", max(low, 1)),
-                   init_replicas=low, target_cpu_utilization=target)
+    return from_hpa(spec, Compute(min_replicas=low, max_replicas=spec.get("maxReplicas",
+                                                                          max(low, 1)),
+                                  init_replicas=low, target_cpu_utilization=target))
 
 
 def _failed_count(pods: list[Obj]) -> int:
@@ -192,6 +194,8 @@ def api_state(objs: ApiObjects, endpoint: str | None) -> ApiState:
         max_replicas=compute.max_replicas,
         init_replicas=compute.init_replicas,
         target_cpu_utilization=compute.target_cpu_utilization,
+        autoscale_on=compute.autoscale_on,
+        target_in_flight=compute.target_in_flight,
         endpoint=endpoint if status is not Status.STOPPING else None,
         last_update=float(updated_at) if updated_at else None,
     )

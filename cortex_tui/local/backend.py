@@ -20,6 +20,8 @@ from cortex_tui.local.client import OperatorClient
 from cortex_tui.types import (
     ApiState,
     BatchingStats,
+    ColdStart,
+    Decision,
     DeployChange,
     DeployResult,
     Event,
@@ -102,11 +104,18 @@ class LocalBackend(Backend):
         data = self.client.call("GET", "/v1/events", query={"api": api, "since": since})
         return [Event(**e) for e in data["events"]]
 
+    def decisions(self, api: str, since: float | None = None) -> list[Decision]:
+        data = self.client.call("GET", "/v1/decisions", query={"api": api, "since": since})
+        return [Decision.from_json(d) for d in data["decisions"]]
+
     def predict(self, api: str, sample: Any, debug: bool = False) -> PredictResult:
         """POST to the API's endpoint. Without a running replica (error, back-off, compute
         unavailable) a connection would wait in the endpoint's queue: fail at once instead."""
         state = self.get(api)[0]
         running = [r for r in self._replicas(api) if r["alive"] and r["state"] != "stopping"]
+        asleep = state.min_replicas == 0 and state.requested == 0 and state.failed == 0
+        if state.endpoint is not None and asleep:  # scaled to zero: the request wakes one
+            return post_json(state.endpoint, sample, debug)
         if state.endpoint is None or not running:
             raise BackendError(_cannot_answer(state, "no replica is running"))
         try:
@@ -241,4 +250,8 @@ def api_state_from_json(data: dict[str, Any]) -> ApiState:
         replicas=tuple(ReplicaEndpoint(**dict(r, gpus=tuple(r.get("gpus") or ())))
                        for r in data.get("replicas") or ()),
         signature=data.get("signature"),
+        autoscale_on=data.get("autoscale_on", "cpu"),
+        target_in_flight=data.get("target_in_flight"),
+        decision=Decision.from_json(data["decision"]) if data.get("decision") else None,
+        cold_start=ColdStart(**data["cold_start"]) if data.get("cold_start") else None,
     )

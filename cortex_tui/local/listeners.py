@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import select
 import socket
 from collections.abc import Iterable
 
@@ -112,6 +113,16 @@ class Listeners:
                 sock = bind_endpoint(port)
             self._by_api[api] = sock
         return sock
+
+    def pending(self, api: str, port: int) -> bool:
+        """True when a connection waits in the API's endpoint queue (scale to zero: no
+        replica accepts, the operator's socket keeps listening and holds it)."""
+        try:
+            sock = self.get(api, port, ())
+        except BackendError:
+            return False
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable)
 
     def close(self, api: str) -> None:
         sock = self._by_api.pop(api, None)

@@ -11,12 +11,14 @@ import time
 from typing import Any
 
 from cortex_tui import replica_stats
+from cortex_tui.config import stats_keys as K
 from cortex_tui.local import hpa
 from cortex_tui.local.gpus import GpuPool, GpuSource
 from cortex_tui.local.records import ApiRecord
 from cortex_tui.local.replica import Replica
 from cortex_tui.local.runtime import Runtime
 from cortex_tui.local.store import History
+from cortex_tui.types import Decision
 
 FRESH_STATS_TIMEOUT = 0.5  # s: an on-demand /stats read waits no longer (else: last scrape)
 
@@ -31,6 +33,8 @@ class Monitoring:
 
     def save(self) -> Any: ...
 
+    def _record_decision(self, record: ApiRecord, rt: Runtime, decision: Decision) -> Any: ...
+
     def _scrape(self) -> None:
         with self.lock:
             targets = [(name, r) for name, rt in self.runtime.items() for r in rt.replicas
@@ -39,6 +43,7 @@ class Monitoring:
                    for name, r in targets]
         now = time.time()
         with self.lock:
+            in_flight: dict[str, float] = {}
             for name, replica, stats, util in results:
                 rt = self.runtime.get(name)
                 if rt is None:
@@ -47,11 +52,16 @@ class Monitoring:
                     stats = dict(stats, replica=replica.name, version=replica.version)
                     rt.stats[replica.name] = stats
                     self.history.save_replica_stats(name, replica.name, stats)
+                    in_flight[name] = in_flight.get(name, 0.0) + _in_flight(rt, replica.name,
+                                                                            stats)
+                    _cold_start(rt, replica.name, stats)
                 if util is not None:
                     rt.utilization[replica.name] = util
             for name, record in self.apis.items():
-                self._record_point(record, self.runtime[name], now)
-                self._forget_replaced_classes(record, self.runtime[name])
+                rt = self.runtime[name]
+                rt.in_flight_series.append((now, in_flight.get(name, 0.0)))
+                self._record_point(record, rt, now)
+                self._forget_replaced_classes(record, rt)
 
     def _forget_replaced_classes(self, record: ApiRecord, rt: Runtime) -> None:
         """Once a replaced version's replicas are gone, their classes leave the totals and the
@@ -91,6 +101,8 @@ class Monitoring:
         cpu = sum(utils) / len(utils) if utils else None
         point = replica_stats.point(previous, scrape, record.requested, ready, cpu)
         rt.last_point = dataclasses.replace(point, gpu_utilization=self._gpu_load(current))
+        if point.request_rate > 0:
+            rt.last_request_at = now  # scale to zero counts the idle time from here
         self.history.add_point(record.name, rt.last_point)
 
     def _gpu_load(self, replicas: list[Replica]) -> float | None:
@@ -109,20 +121,46 @@ class Monitoring:
         return max(c["min_replicas"], min(c["max_replicas"], cap))
 
     def _autoscale(self, record: ApiRecord, rt: Runtime, now: float) -> None:
-        c = record.compute
+        policy = dataclasses.replace(rt.autoscaler.policy,
+                                     max_replicas=self._replica_ceiling(record))
+        rt.autoscaler.update(policy)
+        if policy.signal == "in_flight":
+            value = rt.in_flight_average(now, record.compute.get("window", 60.0))
+        else:
+            value = self._cpu_signal(record, rt)
+        decision = rt.autoscaler.decide(now, record.requested, value,
+                                        idle_for=now - rt.last_request_at)
+        self._record_decision(record, rt, decision)
+
+    def _cpu_signal(self, record: ApiRecord, rt: Runtime) -> float | None:
+        """The replicas' cpu use summed, in percent of one request (the HPA's
+        current * utilisation), counting replicas without a sample as the HPA does."""
+        target = record.compute["target_cpu_utilization"]
         current = rt.current(record.version)
         utils = [rt.utilization[r.name] for r in current
                  if r.state == "ready" and r.name in rt.utilization]
-        utilization = hpa.utilization_with_missing(
-            utils, len(current) - len(utils), c["target_cpu_utilization"])
-        desired = rt.autoscaler.decide(now, record.requested, utilization, c["min_replicas"],
-                                       self._replica_ceiling(record),
-                                       c["target_cpu_utilization"])
-        if desired != record.requested:
-            shown = "n/a" if utilization is None else f"{utilization:.0f}%"
-            self.history.event(record.name, "scaled",
-                               f"{record.requested} -> {desired} replicas (cpu {shown} of "
-                               f"request, target {c['target_cpu_utilization']}%)")
-            record.requested = desired
-            self.save()
+        utilization = hpa.utilization_with_missing(utils, len(current) - len(utils), target)
+        return None if utilization is None else utilization * record.requested
 
+
+def _in_flight(rt: Runtime, replica: str, stats: dict[str, Any]) -> float:
+    """The replica's requests in flight, averaged since the previous scrape (since it started
+    on the first): the difference of its running sum and count of samples."""
+    sampled = stats.get(K.IN_FLIGHT_SAMPLED) or {}
+    total, count = int(sampled.get(K.SUM, 0)), int(sampled.get(K.COUNT, 0))
+    before = rt.in_flight_seen.get(replica, (0, 0))
+    rt.in_flight_seen[replica] = (total, count)
+    if count <= before[1]:
+        return float(stats.get(K.IN_FLIGHT) or 0)
+    return (total - before[0]) / (count - before[1])
+
+
+def _cold_start(rt: Runtime, replica: str, stats: dict[str, Any]) -> None:
+    start = rt.cold_starts.get(replica)
+    if start is None or start.first_answer is not None:
+        return
+    done = dataclasses.replace(start, init_done=stats.get(K.INIT_DONE_AT),
+                               first_answer=stats.get(K.FIRST_ANSWER_AT))
+    rt.cold_starts[replica] = done
+    if rt.cold_start is not None and rt.cold_start.replica == replica:
+        rt.cold_start = done

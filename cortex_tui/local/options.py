@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from cortex_tui.config.model import DEFAULT_SYNC_PERIOD, sync_period
+
 ENV_PREFIX = "CORTEX_TUI_"
 
 
@@ -24,7 +26,7 @@ def _float(name: str, default: float) -> float:
 
 @dataclass(frozen=True)
 class OperatorOptions:
-    sync_period: float = 15.0  # HPA sync period (s)
+    sync_period: float = DEFAULT_SYNC_PERIOD  # HPA sync period (s)
     scale_down_window: float = 300.0  # HPA scale-down stabilisation window (s)
     scrape_period: float = 5.0  # how often /stats and CPU times are sampled (s)
     restart_backoff: float = 1.0  # first restart delay; doubles per failure (s)
@@ -38,7 +40,7 @@ class OperatorOptions:
     @classmethod
     def from_env(cls) -> OperatorOptions:
         return cls(
-            sync_period=_float("SYNC_PERIOD", cls.sync_period),
+            sync_period=sync_period(),  # config validation checks `window` against it
             scale_down_window=_float("SCALE_DOWN_WINDOW", cls.scale_down_window),
             scrape_period=_float("SCRAPE_PERIOD", cls.scrape_period),
             restart_backoff=_float("RESTART_BACKOFF", cls.restart_backoff),

@@ -7,7 +7,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from cortex_tui.config.scaling import SCALE_KEYS
+from cortex_tui.config.model import Compute
+from cortex_tui.config.scaling import AUTOSCALER_KEYS
 from cortex_tui.local.capacity import Resources
 
 
@@ -56,9 +57,18 @@ def cpu_millis(quantity: str) -> int:
     return round(float(text) * 1000)
 
 
+
+def compute_of(spec: dict[str, Any]) -> Compute:
+    """The autoscaling part of a deployed spec's compute, typed (older records lack the
+    in-flight keys: their defaults)."""
+    c = spec["compute"]
+    known = {k: c[k] for k in (*AUTOSCALER_KEYS, "threads_per_replica") if k in c}
+    return Compute(**known)
+
+
 def runtime_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """The spec without the autoscaling bounds: changing only those rolls no replica."""
-    compute = {k: v for k, v in spec["compute"].items() if k not in SCALE_KEYS}
+    compute = {k: v for k, v in spec["compute"].items() if k not in AUTOSCALER_KEYS}
     return dict(spec, compute=compute)
 
 

@@ -7,12 +7,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cortex_tui.autoscale import Autoscaler
 from cortex_tui.local.gpus import GpuUsage
-from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.records import ApiRecord
 from cortex_tui.local.replica import HOST, UNKNOWN_EXIT, Replica
 from cortex_tui.replica_stats import Scrape, merge_network, merge_tracker, signature
-from cortex_tui.types import ApiState, MetricsPoint, ReplicaEndpoint, Status
+from cortex_tui.types import (
+    ApiState,
+    ColdStart,
+    Decision,
+    MetricsPoint,
+    ReplicaEndpoint,
+    Status,
+)
 
 
 @dataclass
@@ -38,7 +45,22 @@ class Runtime:
     dead: deque[Replica] = field(default_factory=lambda: deque(maxlen=3))
     last_sync: float = 0.0
     endpoint_note: str = ""  # the remembered port was taken at start: where the API moved
+    # autoscale_on: in_flight. Per replica, the last (sum, count) of its in-flight samples;
+    # per scrape, (time, the API's requests in flight averaged since the previous scrape).
+    in_flight_seen: dict[str, tuple[int, int]] = field(default_factory=dict)
+    in_flight_series: deque[tuple[float, float]] = field(default_factory=deque)
+    last_request_at: float = 0.0  # unix time the request count last grew (scale to zero)
+    decision: Decision | None = None  # the last sync's
+    cold_starts: dict[str, ColdStart] = field(default_factory=dict)  # replica -> its start
+    cold_start: ColdStart | None = None  # the API's latest replica start
 
+    def in_flight_average(self, now: float, window: float) -> float | None:
+        """The API's requests in flight, averaged over the last `window` seconds."""
+        while self.in_flight_series and self.in_flight_series[0][0] <= now - window:
+            self.in_flight_series.popleft()
+        if not self.in_flight_series:
+            return None
+        return sum(v for _, v in self.in_flight_series) / len(self.in_flight_series)
 
     def current(self, version: int) -> list[Replica]:
         """Replicas of `version` that are not being stopped."""
@@ -66,6 +88,8 @@ def api_state(record: ApiRecord, rt: Runtime, failures_before_error: int,
         request_rate=rt.last_point.request_rate if rt.last_point else None,
         replicas=tuple(replica_endpoint(r, gpu_usage) for r in rt.replicas),
         signature=signature(stats),
+        autoscale_on=c.get("autoscale_on", "cpu"), target_in_flight=c.get("target_in_flight"),
+        decision=rt.decision, cold_start=rt.cold_start,
     )
 
 
@@ -103,7 +127,8 @@ def api_status(
         return (Status.OUT_OF_MEMORY if rt.failure_oom else Status.ERROR), rt.failure_message
     if rt.pending > 0 and available < record.requested:
         return Status.COMPUTE_UNAVAILABLE, rt.pending_reason
-    if available >= low and not rt.outdated(record.version):
+    if available >= low and not rt.outdated(record.version) and available >= min(
+            record.requested, 1):  # scaled to zero is live; waking from it is updating
         return Status.LIVE, ""
     return (Status.INSTALLING if rt.installing else Status.UPDATING), ""
 

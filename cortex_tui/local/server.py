@@ -170,6 +170,12 @@ def _events(server: OperatorServer, q: dict[str, list[str]], b: dict[str, Any]) 
     return {"events": [asdict(e) for e in events]}
 
 
+def _decisions(server: OperatorServer, q: dict[str, list[str]], b: dict[str, Any]) -> Any:
+    api = _str(q, "api") or ""
+    found = server.supervisor.decisions(api, _float(q, "since"))
+    return {"decisions": [d.to_json() for d in found]}
+
+
 def _stop(server: OperatorServer, q: dict[str, list[str]], b: dict[str, Any]) -> Any:
     threading.Thread(target=server.on_stop, daemon=True).start()
     return {"stopping": True}
@@ -184,5 +190,6 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/v1/replicas"): _replicas,
     ("GET", "/v1/metrics"): _metrics,
     ("GET", "/v1/events"): _events,
+    ("GET", "/v1/decisions"): _decisions,
     ("POST", "/v1/stop"): _stop,
 }

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cortex_tui.local.oplog import Faults
-from cortex_tui.types import Event, MetricsPoint
+from cortex_tui.types import Decision, Event, MetricsPoint
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS points (
     t REAL NOT NULL, api TEXT NOT NULL, requested INTEGER, ready INTEGER, rate REAL,
     latency REAL, c2 INTEGER, c4 INTEGER, c5 INTEGER, cpu REAL, gpu REAL);
 CREATE INDEX IF NOT EXISTS points_api_t ON points (api, t);
+CREATE TABLE IF NOT EXISTS decisions (t REAL NOT NULL, api TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS decisions_api_t ON decisions (api, t);
 CREATE TABLE IF NOT EXISTS replica_stats (
     api TEXT NOT NULL, replica TEXT NOT NULL, stats TEXT NOT NULL, t REAL NOT NULL,
     PRIMARY KEY (api, replica));
@@ -129,6 +131,27 @@ class History:
             ).fetchall()
         return [MetricsPoint(*row) for row in rows]
 
+    def add_decision(self, api: str, decision: Decision) -> None:
+        """Every autoscaler sync, with its inputs and the rules that acted (kept 24 h)."""
+        self._write(("INSERT INTO decisions VALUES (?, ?, ?)",
+                     (decision.t, api, json.dumps(decision.to_json()))),
+                    ("DELETE FROM decisions WHERE t < ?", (decision.t - MAX_POINTS_AGE,)))
+
+    def decisions(self, api: str, since: float | None) -> list[Decision]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT data FROM decisions WHERE api = ? AND t >= ? ORDER BY t",
+                (api, since or 0.0),
+            ).fetchall()
+        return [Decision.from_json(json.loads(r[0])) for r in rows]
+
+    def last_decision(self, api: str) -> Decision | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM decisions WHERE api = ? ORDER BY t DESC LIMIT 1", (api,)
+            ).fetchone()
+        return Decision.from_json(json.loads(row[0])) if row else None
+
     def save_replica_stats(self, api: str, replica: str, stats: dict[str, Any]) -> None:
         self._write(("INSERT OR REPLACE INTO replica_stats VALUES (?, ?, ?, ?)",
                      (api, replica, json.dumps(stats), time.time())))
@@ -143,4 +166,5 @@ class History:
     def forget_api(self, api: str) -> None:
         """A deleted API starts from zero if it is deployed again (events are kept)."""
         self._write(("DELETE FROM points WHERE api = ?", (api,)),
-                    ("DELETE FROM replica_stats WHERE api = ?", (api,)))
+                    ("DELETE FROM replica_stats WHERE api = ?", (api,)),
+                    ("DELETE FROM decisions WHERE api = ?", (api,)))

@@ -15,9 +15,11 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from cortex_tui.autoscale import Autoscaler, Policy, woke
 from cortex_tui.config.files import ProjectFilesError
 from cortex_tui.config.model import Compute
 from cortex_tui.config.scaling import ScaleError, apply_scale
@@ -26,18 +28,23 @@ from cortex_tui.local import logfiles, snapshot
 from cortex_tui.local.capacity import Resources, describe_shortfall, node_capacity
 from cortex_tui.local.environments import REQUIREMENTS, Environments, requirements_key
 from cortex_tui.local.gpus import GpuPool, discover, load_source
-from cortex_tui.local.hpa import Autoscaler
 from cortex_tui.local.listeners import Listeners
 from cortex_tui.local.monitoring import Monitoring
 from cortex_tui.local.oplog import Faults, OperatorLog, describe
 from cortex_tui.local.options import OperatorOptions
 from cortex_tui.local.paths import StateDir, write_private
-from cortex_tui.local.records import ApiRecord, describe_changes, fingerprint, runtime_spec
+from cortex_tui.local.records import (
+    ApiRecord,
+    compute_of,
+    describe_changes,
+    fingerprint,
+    runtime_spec,
+)
 from cortex_tui.local.replica import Replica
 from cortex_tui.local.runtime import Runtime, api_state, failure_message, scrape_targets
 from cortex_tui.local.store import History
 from cortex_tui.replica_stats import merge_batching, merge_network, merge_tracker
-from cortex_tui.types import ApiState, DeployChange, Metrics
+from cortex_tui.types import ApiState, ColdStart, Decision, DeployChange, Metrics
 from predictor.memory import OOM_EXIT_CODE
 
 STATE_WRITES = "state writes"  # state.json
@@ -79,8 +86,8 @@ class Supervisor(Monitoring):
         for raw in data.get("apis", []):
             record = ApiRecord.from_json(raw)
             self.apis[record.name] = record
-            rt = self._new_runtime(record.name)
-            rt.autoscaler.assume(time.time(), record.requested)
+            rt = self._new_runtime(record)  # its autoscaler starts now: no scaling storm
+            rt.decision = self.history.last_decision(record.name)
             rt.stats = {s.get("replica", str(i)): s
                         for i, s in enumerate(self.history.replica_stats(record.name))}
         for raw in data.get("replicas", []):
@@ -151,10 +158,18 @@ class Supervisor(Monitoring):
              for rt in self.runtime.values() for r in rt.replicas if r.log_error), "")
         return f"state directory not writable: {self.dir.root} ({reason})" if reason else ""
 
-    def _new_runtime(self, api: str) -> Runtime:
-        rt = Runtime(Autoscaler(self.options.scale_down_window))
-        self.runtime[api] = rt
+    def _new_runtime(self, record: ApiRecord) -> Runtime:
+        now = time.time()
+        rt = Runtime(Autoscaler(self._policy(record), now, record.requested),
+                     last_request_at=now)
+        self.runtime[record.name] = rt
         return rt
+
+    def _policy(self, record: ApiRecord) -> Policy:
+        policy = Policy.of(compute_of(record.spec))
+        if policy.signal == "cpu":  # the operator's setting (tests shorten it)
+            policy = replace(policy, down_stabilization=self.options.scale_down_window)
+        return policy
 
     # ---- requests ----------------------------------------------------------------------
     def deploy(self, payload: dict[str, Any]) -> list[DeployChange]:
@@ -206,7 +221,7 @@ class Supervisor(Monitoring):
             self.apis[name] = ApiRecord(name, deployment, 1, fp, str(snap),
                                         self.listeners.create(name), spec,
                                         c["init_replicas"], now, code, rk, config)
-            self._new_runtime(name)
+            self._new_runtime(self.apis[name])
             self.history.event(name, "deployed", f"created with {c['init_replicas']} replica(s)")
             return DeployChange(name, "created")
         if old.fingerprint == fp and not force:
@@ -216,11 +231,13 @@ class Supervisor(Monitoring):
         if old.runtime == rk and not force:  # only autoscaling bounds: no rollout
             old.spec, old.fingerprint, old.deployment = spec, fp, deployment
             old.requested, old.last_update = requested, now
+            self.runtime[name].autoscaler.update(self._policy(old))
             self.history.event(name, "updated", message)
             return DeployChange(name, "updated", message)
         self.apis[name] = ApiRecord(name, deployment, old.version + 1, fp, str(snap), old.port,
                                     spec, requested, now, code, rk, config)
         rt = self.runtime[name]
+        rt.autoscaler.update(self._policy(self.apis[name]))
         rt.failures, rt.next_start_at, rt.failure_message = 0, 0.0, ""
         self.history.event(name, "updated", f"version {old.version + 1}: {message}")
         return DeployChange(name, "updated", message)
@@ -271,6 +288,7 @@ class Supervisor(Monitoring):
                 min_replicas=c["min_replicas"], max_replicas=c["max_replicas"],
                 init_replicas=c["init_replicas"],
                 target_cpu_utilization=c["target_cpu_utilization"],
+                autoscale_on=c.get("autoscale_on", "cpu"),
             )
             try:
                 new = apply_scale(
@@ -284,6 +302,7 @@ class Supervisor(Monitoring):
                      target_cpu_utilization=new.target_cpu_utilization)
             before = record.requested
             record.requested = min(max(record.requested, new.min_replicas), new.max_replicas)
+            self.runtime[name].autoscaler.update(self._policy(record))
             record.last_update = time.time()
             self.history.event(
                 name, "scaled",
@@ -292,6 +311,11 @@ class Supervisor(Monitoring):
             )
             self.save()
             return self._state(record)
+
+    def decisions(self, name: str, since: float | None) -> list[Decision]:
+        with self.lock:
+            self._record(name)
+        return self.history.decisions(name, since)
 
     def get(self, name: str | None) -> list[ApiState]:
         if name is not None:
@@ -362,6 +386,7 @@ class Supervisor(Monitoring):
             for name in list(self.apis):
                 record, rt = self.apis[name], self.runtime[name]
                 self._mark_ready(record, rt, ready)
+                self._wake(record, rt)
                 self._reconcile(record, rt)
             self.save()
         now = time.time()
@@ -376,6 +401,26 @@ class Supervisor(Monitoring):
                 if now - rt.last_sync >= self.options.sync_period:
                     rt.last_sync = now
                     self._autoscale(self.apis[name], rt, now)
+
+    def _wake(self, record: ApiRecord, rt: Runtime) -> None:
+        """Scaled to zero, the operator keeps the endpoint listening: a connection waiting in
+        its queue asks for a replica, which accepts it once `init` is done."""
+        if record.requested > 0 or rt.current(record.version):
+            return
+        if not self.listeners.pending(record.name, record.port):
+            return
+        now = time.time()
+        rt.last_request_at = now
+        to = max(1, record.compute["min_replicas"])
+        self._record_decision(record, rt, woke(now, rt.autoscaler.policy, to))
+
+    def _record_decision(self, record: ApiRecord, rt: Runtime, decision: Decision) -> None:
+        rt.decision = decision
+        self.history.add_decision(record.name, decision)
+        if decision.moved:
+            self.history.event(record.name, "scaled", decision.summary())
+            record.requested = decision.final
+            self.save()
 
     def _enforce_memory(self, rt: Runtime) -> None:
         """`mem` is a limit too, as on Kubernetes: a replica above it is killed (OOMKilled)."""
@@ -407,6 +452,8 @@ class Supervisor(Monitoring):
                 )
             rt.replicas.remove(replica)
             rt.utilization.pop(replica.name, None)
+            rt.in_flight_seen.pop(replica.name, None)
+            rt.cold_starts.pop(replica.name, None)
             if replica.killed_by_us:
                 continue
             rt.dead.append(replica)
@@ -468,6 +515,10 @@ class Supervisor(Monitoring):
             if replica.state == "starting" and replica.name in ready:
                 replica.state, replica.ready_at = "ready", time.time()
                 replica.utilization_since_sample()
+                start = rt.cold_starts.get(replica.name)
+                if start is not None:
+                    rt.cold_starts[replica.name] = rt.cold_start = replace(
+                        start, ready=replica.ready_at)
                 if not replica.ready_announced:  # not again for a re-adopted replica
                     self.history.event(record.name, "ready", f"replica {replica.name} ready")
                     replica.ready_announced = True
@@ -595,6 +646,7 @@ class Supervisor(Monitoring):
         else:
             self.faults.ok(LOG_FILES)
         rt.replicas.append(replica)
+        rt.cold_starts[replica.name] = rt.cold_start = ColdStart(replica.name, replica.started_at)
         rt.pending_logged = ""
         if rt.failures:
             self.history.event(record.name, "restarted", f"replica {replica.name} started")

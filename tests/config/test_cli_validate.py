@@ -49,6 +49,10 @@ def test_json_of_a_valid_project_has_every_default() -> None:
         "cpu": "250m", "gpu": 0, "mem": 64 * 2**20, "threads_per_replica": 1,
         "queue_size": 128, "max_body_size": 4 * 2**20,  # 10Mi, but at most mem / 16
         "max_concurrency": None,  # by predict: 64 when async, else threads_per_replica
+        "autoscale_on": "cpu", "target_in_flight": 1.0, "window": 60.0,
+        "upscale_stabilization": 0.0, "downscale_stabilization": 300.0,
+        "max_upscale_factor": 1.5, "max_downscale_factor": 0.75,
+        "upscale_tolerance": 0.05, "downscale_tolerance": 0.05, "scale_to_zero_after": 300.0,
     }
     assert housing["tracker"] == {"model_type": "regression", "key": None}
     assert housing["metadata"] == {"data_file": "housing.csv", "currency": "kEUR"}
@@ -73,7 +77,8 @@ def test_broken_copy_lists_every_problem_on_stderr(example_copy: Callable[[str],
     lines = result.stderr.splitlines()
     assert lines[0].startswith('cortex.yaml:9:17: api "iris-classifier": tracker.model_type: ')
     assert lines[1] == ('cortex.yaml:12:19: api "iris-classifier": compute.min_replicas: '
-                        "must be greater than 0 (got 0)")
+                        "must be greater than 0 (got 0); 0 (scale to zero) needs "
+                        "autoscale_on: in_flight")
     assert lines[2].startswith('inference.py:1:1: api "iris-classifier": must be defined as')
     assert lines[3] == "3 problems found"
     assert "Traceback" not in result.stderr
@@ -87,7 +92,9 @@ def test_broken_copy_as_json(example_copy: Callable[[str], Path]) -> None:
     assert document["valid"] is False and document["apis"] == []
     assert document["errors"][1] == {
         "file": "cortex.yaml", "line": 12, "column": 19, "api": "iris-classifier",
-        "path": "compute.min_replicas", "message": "must be greater than 0 (got 0)",
+        "path": "compute.min_replicas",
+        "message": "must be greater than 0 (got 0); 0 (scale to zero) needs "
+                   "autoscale_on: in_flight",
     }
     assert [e["file"] for e in document["errors"]] == ["cortex.yaml", "cortex.yaml", "inference.py"]
 

@@ -145,7 +145,7 @@ def test_load_project_raises_with_every_problem(make_project: MakeProject) -> No
     ]
     assert lines[0] == (
         'cortex.yaml:6:19: api "classifier": compute.min_replicas: '
-        "must be greater than 0 (got 0)"
+        "must be greater than 0 (got 0); 0 (scale to zero) needs autoscale_on: in_flight"
     )
 
 
@@ -155,7 +155,7 @@ def test_the_spec_example_line(make_project: MakeProject) -> None:
     _, problems = validate_project(make_project(text))
     assert [str(p) for p in problems] == [
         'cortex.yaml:14:20: api "classifier": compute.min_replicas: '
-        "must be greater than 0 (got 0)"
+        "must be greater than 0 (got 0); 0 (scale to zero) needs autoscale_on: in_flight"
     ]
 
 

@@ -29,6 +29,11 @@ def batching(*lines: str) -> str:
     return api("    server_side_batching:\n" + "".join(f"      {line}\n" for line in lines))
 
 
+def inflight(*lines: str) -> str:
+    return api("  compute:\n    autoscale_on: in_flight\n"
+               + "".join(f"    {line}\n" for line in lines))
+
+
 def tracker(*lines: str) -> str:
     return api("  tracker:\n" + "".join(f"    {line}\n" for line in lines))
 
@@ -102,7 +107,7 @@ CASES: list[tuple[str, str, dict[str, str], list[Expect]]] = [
     ("min-zero", compute("min_replicas: 0"), {},
      [E(6, 19, "compute.min_replicas", "must be greater than 0 (got 0)")]),
     ("min-negative", compute("min_replicas: -1"), {},
-     [E(6, 19, "compute.min_replicas", f"{GT0} (got -1)")]),
+     [E(6, 19, "compute.min_replicas", "must be 0 or more (got -1)")]),
     ("min-float", compute("min_replicas: 1.5"), {},
      [E(6, 19, "compute.min_replicas", f"{INT} (got 1.5)")]),
     ("min-float-whole", compute("min_replicas: 2.0"), {},
@@ -114,7 +119,7 @@ CASES: list[tuple[str, str, dict[str, str], list[Expect]]] = [
     ("max-zero", compute("max_replicas: 0"), {},
      [E(6, 19, "compute.max_replicas", f"{GT0} (got 0)")]),
     ("init-zero", compute("init_replicas: 0"), {},
-     [E(6, 20, "compute.init_replicas", f"{GT0} (got 0)")]),
+     [E(6, 20, "compute.init_replicas", "between min_replicas (1) and max_replicas (100)")]),
     ("init-above-max", api("  compute:\n    max_replicas: 3\n    init_replicas: 4\n"), {},
      [E(7, 20, "compute.init_replicas",
         "must be between min_replicas (1) and max_replicas (3) (got 4)")]),
@@ -332,6 +337,32 @@ CASES: list[tuple[str, str, dict[str, str], list[Expect]]] = [
     ("predict-star-imported", BASE, {"inference.py": "from helper import *\n"}, []),
     ("tracker-null", api("  tracker:\n"), {}, []),
     ("compute-null", api("  compute:\n"), {}, []),
+    # -- autoscaling (issue 14) ---------------------------------------------------------------
+    ("in-flight-scale-to-zero", inflight("min_replicas: 0", "target_in_flight: 2.5",
+                                         "window: 1m", "scale_to_zero_after: 90s"), {}, []),
+    ("autoscale-on-unknown", compute("autoscale_on: gpu"), {},
+     [E(6, 19, "compute.autoscale_on", 'must be "cpu" or "in_flight" (got "gpu")')]),
+    ("target-in-flight-zero", inflight("target_in_flight: 0"), {},
+     [E(7, 23, "compute.target_in_flight", f"{GT0} (got 0)")]),
+    ("target-in-flight-string", inflight('target_in_flight: "2"'), {},
+     [E(7, 23, "compute.target_in_flight", 'must be a number (got "2")')]),
+    ("window-not-a-duration", inflight("window: 60"), {},
+     [E(7, 13, "compute.window", 'must be a duration such as "500ms", "10s", "5m" or "1h"')]),
+    ("window-zero", inflight("window: 0s"), {},
+     [E(7, 13, "compute.window", 'must be longer than 0s (got "0s")')]),
+    ("window-below-sync-period", inflight("window: 5s"), {},
+     [E(7, 13, "compute.window", "at least the autoscaler's sync period (15s) (got \"5s\")")]),
+    ("stabilization-negative", inflight("downscale_stabilization: -5m"), {},
+     [E(7, 30, "compute.downscale_stabilization", "must be a duration")]),
+    ("upscale-factor-below-one", inflight("max_upscale_factor: 0.5"), {},
+     [E(7, 25, "compute.max_upscale_factor", "must be 1 or more")]),
+    ("downscale-factor-above-one", inflight("max_downscale_factor: 1.5"), {},
+     [E(7, 27, "compute.max_downscale_factor", "greater than 0 and at most 1 (a shrink")]),
+    ("tolerance-one", inflight("upscale_tolerance: 1"), {},
+     [E(7, 24, "compute.upscale_tolerance", "less than 1 (a fraction) (got 1)")]),
+    ("in-flight-key-with-cpu", compute("window: 2m"), {},
+     [E(6, 5, "compute.window", "is only used with autoscale_on: in_flight")]),
+
     ("name-63", named("a" * 63), {}, []),
 ]
 

@@ -21,6 +21,7 @@ from cortex_tui.errors import ApiNotFound, BackendError
 from cortex_tui.interface import LogStream
 from cortex_tui.types import (
     ApiState,
+    Decision,
     DeployChange,
     DeployResult,
     Event,
@@ -98,6 +99,7 @@ class FakeBackend(Backend):
         self._lock = threading.Lock()
         self._apis: dict[str, _Api] = {}
         self._events: list[Event] = []
+        self._decisions: dict[str, list[Decision]] = {}
         self._log_extra: dict[str, list[str]] = {}
         self.closed = threading.Event()  # ends `logs(follow=True)` iterators
         self.gate: threading.Event | None = None  # when set, get() waits for it (a slow target)
@@ -110,6 +112,12 @@ class FakeBackend(Backend):
             self._apis[name] = _seeded_api(name, index)
             self._events.append(Event(FIXED_NOW - 3600, name, "deployed", "created 1 replica"))
             self._events.append(Event(FIXED_NOW - 1800, name, "scaled", "scaled to 2 replicas"))
+            self._decisions[name] = [
+                Decision(FIXED_NOW - 170, "in_flight", 15.6, 2.0, 3, 7.8, 8, final=5,
+                         limit="max_upscale_factor"),
+                Decision(FIXED_NOW - 70, "in_flight", 3.1, 2.0, 5, 1.55, 2, final=3,
+                         limit="max_downscale_factor"),
+            ]
 
     # -- helpers -------------------------------------------------------------------------------
     def _record(self, method: str, *args: Any) -> None:
@@ -314,6 +322,13 @@ class FakeBackend(Backend):
             for e in self._events
             if (api is None or e.api == api) and (since is None or e.t > since)
         ]
+
+
+    def decisions(self, api: str, since: float | None = None) -> list[Decision]:
+        self._record("decisions", api, since)
+        with self._lock:
+            self._find(api)
+            return [d for d in self._decisions.get(api, []) if since is None or d.t > since]
 
 
 def _point(index: int, t: int) -> MetricsPoint:

@@ -45,7 +45,8 @@ def test_cpu_load_scales_up_then_back_down(local: Local, tmp_path: Path) -> None
         for client in clients:
             client.join(15)
     scaled = [e for e in local.backend.events("burner") if e.kind == "scaled"]
-    assert scaled and "-> " in scaled[0].message
+    assert scaled and scaled[0].message.startswith("scaled 1 → ")
+    assert "cpu" in scaled[0].message and "/ target 50%" in scaled[0].message
 
     # idle again: back to min_replicas once the stabilisation window (3 s here) has passed
     local.wait_status("burner", "live", timeout=40, requested=1, available=1)

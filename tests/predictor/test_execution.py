@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -224,3 +225,29 @@ def test_an_object_with_an_async_call_is_an_async_predict(
     replica = start_predictor(project(ASYNC_CALLABLE)).wait_ready()
     assert replica.post(21).json() == {"doubled": 42}
     assert replica.get("/stats").json()["predict_mode"] == "async"
+
+
+def test_the_replica_samples_its_requests_in_flight_for_the_autoscaler(
+    project: Callable[..., Path], start_predictor: Callable[..., Predictor], tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    root = project(GATED_ASYNC, metadata={"gate": str(gate)}, compute={"threads_per_replica": 2})
+    replica = start_predictor(root, admin_port=0).wait_ready()
+    before = replica.stats()
+    assert before["init_done_at"] >= before["started"] and before["first_answer_at"] is None
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(replica.post, i) for i in range(3)]
+        wait_until(lambda: replica.stats()["in_flight"] == 3, what="3 requests in flight")
+        first = replica.stats()["in_flight_sampled"]
+        wait_until(lambda: replica.stats()["in_flight_sampled"]["count"] >= first["count"] + 5,
+                   what="samples taken while 3 requests wait")
+        last = replica.stats()["in_flight_sampled"]
+        # every sample between the two reads saw the 3 gated requests (2 running, 1 queued)
+        assert (last["sum"] - first["sum"]) == 3 * (last["count"] - first["count"])
+        metrics = replica.get("/metrics").body.decode()
+        assert re.search(r"^cortex_in_flight_requests\{[^}]*\} 3\.0$", metrics, re.M)
+        gate.touch()
+        assert [f.result().status for f in futures] == [200] * 3
+    wait_until(lambda: replica.stats()["first_answer_at"], what="the first answer recorded")
+    after = replica.stats()
+    assert after["first_answer_at"] >= after["init_done_at"]

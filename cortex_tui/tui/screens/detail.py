@@ -30,10 +30,11 @@ from cortex_tui.tui.widgets.plots import (
     draw_traffic,
 )
 from cortex_tui.tui.widgets.predict import EMPTY_SAMPLE, PredictPanel
-from cortex_tui.types import ApiState, Event, Metrics, MetricsPoint
+from cortex_tui.types import ApiState, Decision, Event, Metrics, MetricsPoint
 
 TABS = ("overview", "metrics", "logs", "predict", "loadtest")
 MAX_POINTS = 360  # metrics history kept for the plots
+MAX_DECISIONS = 200  # notable autoscaler decisions kept (plot markers, the overview's list)
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,15 @@ class Snapshot:
     state: ApiState
     metrics: Metrics
     events: list[Event]
+    decisions: tuple[Decision, ...] = ()
 
 
-def fetch(backend: Backend, api: str, since: float | None) -> Snapshot:
+def fetch(backend: Backend, api: str, since: float | None,
+          decided: float | None = None) -> Snapshot:
     state = backend.get(api)[0]
-    return Snapshot(state, backend.metrics(api, since=since), backend.events(api))
+    decisions = [d for d in backend.decisions(api, since=decided) if d.notable]
+    return Snapshot(state, backend.metrics(api, since=since), backend.events(api),
+                    tuple(d for d in decisions if decided is None or d.t > decided))
 
 
 def default_sample(root: Path) -> str:
@@ -79,6 +84,7 @@ class DetailScreen(CortexScreen):
         self.initial_tab = tab if tab in TABS else "overview"
         self.snapshot: Snapshot | None = None
         self._points: deque[MetricsPoint] = deque(maxlen=MAX_POINTS)
+        self._decisions: deque[Decision] = deque(maxlen=MAX_DECISIONS)
         self._poll = Poll(self, "detail")
 
     def compose(self) -> ComposeResult:
@@ -120,13 +126,16 @@ class DetailScreen(CortexScreen):
     def refresh_data(self) -> None:
         backend, api = self.cortex.backend, self.api
         since = self._points[-1].t if self._points else None
-        self._poll.run(lambda: fetch(backend, api, since))
+        decided = self._decisions[-1].t if self._decisions else None
+        self._poll.run(lambda: fetch(backend, api, since, decided))
 
     def _merge(self, snap: Snapshot) -> Snapshot:
         """Append the new points to the kept history (fetched incrementally with `since`)."""
         last = self._points[-1].t if self._points else None
         self._points.extend(p for p in snap.metrics.points if last is None or p.t > last)
-        return replace(snap, metrics=replace(snap.metrics, points=tuple(self._points)))
+        self._decisions.extend(snap.decisions)
+        return replace(snap, metrics=replace(snap.metrics, points=tuple(self._points)),
+                       decisions=tuple(self._decisions))
 
     def _header(self) -> None:
         self.query_one(TargetHeader).show_api(
@@ -175,7 +184,8 @@ class DetailScreen(CortexScreen):
         snap = self.snapshot
         if snap is not None:
             self.query_one("#overview-body", Static).update(
-                overview(snap.state, self._spec(), snap.events, self.cortex.clock())
+                overview(snap.state, self._spec(), snap.events, self.cortex.clock(),
+                         snap.decisions)
             )
 
     def _draw_plots(self) -> None:
@@ -183,7 +193,8 @@ class DetailScreen(CortexScreen):
         if snap is None:
             return
         now = self.cortex.clock()
-        self.query_one("#plot-replicas", ThrottledPlot).show_data(*draw_replicas(snap.metrics, now))
+        self.query_one("#plot-replicas", ThrottledPlot).show_data(
+            *draw_replicas(snap.metrics, now, snap.decisions))
         self.query_one("#plot-traffic", ThrottledPlot).show_data(*draw_traffic(snap.metrics, now))
         tracker = snap.metrics.tracker or snap.state.tracker
         self.query_one("#plot-tracker", ThrottledPlot).show_data(*draw_tracker(tracker))

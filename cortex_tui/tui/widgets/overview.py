@@ -1,7 +1,9 @@
-"""The overview tab: status with its message, endpoint, replicas, compute, recent events."""
+"""The overview tab: status with its message, endpoint, replicas, autoscaling with its last
+decisions and cold start, compute, recent events."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.table import Table
@@ -9,9 +11,10 @@ from rich.text import Text
 
 from cortex_tui.config.model import ApiSpec, format_cpu
 from cortex_tui.tui.format import age, number, size, status_text
-from cortex_tui.types import ApiState, Event, ReplicaEndpoint
+from cortex_tui.types import ApiState, Decision, Event, ReplicaEndpoint
 
 MAX_EVENTS = 10
+MAX_DECISIONS = 5
 
 
 def _gpu_line(r: ReplicaEndpoint) -> str:
@@ -25,7 +28,8 @@ def _input_line(name: str, spec: Any) -> str:
     return f"{name}  [{dims}]  {spec.get('type')}"
 
 
-def overview(state: ApiState, spec: ApiSpec | None, events: list[Event], now: float) -> Table:
+def overview(state: ApiState, spec: ApiSpec | None, events: list[Event], now: float,
+             decisions: Sequence[Decision] = ()) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
@@ -39,11 +43,19 @@ def overview(state: ApiState, spec: ApiSpec | None, events: list[Event], now: fl
         f"up-to-date {state.up_to_date} · available {state.available} · "
         f"requested {state.requested} · failed {state.failed}",
     )
+    if state.autoscale_on == "in_flight":
+        target = number(state.target_in_flight, 3, " requests in flight per replica")
+    else:
+        target = f"cpu {state.target_cpu_utilization}%"
     grid.add_row(
         "autoscaling",
         f"min {state.min_replicas} · max {state.max_replicas} · init {state.init_replicas} · "
-        f"target cpu {state.target_cpu_utilization}%",
+        f"target {target}",
     )
+    if state.decision is not None:
+        grid.add_row("last decision", Text(state.decision.summary()))
+    if state.cold_start is not None:
+        grid.add_row("cold start", Text(state.cold_start.summary()))
     if spec is not None:
         c = spec.compute
         mem = size(c.mem) if c.mem else "-"
@@ -65,6 +77,14 @@ def overview(state: ApiState, spec: ApiSpec | None, events: list[Event], now: fl
     )
     last = None if state.last_update is None else now - state.last_update
     grid.add_row("last update", f"{age(last)} ago" if last is not None else "-")
+    grid.add_row("", "")
+    grid.add_row(Text("scaling decisions", style="bold underline"), "")
+    shown = [d for d in decisions if d.notable][-MAX_DECISIONS:]
+    if not shown:
+        grid.add_row("", Text("none yet", style="dim"))
+    for decision in reversed(shown):
+        grid.add_row(Text(f"{age(now - decision.t)} ago", style="dim"),
+                     Text(decision.summary()))
     grid.add_row("", "")
     grid.add_row(Text("recent events", style="bold underline"), "")
     recent = sorted(events, key=lambda e: e.t)[-MAX_EVENTS:]

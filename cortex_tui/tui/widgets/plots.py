@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from textual_plotext import PlotextPlot
 
-from cortex_tui.types import Metrics, TrackerStats
+from cortex_tui.types import Decision, Metrics, TrackerStats
 
 MIN_REDRAW_INTERVAL = 0.5  # seconds: at most 2 redraws per second
 Draw = Callable[[Any], None]
@@ -68,20 +68,30 @@ def _times(metrics: Metrics) -> tuple[float, ...]:
     return tuple(p.t for p in metrics.points)
 
 
-def draw_replicas(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:
+def draw_replicas(metrics: Metrics, now: float,
+                  decisions: Sequence[Decision] = ()) -> tuple[Hashable, Draw]:
     xs = [p.t - now for p in metrics.points]
     requested = [p.requested for p in metrics.points]
     ready = [p.ready for p in metrics.points]
+    oldest = metrics.points[0].t if metrics.points else now
+    moves = [d for d in decisions if d.moved and d.t >= oldest]
 
     def draw(plt: Any) -> None:
-        plt.title("replicas: requested vs ready")
+        plt.title("replicas: requested vs ready, ▲▼ autoscaler decisions")
         if xs:
             plt.plot(xs, requested, label="requested", marker="braille", color="cyan")
             plt.plot(xs, ready, label="ready", marker="braille", color="green")
-            plt.ylim(0, max(requested + ready) + 1)
+            for symbol, color, side in (("▲", "red", True), ("▼", "yellow", False)):
+                picked = [d for d in moves if (d.final > d.current) == side]
+                if picked:
+                    plt.scatter([d.t - now for d in picked], [d.final for d in picked],
+                                marker=symbol, color=color)
+            plt.ylim(0, max(requested + ready + [d.final for d in moves]) + 1)
             _seconds_ago_ticks(plt, xs[0])
 
-    return (_times(metrics), tuple(requested), tuple(ready)), draw
+    signature = (_times(metrics), tuple(requested), tuple(ready),
+                 tuple((d.t, d.final) for d in moves))
+    return signature, draw
 
 
 def draw_traffic(metrics: Metrics, now: float) -> tuple[Hashable, Draw]:

@@ -17,6 +17,7 @@ import traceback
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from tests.helpers.fakekube.hpa import HpaController
 from tests.helpers.fakekube.kubelet import Kubelet
 from tests.helpers.fakekube.resources import ApiError, by_kind
 from tests.helpers.fakekube.store import now_iso
@@ -75,6 +76,7 @@ class Controllers:
         self.store = fake.store
         self.kubelet = Kubelet(fake)
         self._retry_at: dict[str, float] = {}  # ReplicaSet uid -> when to try creating again
+        self.hpa = HpaController(fake)
 
     def loop(self, stop: threading.Event) -> None:
         while not stop.wait(self.fake.tick):
@@ -96,7 +98,7 @@ class Controllers:
         _each(self.kubelet.schedule, self.store.list(POD)[0])
         _each(self.kubelet.run, self.store.list(POD)[0])
         for hpa in self.store.list(HPA)[0]:
-            _each(self.autoscale, hpa)
+            _each(self.hpa.autoscale, hpa)
 
     # ------------------------------------------------------------------ garbage collection
     def collect_garbage(self) -> None:
@@ -310,71 +312,6 @@ class Controllers:
                                 f"Created pod: {created['metadata']['name']}",
                                 component="replicaset-controller")
         return created
-
-    # ------------------------------------------------------------------ autoscaling
-    def autoscale(self, hpa: Obj) -> None:
-        meta, spec = hpa["metadata"], hpa["spec"]
-        target = spec["scaleTargetRef"]
-        deployment = self.store.find(DEPLOYMENT, meta["namespace"], target["name"])
-        if deployment is None or meta.get("deletionTimestamp"):
-            return
-        current = deployment["spec"].get("replicas", 1)
-        low, high = spec.get("minReplicas", 1), spec["maxReplicas"]
-        utilization = self.fake.cpu_utilization.get((meta["namespace"], meta["name"]))
-        goal = _target_utilization(spec)
-        desired = current
-        if utilization is not None and goal and abs(utilization / goal - 1) > 0.1:
-            desired = math.ceil(current * utilization / goal)
-        desired = min(max(desired, low), high)
-        if desired != current:
-            def scale(obj: Obj) -> None:
-                obj["spec"]["replicas"] = desired
-
-            self.store.mutate(DEPLOYMENT, meta["namespace"], target["name"], scale)
-            if utilization is not None:  # the same load spread over the new replica count
-                utilization = round(utilization * current / desired)
-                self.fake.cpu_utilization[(meta["namespace"], meta["name"])] = utilization
-            self.fake.events.record(hpa, "SuccessfulRescale",
-                                    f"New size: {desired}; reason: cpu resource utilization "
-                                    "(percentage of request) above target"
-                                    if desired > current else f"New size: {desired}",
-                                    component="horizontal-pod-autoscaler")
-        self._hpa_status(hpa, deployment, desired, utilization, desired != current)
-
-    def _hpa_status(self, hpa: Obj, deployment: Obj, desired: int, utilization: int | None,
-                    scaled: bool) -> None:
-        old = hpa.get("status") or {}
-        status: Obj = {
-            "currentReplicas": (deployment.get("status") or {}).get("replicas", 0),
-            "desiredReplicas": desired,
-            "observedGeneration": hpa["metadata"].get("generation", 1),
-        }
-        if utilization is not None:
-            status["currentMetrics"] = [{"type": "Resource", "resource": {
-                "name": "cpu", "current": {"averageUtilization": utilization}}}]
-        last = now_iso() if scaled else old.get("lastScaleTime")
-        if last:
-            status["lastScaleTime"] = last
-        status["conditions"] = [
-            {"type": "AbleToScale", "status": "True", "reason": "ReadyForNewScale",
-             "lastTransitionTime": (old.get("conditions") or [{}])[0].get("lastTransitionTime")
-             or now_iso()},
-        ]
-        if status != old:
-            meta = hpa["metadata"]
-
-            def write(obj: Obj) -> None:
-                obj["status"] = status
-
-            self.store.mutate(HPA, meta["namespace"], meta["name"], write, "status")
-
-
-def _target_utilization(spec: Obj) -> int | None:
-    for metric in spec.get("metrics") or []:
-        resource = metric.get("resource") or {}
-        if metric.get("type") == "Resource" and resource.get("name") == "cpu":
-            return (resource.get("target") or {}).get("averageUtilization")
-    return 80
 
 
 def _without_times(status: Obj | None) -> Obj:

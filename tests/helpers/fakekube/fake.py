@@ -52,6 +52,7 @@ class FakeKube:
         self.events = Recorder(self.store)
         self.api = Api(self)
         self.cpu_utilization: dict[tuple[str, str], int] = {}
+        self.pods_metrics: dict[tuple[str, str, str], float] = {}  # (ns, hpa, metric) -> total
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status) from clients
         # 403 for these: a resource plural ("nodes"), or a verb and a plural ("create pods")
         self.forbidden: set[str] = set()
@@ -162,6 +163,15 @@ class FakeKube:
             self.cpu_utilization.pop((namespace, hpa), None)
         else:
             self.cpu_utilization[(namespace, hpa)] = utilization
+
+    def set_pods_metric(self, hpa: str, metric: str, total: float | None,
+                        namespace: str = "cortex") -> None:
+        """The API-wide total of a `Pods` metric (e.g. requests in flight) the HPA of `hpa`
+        observes: the average per pod is this over the current replica count."""
+        if total is None:
+            self.pods_metrics.pop((namespace, hpa, metric), None)
+        else:
+            self.pods_metrics[(namespace, hpa, metric)] = total
 
     def route(self, labels: dict[str, str], port: int) -> None:
         """Proxy requests to pods whose labels include `labels` go to 127.0.0.1:`port`."""

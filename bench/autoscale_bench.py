@@ -105,7 +105,7 @@ def step(backend: Any, api: str, clients: int, seconds: float) -> dict[str, Any]
 
 
 def cold_starts(backend: Any, api: str, rounds: int, timeout: float) -> list[dict[str, Any]]:
-    from cortex_tui.backends.local import post_json
+    from cortex_tui.local.backend import post_json
 
     found = []
     for _ in range(rounds):
@@ -138,9 +138,8 @@ def main() -> None:
     os.environ.update(CORTEX_TUI_HOME=str(home), CORTEX_TUI_SYNC_PERIOD=str(args.sync),
                       CORTEX_TUI_SCRAPE_PERIOD=str(min(args.sync, 1.0)),
                       CORTEX_TUI_SCALE_DOWN_WINDOW=str(args.sync * 2))
-    from cortex_tui.backends.local import LocalBackend
-
     from cortex_tui.config import load_project
+    from cortex_tui.local.backend import LocalBackend
 
     window = f"{max(round(args.sync * 2), 1)}s"
     backend = LocalBackend()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cortex_tui.autoscale import Autoscaler, Decision, Policy, recommend, woke
+from cortex_tui.autoscale import Autoscaler, Policy, recommend, woke
 from cortex_tui.config.model import Compute
+from cortex_tui.types import Decision
 
 # in_flight with the defaults, no stabilisation unless a test sets it
 P = Policy("in_flight", target=2.0, min_replicas=1, max_replicas=10, down_stabilization=0.0)

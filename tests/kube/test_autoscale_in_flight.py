@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from cortex_tui.backends.base import ScaleRequest
-from cortex_tui.backends.kubernetes import KubernetesBackend
 
 from cortex_tui.config import ConfigError
+from cortex_tui.kube.backend import KubernetesBackend
+from cortex_tui.types import ScaleRequest
 from tests.helpers.fakekube import FakeKube
 from tests.kube.conftest import IRIS, edit_config
 

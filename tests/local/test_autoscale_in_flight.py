@@ -6,9 +6,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from cortex_tui.backends.local import post_json
-
 from cortex_tui.config import load_project
+from cortex_tui.local.backend import post_json
 from tests.helpers.request_stream import request_stream
 from tests.local.conftest import Local, make_project, wait_for
 

@@ -61,7 +61,7 @@ def test_a_full_batch_goes_at_once_and_counts_per_request(
 ) -> None:
     # An interval of a minute: only a full batch can answer these.
     replica = _start(project, start_predictor, size=8, interval="60s")
-    replica.wait_line(r"init done .*batches of up to 8 samples within 60s\)")
+    replica.wait_line(r"init done .*batches of up to 8 samples within 1m\)")
     answers = _together(replica, [{"label": f"c{i % 2}"} for i in range(8)])
     assert [a.status for a in answers] == [200] * 8
     assert sorted(a.json()["label"] for a in answers) == ["c0"] * 4 + ["c1"] * 4

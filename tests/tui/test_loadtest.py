@@ -86,7 +86,9 @@ async def test_b_runs_stops_saves_and_compares_load_tests(
         await pilot.press("escape")  # stops the test at once; the screen stays
         await until(pilot, lambda: "stopped" in text_of(pilot, "#lt-status"), 5)
         assert isinstance(pilot.app.screen, DetailScreen)
-        assert panel.record.elapsed < 10
+        # Stopped at once, not after its 10 minutes (a loaded machine is slow to tick: 10.5 s
+        # were seen before the first tick arrived).
+        assert panel.record.elapsed < 120
         await until(pilot, lambda: runs.row_count == 2)
 
         runs.focus()

@@ -1,7 +1,8 @@
 """Autoscaling on the local target (issue 14): a step load on a model that awaits 50 ms (cpu
 near zero), `autoscale_on: cpu` vs `in_flight` in the same run, and the cold start from zero.
 
-For each signal: deploy the API (1 replica), start CLIENTS concurrent clients at once (the
+Both APIs request one core per replica (a GPU- or I/O-bound model's request would be sized
+for its real work, not for the HTTP handling). For each signal: deploy the API (1 replica), start CLIENTS concurrent clients at once (the
 step), and report the time from the step to the added replica being ready, the replicas
 reached, and the requests that failed (must be 0). Then an API with min_replicas 0: ROUNDS
 times, a request to the idle API (no replica) is timed until answered, with the recorded cold
@@ -42,7 +43,7 @@ COMPUTE = {
     min_replicas: 1
     max_replicas: 4
     threads_per_replica: 8
-    cpu: 100m
+    cpu: "1"
     target_cpu_utilization: 50
 """,
     "in_flight": """
@@ -50,7 +51,7 @@ COMPUTE = {
     min_replicas: 1
     max_replicas: 4
     threads_per_replica: 8
-    cpu: 100m
+    cpu: "1"
     window: {window}
     downscale_stabilization: {window}
 """,

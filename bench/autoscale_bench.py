@@ -4,10 +4,11 @@ near zero), `autoscale_on: cpu` vs `in_flight` in the same run, and the cold sta
 Both APIs request one core per replica (a GPU- or I/O-bound model's request would be sized
 for its real work, not for the HTTP handling). For each signal: deploy the API (1 replica),
 start CLIENTS concurrent clients at once (the step), and report the time from the step to the
-added replica being ready, the replicas reached, and the requests that failed (must be 0). Then an API with min_replicas 0: ROUNDS
-times, a request to the idle API (no replica) is timed until answered, with the recorded cold
-start (spawned -> init done -> ready -> first answer); it waits for the scale back to zero
-between rounds. Everything runs in a private CORTEX_TUI_HOME and is stopped at the end.
+added replica being ready, the replicas reached, and the requests that failed (must be 0).
+Then an API with min_replicas 0: ROUNDS times, a request to the idle API (no replica) is
+timed until answered, with the recorded cold start (spawned -> init done -> ready -> first
+answer); it waits for the scale back to zero between rounds. Everything runs in a private
+CORTEX_TUI_HOME and is stopped at the end.
 usage: .venv/bin/python bench/autoscale_bench.py [--seconds N] [--clients N] [--rounds N]
 """
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.reactive import var
 from textual.screen import Screen
 
 from cortex_tui.actions import deploy_summary
@@ -15,7 +16,14 @@ from cortex_tui.backends import Backend, get_backend
 from cortex_tui.config.model import CONFIG_FILENAME, Project
 from cortex_tui.tui.commands import CortexCommands
 from cortex_tui.tui.log_follower import LogFollowers
-from cortex_tui.tui.messages import Done, Failed, run_blocking
+from cortex_tui.tui.messages import (
+    ActionFailed,
+    Deleted,
+    Deployed,
+    ProjectLoaded,
+    TargetSwitched,
+    run_blocking,
+)
 from cortex_tui.tui.pages import page, page_bindings
 from cortex_tui.tui.screens.base import readonly_allows
 from cortex_tui.types import ApiState, DeployResult, TargetInfo
@@ -42,6 +50,12 @@ class CortexApp(App[int]):
         Binding("f5", "deploy", "Deploy", id="app.deploy"),
         *page_bindings(),
     ]
+    # App-wide state that the header and screens watch (`self.watch(self.app, ...)`).
+    target: var[TargetInfo | None] = var(None)  # last answer of backend.target_info()
+    env: var[str] = var("local")
+    readonly: var[bool] = var(False)
+    # Last answer of backend.get(), by name; always_update: ages redraw on every refresh.
+    states: var[dict[str, ApiState]] = var(dict, always_update=True)
 
     def __init__(
         self,
@@ -65,7 +79,6 @@ class CortexApp(App[int]):
         self.clock = clock
         self.refresh_interval = refresh_interval
         self.project: Project | None = None
-        self.target: TargetInfo | None = None  # last answer of backend.target_info()
         self.log_followers = LogFollowers()
         self._last_errors: dict[str, float] = {}  # error text -> when it was last shown
         self._startup_warning = startup_warning
@@ -132,7 +145,7 @@ class CortexApp(App[int]):
         if self.readonly:
             return
         self.notify("deploying...", timeout=2)
-        run_blocking(self, "deploy", self._deploy, exclusive=True)
+        run_blocking(self, Deployed, self._deploy, exclusive=True)
 
     def _deploy(self) -> DeployResult:
         from cortex_tui.config import load_project
@@ -154,7 +167,7 @@ class CortexApp(App[int]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                run_blocking(self, "delete", lambda: self.backend.delete(api))
+                run_blocking(self, Deleted, lambda: self.backend.delete(api))
 
         self.push_screen(ConfirmScreen(f'Delete api "{api}"?', "Delete"), answered)
 
@@ -168,7 +181,7 @@ class CortexApp(App[int]):
         if self._unsaved_edits_warned():  # switching closes every screen but the APIs view
             return
         self.notify(f"connecting to {env}...", timeout=2)
-        run_blocking(self, "switch", lambda: self._connect(env), exclusive=True)
+        run_blocking(self, TargetSwitched, lambda: self._connect(env), exclusive=True)
 
     def _connect(self, env: str) -> tuple[str, Backend]:
         backend = self.backend_factory(env)
@@ -176,7 +189,7 @@ class CortexApp(App[int]):
         return env, backend
 
     def reload_project(self) -> None:
-        run_blocking(self, "project", self._load_project)
+        run_blocking(self, ProjectLoaded, self._load_project)
 
     def _load_project(self) -> Project | None:
         from cortex_tui.config import validate_project
@@ -189,12 +202,7 @@ class CortexApp(App[int]):
     # -- views ----------------------------------------------------------------------------
     @property
     def api_names(self) -> list[str]:
-        from cortex_tui.tui.screens.apis import ApisScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, ApisScreen):
-                return sorted(screen.states)
-        return []
+        return sorted(self.states)
 
     def refresh_views(self) -> None:
         for screen in self.screen_stack:
@@ -203,33 +211,36 @@ class CortexApp(App[int]):
                 refresh()
 
     # -- results ------------------------------------------------------------------------
-    def on_done(self, message: Done) -> None:
-        if message.group == "deploy":
-            self.notify(deploy_summary(message.value), title="deployed")
-            self.reload_project()
-            self.refresh_views()
-        elif message.group == "delete":
-            self.notify(f"deleted {', '.join(message.value) or 'nothing'}")
-            self.refresh_views()
-        elif message.group == "project":
-            self.project = message.value
-        elif message.group == "switch":
-            env, backend = message.value
-            old, self.backend, self.env = self.backend, backend, env
-            self.target = None
-            self.log_followers.stop_all()
-            old.close()
-            self.notify(f"target: {env}")
-            while len(self.screen_stack) > 2:
-                self.pop_screen()
-            self.refresh_views()
+    def on_deployed(self, message: Deployed) -> None:
+        self.notify(deploy_summary(message.value), title="deployed")
+        self.reload_project()
+        self.refresh_views()
 
-    def on_failed(self, message: Failed) -> None:
+    def on_deleted(self, message: Deleted) -> None:
+        self.notify(f"deleted {', '.join(message.value) or 'nothing'}")
+        self.refresh_views()
+
+    def on_project_loaded(self, message: ProjectLoaded) -> None:
+        self.project = message.value
+
+    def on_target_switched(self, message: TargetSwitched) -> None:
+        env, backend = message.value
+        old, self.backend = self.backend, backend
+        self.target = None
+        self.env = env
+        self.log_followers.stop_all()
+        old.close()
+        self.notify(f"target: {env}")
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.refresh_views()
+
+    def on_action_failed(self, message: ActionFailed) -> None:
         # a target that is down fails every refresh: say it once per REPEAT_AFTER seconds
         now = time.monotonic()
         last = self._last_errors.get(message.error)
         if last is not None and now - last < REPEAT_AFTER:
             return
         self._last_errors[message.error] = now
-        title = {"deploy": "deploy failed", "project": "cortex.yaml"}.get(message.group, "error")
+        title = message.action.FAILED_TITLE
         self.notify(message.error, title=title, severity="error", timeout=8)

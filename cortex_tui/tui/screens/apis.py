@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
-from cortex_tui.tui.messages import Done, Failed, Poll
+from cortex_tui.tui.messages import ActionFailed, ApisLoaded, Poll
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.widgets.api_table import SORTS, ApiTable
 from cortex_tui.tui.widgets.header import TargetHeader
@@ -30,10 +30,8 @@ class ApisScreen(CortexScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.states: dict[str, ApiState] = {}  # last answer of backend.get()
         self._ticks = 0
-        self._poll = Poll(self, "apis")
-        self._error: str | None = None  # the last refresh failed with this
+        self._poll = Poll(self, ApisLoaded)
         self._loaded = False  # the target answered once (no empty-state flash at start)
         self._title = ""
 
@@ -47,14 +45,14 @@ class ApisScreen(CortexScreen):
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
         self.query_one(ApiTable).focus()
-        self._draw()
+        self.watch(self.cortex, "states", self._draw)
         interval = self.cortex.refresh_interval
         if interval:
             self.set_interval(interval, self._tick)
         self.refresh_data()
 
     def on_screen_resume(self) -> None:
-        if self.states:
+        if self.cortex.states:
             self.refresh_data()
 
     def _tick(self) -> None:
@@ -71,29 +69,21 @@ class ApisScreen(CortexScreen):
         if self._poll.run(fetch):
             self._ticks += 1
 
-    def on_done(self, message: Done) -> None:
-        if message.group != "apis":
-            return
+    def on_apis_loaded(self, message: ApisLoaded) -> None:
         message.stop()
         target, states = message.value
         if target is not None:
             self.cortex.target = target
-        self.states = {s.name: s for s in states}
-        self._error = None
+        self.query_one(TargetHeader).error = None
         self._loaded = True
-        self._draw()
+        self.cortex.states = {s.name: s for s in states}  # the watcher draws
 
-    def on_failed(self, message: Failed) -> None:
-        if message.group == "apis":  # keeps bubbling: the app notifies too
-            self._error = message.error
-            self._draw()
+    def on_action_failed(self, message: ActionFailed) -> None:
+        if message.action is ApisLoaded:  # keeps bubbling: the app notifies too
+            self.query_one(TargetHeader).error = message.error
 
     def _draw(self) -> None:
-        states = list(self.states.values())
-        project = str(self.cortex.config_path.parent)
-        self.query_one(TargetHeader).show(
-            self.cortex.target, self.cortex.env, states, project, self.cortex.readonly, self._error
-        )
+        states = list(self.cortex.states.values())
         table = self.query_one(ApiTable)
         table.show(states, self.cortex.clock())
         title = f"APIs (sort: {table.sort_name}{' ↑' if table.sort_reverse else ''})"
@@ -117,7 +107,7 @@ class ApisScreen(CortexScreen):
     # -- actions ---------------------------------------------------------------------------
     def _selected(self) -> ApiState | None:
         name = self.query_one(ApiTable).selected_api
-        return self.states.get(name) if name else None
+        return self.cortex.states.get(name) if name else None
 
     @on(DataTable.RowSelected)
     def action_open(self) -> None:

@@ -16,7 +16,7 @@ from cortex_tui.backends import Backend
 from cortex_tui.config.model import ApiSpec
 from cortex_tui.errors import ApiNotFound
 from cortex_tui.loadtest.samples import project_sample
-from cortex_tui.tui.messages import Done, Failed, Poll, run_blocking
+from cortex_tui.tui.messages import ActionFailed, DetailLoaded, Poll, Predicted, run_blocking
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.widgets.header import TargetHeader
 from cortex_tui.tui.widgets.loadtest_panel import LoadTestPanel
@@ -85,10 +85,10 @@ class DetailScreen(CortexScreen):
         self.snapshot: Snapshot | None = None
         self._points: deque[MetricsPoint] = deque(maxlen=MAX_POINTS)
         self._decisions: deque[Decision] = deque(maxlen=MAX_DECISIONS)
-        self._poll = Poll(self, "detail")
+        self._poll = Poll(self, DetailLoaded)
 
     def compose(self) -> ComposeResult:
-        yield TargetHeader(id="header")
+        yield TargetHeader(self.api, id="header")
         with TabbedContent(initial=self.initial_tab, id="tabs"):
             with TabPane("Overview", id="overview"), VerticalScroll(id="overview-scroll"):
                 yield Static("loading...", id="overview-body")
@@ -106,7 +106,6 @@ class DetailScreen(CortexScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._header()
         interval = self.cortex.refresh_interval
         if interval:
             self.set_interval(interval, self._tick)
@@ -137,34 +136,27 @@ class DetailScreen(CortexScreen):
         return replace(snap, metrics=replace(snap.metrics, points=tuple(self._points)),
                        decisions=tuple(self._decisions))
 
-    def _header(self) -> None:
-        self.query_one(TargetHeader).show_api(
-            self.cortex.target, self.cortex.env, self.api,
-            self.snapshot.state if self.snapshot else None, self.cortex.readonly,
-        )
-
     def _spec(self) -> ApiSpec | None:
         project = self.cortex.project
         if project is None or self.api not in project.api_names:
             return None
         return project.api(self.api)
 
-    def on_done(self, message: Done) -> None:
-        if message.group == "detail":
-            self.snapshot = self._merge(message.value)
-            self.query_one(PredictPanel).suggest(self.snapshot.state.signature)
-            self._draw()
-        elif message.group == "predict":
-            self.query_one(PredictPanel).show_result(message.value)
-        else:
-            return
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
         message.stop()
+        self.snapshot = self._merge(message.value)
+        self.query_one(PredictPanel).suggest(self.snapshot.state.signature)
+        self._draw()
 
-    def on_failed(self, message: Failed) -> None:
-        if message.group == "predict":
+    def on_predicted(self, message: Predicted) -> None:
+        message.stop()
+        self.query_one(PredictPanel).show_result(message.value)
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        if message.action is Predicted:
             self.query_one(PredictPanel).show_error(message.error)
             message.stop()
-        elif message.group == "detail" and isinstance(message.exc, ApiNotFound):
+        elif message.action is DetailLoaded and isinstance(message.exc, ApiNotFound):
             message.stop()
             self.notify(message.error, severity="warning")
             self.dismiss(None)
@@ -173,7 +165,7 @@ class DetailScreen(CortexScreen):
         """Header, then only the tab in view (a hidden tab is drawn when it is shown)."""
         if self.snapshot is None:
             return
-        self._header()
+        self.query_one(TargetHeader).api_state = self.snapshot.state
         tab = self.query_one(TabbedContent).active
         if tab == "overview":
             self._draw_overview()
@@ -278,5 +270,5 @@ class DetailScreen(CortexScreen):
     @on(PredictPanel.Send)
     def send(self, event: PredictPanel.Send) -> None:
         backend, api = self.cortex.backend, self.api
-        run_blocking(self, "predict", lambda: backend.predict(api, event.sample, event.debug))
+        run_blocking(self, Predicted, lambda: backend.predict(api, event.sample, event.debug))
 

@@ -14,7 +14,13 @@ from cortex_tui.actions import DeployOutcome, deploy_summary, save_and_deploy, v
 from cortex_tui.config.atomic import write_text_atomic
 from cortex_tui.config.loader import problem_count
 from cortex_tui.config.model import Problem
-from cortex_tui.tui.messages import Done, Failed, run_blocking
+from cortex_tui.tui.messages import (
+    ActionFailed,
+    Saved,
+    SavedAndDeployed,
+    Validated,
+    run_blocking,
+)
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.widgets.yaml_editor import YamlEditor
 
@@ -111,7 +117,7 @@ class EditorScreen(CortexScreen):
 
     def _validate(self) -> None:
         text, path = self.text, self.cortex.config_path
-        run_blocking(self, "validate", lambda: (text, validate(text, path)), exclusive=True)
+        run_blocking(self, Validated, lambda: (text, validate(text, path)), exclusive=True)
 
     def _show_problems(self, problems: list[Problem]) -> None:
         self.problems = problems
@@ -123,12 +129,14 @@ class EditorScreen(CortexScreen):
     # -- actions --------------------------------------------------------------------------
     def action_save(self) -> None:
         text, path = self.text, self.cortex.config_path
-        run_blocking(self, "save", lambda: (write_text_atomic(path, text), text)[1])
+        run_blocking(self, Saved, lambda: (write_text_atomic(path, text), text)[1])
 
     def action_deploy(self) -> None:
         text, path, backend = self.text, self.cortex.config_path, self.cortex.backend
         self.query_one("#results", Static).update(Text("deploying...", style="yellow"))
-        run_blocking(self, "deploy", lambda: save_and_deploy(text, path, backend), exclusive=True)
+        run_blocking(
+            self, SavedAndDeployed, lambda: save_and_deploy(text, path, backend), exclusive=True
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "edit":  # offered only outside the text
@@ -163,24 +171,22 @@ class EditorScreen(CortexScreen):
             self.dismiss(None)
 
     # -- results --------------------------------------------------------------------------
-    def on_done(self, message: Done) -> None:
-        group = message.group
-        if group == "validate":
-            text, problems = message.value
-            if text == self.text:
-                self._show_problems(problems)
-        elif group == "save":
-            self.saved_text = message.value
-            self._show_title()
-            self.notify(f"saved {self.cortex.config_path.name}")
-            self.cortex.reload_project()
-        elif group == "deploy":
-            self._deployed(message.value)
-        else:
-            return
+    def on_validated(self, message: Validated) -> None:
         message.stop()
+        text, problems = message.value
+        if text == self.text:
+            self._show_problems(problems)
 
-    def _deployed(self, outcome: DeployOutcome) -> None:
+    def on_saved(self, message: Saved) -> None:
+        message.stop()
+        self.saved_text = message.value
+        self._show_title()
+        self.notify(f"saved {self.cortex.config_path.name}")
+        self.cortex.reload_project()
+
+    def on_saved_and_deployed(self, message: SavedAndDeployed) -> None:
+        message.stop()
+        outcome: DeployOutcome = message.value
         self.query_one("#results", Static).update(
             outcome_text(outcome, self.cortex.config_path.name)
         )
@@ -197,8 +203,8 @@ class EditorScreen(CortexScreen):
             self.notify("fix the problems first (f8 goes to the next one)",
                         title="not deployed", severity="error")
 
-    def on_failed(self, message: Failed) -> None:
-        if message.group == "deploy":  # the file could not be written
+    def on_action_failed(self, message: ActionFailed) -> None:
+        if message.action is SavedAndDeployed:  # the file could not be written
             self.query_one("#results", Static).update(
                 Text("not deployed, not saved\n", style="bold red") + Text(message.error)
             )

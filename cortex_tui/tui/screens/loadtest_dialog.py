@@ -16,7 +16,7 @@ from textual.widgets import Input, Label, Select, Static
 
 from cortex_tui.loadtest import spec as S
 from cortex_tui.loadtest.samples import SampleError, load_samples, parse_text, project_sample
-from cortex_tui.tui.messages import Done, Failed, run_blocking
+from cortex_tui.tui.messages import ActionFailed, LoadTestPrepared, run_blocking
 from cortex_tui.tui.screens.base import CortexModal
 
 SOURCES = {"project": "project sample.json", "file": "JSON lines file",
@@ -154,18 +154,17 @@ class LoadTestDialog(CortexModal):
         self.busy = True
         self.say("reading the samples...", style="yellow")
         root, text, values = self.root, self.predict_text, self.values()
-        run_blocking(self, "loadtest-dialog", lambda: build_request(root, text, values))
+        run_blocking(self, LoadTestPrepared, lambda: build_request(root, text, values))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    def on_done(self, message: Done) -> None:
-        if message.group == "loadtest-dialog":
-            message.stop()
-            self.dismiss(message.value)
+    def on_load_test_prepared(self, message: LoadTestPrepared) -> None:
+        message.stop()
+        self.dismiss(message.value)
 
-    def on_failed(self, message: Failed) -> None:
-        if message.group == "loadtest-dialog":
+    def on_action_failed(self, message: ActionFailed) -> None:
+        if message.action is LoadTestPrepared:
             message.stop()
             self.busy = False
             self.say(f"refused: {message.error}")

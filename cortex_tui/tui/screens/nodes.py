@@ -18,7 +18,7 @@ from cortex_tui.aws.clients import AwsError
 from cortex_tui.aws.node_groups import NodeGroup, check_bounds
 from cortex_tui.cluster import ClusterInfo
 from cortex_tui.formats import format_cores, format_memory
-from cortex_tui.tui.messages import Done, Failed, run_blocking
+from cortex_tui.tui.messages import ActionFailed, ClusterLoaded, NodeBoundsSet, run_blocking
 from cortex_tui.tui.screens.base import CortexScreen
 from cortex_tui.tui.screens.number_dialog import NumberDialog, dialog_bindings
 
@@ -106,7 +106,7 @@ class NodesScreen(CortexScreen):
         return self.cortex.backend.cluster()
 
     def refresh_data(self) -> None:
-        run_blocking(self, "cluster", lambda: self.service().info(), exclusive=True)
+        run_blocking(self, ClusterLoaded, lambda: self.service().info(), exclusive=True)
 
     def action_reload(self) -> None:
         self.refresh_data()
@@ -117,15 +117,13 @@ class NodesScreen(CortexScreen):
     def _say(self, message: str, style: str = "") -> None:
         self.query_one("#cluster-status", Static).update(Text(message, style=style))
 
-    def on_done(self, message: Done) -> None:
-        if message.group != "cluster":
-            return
+    def on_cluster_loaded(self, message: ClusterLoaded) -> None:
         message.stop()
         self.info, self.error = message.value, None
         self._draw(message.value)
 
-    def on_failed(self, message: Failed) -> None:
-        if message.group != "cluster":
+    def on_action_failed(self, message: ActionFailed) -> None:
+        if message.action is not ClusterLoaded:
             return
         message.stop()
         self.error = message.error
@@ -201,7 +199,7 @@ class NodeBoundsScreen(NumberDialog):
     FIELDS = ("min", "max")
     LABELS = {"min": "min instances", "max": "max instances"}
     BINDINGS = dialog_bindings("nodes.bounds")
-    WORKER_GROUP = "node-bounds"
+    RESULT = NodeBoundsSet
     REFUSALS = (AwsError,)
 
     def __init__(self, group: NodeGroup, service: Callable[[], ClusterLike]) -> None:

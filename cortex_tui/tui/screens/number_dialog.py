@@ -12,12 +12,13 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from cortex_tui.tui.messages import Done, Failed, run_blocking
+from cortex_tui.tui.messages import ActionFailed, Result, run_blocking
 from cortex_tui.tui.screens.base import CortexModal
 
 MAX_DIGITS = 4
@@ -45,7 +46,7 @@ class NumberDialog(CortexModal):
     FIELDS: ClassVar[tuple[str, ...]] = ()
     LABELS: ClassVar[dict[str, str]] = {}
     HINT = "↑↓ field · ←→ +- nudge · 0-9 type · ⏎ apply · esc cancel"
-    WORKER_GROUP = "number-dialog"
+    RESULT: ClassVar[type[Result]] = Result  # what `submit`'s call posts when it is done
     REFUSALS: ClassVar[tuple[type[Exception], ...]] = ()  # what `check` raises for a bad value
 
     def __init__(self, title: str, initial: dict[str, int]) -> None:
@@ -144,20 +145,21 @@ class NumberDialog(CortexModal):
             return
         self.busy = True
         self.say("applying...", style="yellow")
-        run_blocking(self, self.WORKER_GROUP, self.submit(changed))
+        run_blocking(self, self.RESULT, self.submit(changed))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    def on_done(self, message: Done) -> None:
-        if message.group != self.WORKER_GROUP:
+    @on(Result)
+    def applied(self, message: Result) -> None:
+        if not isinstance(message, self.RESULT):
             return
         message.stop()
         self.finished(message.value)
         self.dismiss(message.value)
 
-    def on_failed(self, message: Failed) -> None:
-        if message.group != self.WORKER_GROUP:
+    def on_action_failed(self, message: ActionFailed) -> None:
+        if message.action is not self.RESULT:
             return
         message.stop()
         self.busy = False

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from cortex_tui.actions import ScaleOutcome, check_scale, scale
 from cortex_tui.config.scaling import SCALE_KEYS, ScaleError
+from cortex_tui.tui.messages import Scaled
 from cortex_tui.tui.screens.number_dialog import NumberDialog, dialog_bindings
 from cortex_tui.types import ApiState, ScaleRequest
 
@@ -21,7 +22,7 @@ class ScaleScreen(NumberDialog):
     FIELDS = SCALE_KEYS
     LABELS = LABELS
     BINDINGS = dialog_bindings("scale")
-    WORKER_GROUP = "scale"
+    RESULT = Scaled
     REFUSALS = (ScaleError,)
 
     def __init__(self, state: ApiState) -> None:

@@ -1,57 +1,75 @@
-"""The top bar: where APIs run (target), the project or API, and counts by status."""
+"""The top bar: where APIs run (target), the project or API, and counts by status.
+
+It draws itself from the app's reactive state (`target`, `env`, `readonly`, `states`) and its
+own: `error` (the APIs view's last refresh failed) and, on an API's detail, `api_state`.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from rich.text import Text
+from textual.reactive import var
 from textual.widgets import Static
 
 from cortex_tui.tui.format import status_counts, status_text, target_line
-from cortex_tui.types import ApiState, TargetInfo
+from cortex_tui.types import ApiState
 
+if TYPE_CHECKING:
+    from cortex_tui.tui.app import CortexApp
 
-def _first_line(
-    info: TargetInfo | None, env: str, where: str, readonly: bool, failing: bool = False
-) -> Text:
-    first = Text("cortex-tui", style="bold")
-    first.append(f"  {target_line(info, env, failing)}")
-    first.append(f"  ·  {where}", style="dim")
-    if readonly:
-        first.append("  READ-ONLY", style="bold reverse yellow")
-    return first
+APP_STATE = ("target", "env", "readonly", "states")  # the app reactives the header shows
 
 
 class TargetHeader(Static):
     DEFAULT_CSS = """
     TargetHeader { height: 2; padding: 0 1; background: $panel; }
     """
+    error: var[str | None] = var(None)
+    api_state: var[ApiState | None] = var(None)
     _shown: Text | None = None
 
-    def show(
-        self,
-        info: TargetInfo | None,
-        env: str,
-        states: list[ApiState],
-        project: str,
-        readonly: bool,
-        error: str | None = None,
-    ) -> None:
-        first = _first_line(info, env, f"project {project}", readonly, failing=bool(error))
-        second = status_counts(states)
-        if error:
-            second.append(f"  ✗ {error}", style="bold red")
-        self._lines(first, second)
+    def __init__(self, api: str | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.api = api  # None: the project's header (APIs view)
 
-    def show_api(
-        self, info: TargetInfo | None, env: str, api: str, state: ApiState | None, readonly: bool
-    ) -> None:
-        second = Text(f"api {api}  ", style="bold")
-        second.append_text(status_text(state.status) if state else Text("loading...", "dim"))
-        if state is not None and state.message:
-            second.append(f"  {state.message}", style="red")
-        self._lines(_first_line(info, env, "api detail", readonly), second)
+    def on_mount(self) -> None:
+        for name in APP_STATE:
+            self.watch(self.app, name, self._draw, init=False)
+        self._draw()
 
-    def _lines(self, first: Text, second: Text) -> None:
+    def watch_error(self) -> None:
+        self._draw()
+
+    def watch_api_state(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        if not self.is_mounted:
+            return
+        app = cast("CortexApp", self.app)
+        if self.api is None:
+            where, failing = f"project {app.config_path.parent}", bool(self.error)
+            second = status_counts(list(app.states.values()))
+            if self.error:
+                second.append(f"  ✗ {self.error}", style="bold red")
+        else:
+            where, failing = "api detail", False
+            second = self._api_line(self.api, self.api_state)
+        first = Text("cortex-tui", style="bold")
+        first.append(f"  {target_line(app.target, app.env, failing)}")
+        first.append(f"  ·  {where}", style="dim")
+        if app.readonly:
+            first.append("  READ-ONLY", style="bold reverse yellow")
         text = Text("\n", no_wrap=True, overflow="ellipsis").join([first, second])
         if text != self._shown:  # an update re-lays out the whole screen: only on change
             self._shown = text
             self.update(text)
+
+    @staticmethod
+    def _api_line(api: str, state: ApiState | None) -> Text:
+        second = Text(f"api {api}  ", style="bold")
+        second.append_text(status_text(state.status) if state else Text("loading...", "dim"))
+        if state is not None and state.message:
+            second.append(f"  {state.message}", style="red")
+        return second

@@ -22,7 +22,7 @@ from cortex_tui.loadtest.report import ms, summary_lines
 from cortex_tui.loadtest.run import LoadTest, RunRecord
 from cortex_tui.loadtest.store import RunStore
 from cortex_tui.tui.format import age
-from cortex_tui.tui.messages import Done, Failed, run_blocking
+from cortex_tui.tui.messages import ActionFailed, LoadTestFinished, RunsLoaded, run_blocking
 from cortex_tui.tui.widgets.plots import Draw, ThrottledPlot
 
 COMPARED = 2
@@ -209,7 +209,7 @@ class LoadTestPanel(Vertical):
                 RunStore().save(record)
             return record
 
-        run_blocking(self, "loadtest", job)
+        run_blocking(self, LoadTestFinished, job)
 
     def stop(self) -> None:
         if self.test is not None:
@@ -220,18 +220,18 @@ class LoadTestPanel(Vertical):
         if self.test is not None:
             self.show(message.record)
 
-    def on_done(self, message: Done) -> None:
-        if message.group == "loadtest":
-            message.stop()
-            self.test = None
-            self.show(message.value)
-            self.load_runs()
-        elif message.group == "loadtest-runs":
-            message.stop()
-            self.show_runs(message.value)
+    def on_load_test_finished(self, message: LoadTestFinished) -> None:
+        message.stop()
+        self.test = None
+        self.show(message.value)
+        self.load_runs()
 
-    def on_failed(self, message: Failed) -> None:
-        if message.group == "loadtest":
+    def on_runs_loaded(self, message: RunsLoaded) -> None:
+        message.stop()
+        self.show_runs(message.value)
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        if message.action is LoadTestFinished:
             self.test = None
             self.query_one("#lt-status", Static).update(
                 Text(f"load test failed: {message.error}", style="bold red"))
@@ -259,7 +259,7 @@ class LoadTestPanel(Vertical):
 
     def load_runs(self) -> None:
         api, env = self.api, self.app.env  # type: ignore[attr-defined]
-        run_blocking(self, "loadtest-runs", lambda: RunStore().list(api, env))
+        run_blocking(self, RunsLoaded, lambda: RunStore().list(api, env))
 
     def show_runs(self, runs: list[RunRecord]) -> None:
         self.runs = {r.id: r for r in runs if r.id is not None}

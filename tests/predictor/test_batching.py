@@ -87,7 +87,10 @@ def test_the_interval_sends_a_lone_request_without_a_full_batch(
     assert answer.status == 200
     assert answer.json() == {"label": "alone", "batch": 1}
     waited = replica.stats()["batching"]["avg_wait_ms"]
-    assert 50 <= waited < 1000  # it waited for the interval, not for more samples
+    # it waited for the interval, not for more samples; uvloop's timers count whole
+    # milliseconds from the loop's cached time, so one may fire up to 1 ms early when the loop
+    # was woken just before (the replica's in-flight sampler wakes it every 20 ms)
+    assert 49 <= waited < 1000
 
 
 def test_breaking_the_batch_rule_or_raising_fails_every_request_of_that_batch(

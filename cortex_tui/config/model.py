@@ -14,7 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from cortex_tui.config.quantity import format_duration
+from cortex_tui.config.quantity import format_duration, parse_bytes, parse_cpu, parse_duration
 from cortex_tui.errors import UserError
 
 ModelType = Literal["classification", "regression"]
@@ -242,6 +242,54 @@ class ApiSpec:
             },
             "metadata": thaw(self.metadata),
         }
+
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ApiSpec:
+        """Inverse of `to_dict`, for what a target stored (the local operator's records, the
+        Kubernetes annotation): a key it lacks gets its default, sizes may be quantities
+        ("128Mi"). `line` and `positions` are not stored; a `target_in_flight` equal to what
+        the other keys imply reads back as unset."""
+        runtime = next((r for r in RUNTIMES if isinstance(data.get(r), Mapping)), "python")
+        section: Mapping[str, Any] = data.get(runtime) or {}
+        tracker = data.get("tracker")
+        return cls(
+            name=data["name"],
+            inference=(section.get("inference") or "") if runtime == "python" else "",
+            compute=compute_from_dict(data.get("compute") or {}),
+            tracker=None if not tracker else Tracker(tracker["model_type"], tracker.get("key")),
+            metadata=freeze(data.get("metadata") or {}),
+            image=data.get("image"),
+            batching=batching_from_dict(section.get("server_side_batching")),
+            runtime=runtime,
+            model=section.get("model"),
+            request_handler=section.get("request_handler"),
+            signature_key=section.get("signature_key"),
+        )
+
+
+def batching_from_dict(data: Mapping[str, Any] | None) -> Batching | None:
+    if not data:
+        return None
+    return Batching(int(data["max_batch_size"]), parse_duration(data["batch_interval"]))
+
+
+_COMPUTE_FIELDS = frozenset(Compute.__dataclass_fields__)
+
+
+def compute_from_dict(data: Mapping[str, Any]) -> Compute:
+    """`Compute` from `ApiSpec.to_dict()["compute"]`; missing keys keep their defaults."""
+    known: dict[str, Any] = {k: v for k, v in data.items() if k in _COMPUTE_FIELDS}
+    if "cpu" in known:
+        known["cpu"] = parse_cpu(known["cpu"])
+    for key in ("mem", "max_body_size"):
+        if known.get(key) is not None:
+            known[key] = parse_bytes(known[key])
+    compute = Compute(**known)
+    implied = Compute(**{**known, "target_in_flight": None}).in_flight_target
+    if compute.target_in_flight == implied:
+        compute = Compute(**{**known, "target_in_flight": None})
+    return compute
 
 
 @dataclass(frozen=True)

@@ -44,12 +44,12 @@ from cortex_tui.kube.render import (
 )
 from cortex_tui.kube.status import (
     ApiObjects,
-    api_config,
     api_state,
     bounds,
     current_pods,
     hpa_cpu,
     is_ready,
+    tracker_type,
 )
 from cortex_tui.replica_stats import merge_batching, merge_network, merge_tracker, signature
 from cortex_tui.settings import Environment
@@ -256,8 +256,7 @@ class KubernetesBackend(Backend):
         states = {n: api_state(found[n], proxy.endpoint_url(self.conn, n)) for n in names}
         serving = [found[n] for n, s in states.items() if s.status is not Status.STOPPING]
         for name, stats in self._scrape(serving).items():
-            model_type = (api_config(found[name].deployment or {}).get("tracker") or {}).get(
-                "model_type")
+            model_type = tracker_type(found[name].deployment)
             values = list(stats.values())
             states[name] = replace(states[name], network=merge_network(values),
                                    tracker=merge_tracker(values, model_type),
@@ -415,7 +414,7 @@ class KubernetesBackend(Backend):
         ready = sum(1 for p in current_pods(objs) if is_ready(p))
         self._series.observe(api, time.time(), stats, objs.deployment["spec"].get("replicas", 0),
                              ready, hpa_cpu(objs.hpa))
-        model_type = (api_config(objs.deployment).get("tracker") or {}).get("model_type")
+        model_type = tracker_type(objs.deployment)
         values = list(stats.values())
         live = Metrics(api=api, points=self._series.points(api, since),
                        network=merge_network(values), tracker=merge_tracker(values, model_type),

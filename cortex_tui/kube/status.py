@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from cortex_tui.config.model import Compute
+from cortex_tui.config.model import ApiSpec, Compute
 from cortex_tui.kube import labels as L
 from cortex_tui.kube.autoscaling import from_hpa
 from cortex_tui.types import ApiState, Status
@@ -201,8 +201,16 @@ def api_state(objs: ApiObjects, endpoint: str | None) -> ApiState:
     )
 
 
-def api_config(deployment: Obj) -> dict[str, Any]:
-    return json.loads(_annotations(deployment).get(L.API_SPEC) or "{}")
+def api_config(deployment: Obj | None) -> ApiSpec | None:
+    """The API's validated config as the Deployment's annotation carries it (None without)."""
+    text = _annotations(deployment).get(L.API_SPEC)
+    return ApiSpec.from_dict(json.loads(text)) if text else None
+
+
+def tracker_type(deployment: Obj | None) -> str | None:
+    """The model type the API's tracker was deployed with (None: no tracker)."""
+    spec = api_config(deployment)
+    return spec.tracker.model_type if spec is not None and spec.tracker is not None else None
 
 
 def hpa_cpu(hpa: Obj | None) -> float | None:

@@ -115,17 +115,17 @@ class Monitoring:
         """max_replicas, lowered to the replicas this machine's GPUs can ever hold: planning
         more only leaves replicas pending (min_replicas is still asked for, and shows why)."""
         c = record.compute
-        cap = self.gpus.replica_cap(c["gpu"])
+        cap = self.gpus.replica_cap(c.gpu)
         if cap is None:
-            return c["max_replicas"]
-        return max(c["min_replicas"], min(c["max_replicas"], cap))
+            return c.max_replicas
+        return max(c.min_replicas, min(c.max_replicas, cap))
 
     def _autoscale(self, record: ApiRecord, rt: Runtime, now: float) -> None:
         policy = dataclasses.replace(rt.autoscaler.policy,
                                      max_replicas=self._replica_ceiling(record))
         rt.autoscaler.update(policy)
         if policy.signal == "in_flight":
-            value = rt.in_flight_average(now, record.compute.get("window", 60.0))
+            value = rt.in_flight_average(now, record.compute.window)
         else:
             value = self._cpu_signal(record, rt)
         decision = rt.autoscaler.decide(now, record.requested, value,
@@ -135,7 +135,7 @@ class Monitoring:
     def _cpu_signal(self, record: ApiRecord, rt: Runtime) -> float | None:
         """The replicas' cpu use summed, in percent of one request (the HPA's
         current * utilisation), counting replicas without a sample as the HPA does."""
-        target = record.compute["target_cpu_utilization"]
+        target = record.compute.target_cpu_utilization
         current = rt.current(record.version)
         utils = [rt.utilization[r.name] for r in current
                  if r.state == "ready" and r.name in rt.utilization]

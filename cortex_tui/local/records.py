@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from cortex_tui.config.model import Compute
+from cortex_tui.config.model import ApiSpec, Compute
 from cortex_tui.config.scaling import AUTOSCALER_KEYS
 from cortex_tui.local.capacity import Resources
 
@@ -28,18 +28,23 @@ class ApiRecord:
     config: str = "cortex.yaml"  # name of the config file inside the snapshot
 
     @property
-    def compute(self) -> dict[str, Any]:
-        return self.spec["compute"]
+    def api(self) -> ApiSpec:
+        """The deployed spec, typed (older records lack newer keys: their defaults)."""
+        return ApiSpec.from_dict(self.spec)
+
+    @property
+    def compute(self) -> Compute:
+        return self.api.compute
 
     @property
     def tracker_type(self) -> str | None:
-        tracker = self.spec.get("tracker")
-        return tracker["model_type"] if tracker else None
+        tracker = self.api.tracker
+        return tracker.model_type if tracker else None
 
     @property
     def resources(self) -> Resources:
         c = self.compute
-        return Resources(cpu_millis=cpu_millis(c["cpu"]), mem=int(c["mem"] or 0), gpu=c["gpu"])
+        return Resources(cpu_millis=c.cpu_millis, mem=c.mem or 0, gpu=c.gpu)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,23 +52,6 @@ class ApiRecord:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ApiRecord:
         return cls(**data)
-
-
-def cpu_millis(quantity: str) -> int:
-    """Millicores of a canonical cpu quantity as written by `format_cpu` ("200m", "2")."""
-    text = str(quantity)
-    if text.endswith("m"):
-        return int(text[:-1])
-    return round(float(text) * 1000)
-
-
-
-def compute_of(spec: dict[str, Any]) -> Compute:
-    """The autoscaling part of a deployed spec's compute, typed (older records lack the
-    in-flight keys: their defaults)."""
-    c = spec["compute"]
-    known = {k: c[k] for k in (*AUTOSCALER_KEYS, "threads_per_replica") if k in c}
-    return Compute(**known)
 
 
 def runtime_spec(spec: dict[str, Any]) -> dict[str, Any]:

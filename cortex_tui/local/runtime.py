@@ -81,14 +81,14 @@ def api_state(record: ApiRecord, rt: Runtime, failures_before_error: int,
     return ApiState(
         name=record.name, status=status, message=message, up_to_date=len(current),
         available=available, requested=record.requested, failed=rt.failures,
-        min_replicas=c["min_replicas"], max_replicas=c["max_replicas"],
-        init_replicas=c["init_replicas"], target_cpu_utilization=c["target_cpu_utilization"],
+        min_replicas=c.min_replicas, max_replicas=c.max_replicas,
+        init_replicas=c.init_replicas, target_cpu_utilization=c.target_cpu_utilization,
         endpoint=f"http://{HOST}:{record.port}/{record.name}", last_update=record.last_update,
         network=merge_network(stats), tracker=merge_tracker(stats, record.tracker_type),
         request_rate=rt.last_point.request_rate if rt.last_point else None,
         replicas=tuple(replica_endpoint(r, gpu_usage) for r in rt.replicas),
         signature=signature(stats),
-        autoscale_on=c.get("autoscale_on", "cpu"), target_in_flight=c.get("target_in_flight"),
+        autoscale_on=c.autoscale_on, target_in_flight=c.in_flight_target,
         decision=rt.decision, cold_start=rt.cold_start,
     )
 
@@ -120,7 +120,7 @@ def scrape_targets(apis: dict[str, ApiRecord], runtime: dict[str, Runtime]) -> l
 def api_status(
     record: ApiRecord, rt: Runtime, available: int, failures_before_error: int
 ) -> tuple[Status, str]:
-    low = record.compute["min_replicas"]
+    low = record.compute.min_replicas
     if rt.install_error and available < low:
         return Status.ERROR, rt.install_error
     if rt.failures >= failures_before_error and available < low:

@@ -21,7 +21,7 @@ from typing import Any
 
 from cortex_tui.autoscale import Autoscaler, Policy, woke
 from cortex_tui.config.files import ProjectFilesError
-from cortex_tui.config.model import Compute
+from cortex_tui.config.model import ApiSpec
 from cortex_tui.config.scaling import ScaleError, apply_scale
 from cortex_tui.errors import ApiNotFound, BackendError
 from cortex_tui.local import logfiles, snapshot
@@ -35,7 +35,6 @@ from cortex_tui.local.options import OperatorOptions
 from cortex_tui.local.paths import StateDir, write_private
 from cortex_tui.local.records import (
     ApiRecord,
-    compute_of,
     describe_changes,
     fingerprint,
     runtime_spec,
@@ -166,7 +165,7 @@ class Supervisor(Monitoring):
         return rt
 
     def _policy(self, record: ApiRecord) -> Policy:
-        policy = Policy.of(compute_of(record.spec))
+        policy = Policy.of(record.compute)
         if policy.signal == "cpu":  # the operator's setting (tests shorten it)
             policy = replace(policy, down_stabilization=self.options.scale_down_window)
         return policy
@@ -216,18 +215,18 @@ class Supervisor(Monitoring):
         fp, rk = fingerprint(spec, code), fingerprint(runtime_spec(spec), code)
         old = self.apis.get(name)
         now = time.time()
-        c = spec["compute"]
+        c = ApiSpec.from_dict(spec).compute
         if old is None:
             self.apis[name] = ApiRecord(name, deployment, 1, fp, str(snap),
                                         self.listeners.create(name), spec,
-                                        c["init_replicas"], now, code, rk, config)
+                                        c.init_replicas, now, code, rk, config)
             self._new_runtime(self.apis[name])
-            self.history.event(name, "deployed", f"created with {c['init_replicas']} replica(s)")
+            self.history.event(name, "deployed", f"created with {c.init_replicas} replica(s)")
             return DeployChange(name, "created")
         if old.fingerprint == fp and not force:
             return DeployChange(name, "unchanged")
         message = describe_changes(old.spec, spec, code != old.code)
-        requested = min(max(old.requested, c["min_replicas"]), c["max_replicas"])
+        requested = min(max(old.requested, c.min_replicas), c.max_replicas)
         if old.runtime == rk and not force:  # only autoscaling bounds: no rollout
             old.spec, old.fingerprint, old.deployment = spec, fp, deployment
             old.requested, old.last_update = requested, now
@@ -283,23 +282,17 @@ class Supervisor(Monitoring):
         with self.lock:
             record = self._record(name)
             self._ensure_writable()
-            c = record.compute
-            current = Compute(
-                min_replicas=c["min_replicas"], max_replicas=c["max_replicas"],
-                init_replicas=c["init_replicas"],
-                target_cpu_utilization=c["target_cpu_utilization"],
-                autoscale_on=c.get("autoscale_on", "cpu"),
-            )
             try:
                 new = apply_scale(
-                    current, request.get("min_replicas"), request.get("max_replicas"),
+                    record.compute, request.get("min_replicas"), request.get("max_replicas"),
                     request.get("init_replicas"), request.get("target_cpu_utilization"),
                 )
             except ScaleError as exc:
                 raise BackendError(f'api "{name}": {exc}') from None
-            c.update(min_replicas=new.min_replicas, max_replicas=new.max_replicas,
-                     init_replicas=new.init_replicas,
-                     target_cpu_utilization=new.target_cpu_utilization)
+            record.spec["compute"].update(  # the stored form: it is what state.json keeps
+                min_replicas=new.min_replicas, max_replicas=new.max_replicas,
+                init_replicas=new.init_replicas, target_cpu_utilization=new.target_cpu_utilization,
+            )
             before = record.requested
             record.requested = min(max(record.requested, new.min_replicas), new.max_replicas)
             self.runtime[name].autoscaler.update(self._policy(record))
@@ -411,7 +404,7 @@ class Supervisor(Monitoring):
             return
         now = time.time()
         rt.last_request_at = now
-        to = max(1, record.compute["min_replicas"])
+        to = max(1, record.compute.min_replicas)
         self._record_decision(record, rt, woke(now, rt.autoscaler.policy, to))
 
     def _record_decision(self, record: ApiRecord, rt: Runtime, decision: Decision) -> None:
@@ -639,7 +632,7 @@ class Supervisor(Monitoring):
             api=record.name, version=record.version, project=Path(record.snapshot),
             config=record.config, listener=listener, log_dir=self.dir.log_dir(record.name),
             cpu_millis=need.cpu_millis, mem=need.mem, avoid_ports=self._ports_in_use(),
-            gpus=devices, python=python, threads=record.compute["threads_per_replica"],
+            gpus=devices, python=python, threads=record.compute.threads_per_replica,
         )
         if replica.log_error:  # it serves all the same; `get` says why its log is missing
             self.faults.failed(LOG_FILES, replica.log_error)

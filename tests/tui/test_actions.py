@@ -75,6 +75,20 @@ async def test_palette_deploys_and_opens_an_api(make_app, fake) -> None:
         assert pilot.app.screen.api == "housing-regressor"
 
 
+async def test_each_failed_action_is_notified_under_its_own_title(make_app, fake) -> None:
+    fake.fail.update(deploy="the target refused the deploy", delete="the target refused it")
+    async with make_app().run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("ctrl+d", "tab", "enter")
+        await settle(pilot)
+        said = {n.message: (n.title, n.severity) for n in pilot.app._notifications}
+        assert said["the target refused the deploy"] == ("deploy failed", "error")
+        assert said["the target refused it"] == ("error", "error")
+        assert isinstance(pilot.app.screen, ApisScreen)
+
+
 async def test_colon_opens_the_palette_and_delete_asks_first(make_app, fake) -> None:
     async with make_app().run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -11,7 +11,7 @@ from typing import Any
 
 from cortex_tui.backends import Backend, get_backend
 from cortex_tui.cli import add_env_option
-from cortex_tui.formats import age
+from cortex_tui.formats import age, format_memory
 from cortex_tui.types import ApiState
 
 WATCH_PERIOD = 2.0
@@ -127,14 +127,12 @@ def signature_table(signature: Mapping[str, Any]) -> str:
 
 def gpu_lines(s: ApiState) -> str:
     """The GPU devices each replica holds, with their load (local target)."""
-    from cortex_tui.formats import format_memory as format_bytes
-
     rows = []
     for r in s.replicas:
         if not r.gpus:
             continue
         busy = "-" if r.gpu_utilization is None else f"{r.gpu_utilization:.0f}%"
-        used = "-" if r.gpu_memory_used is None else format_bytes(r.gpu_memory_used)
+        used = "-" if r.gpu_memory_used is None else format_memory(r.gpu_memory_used)
         rows.append([r.name, ",".join(map(str, r.gpus)), busy, used])
     if not rows:
         return ""

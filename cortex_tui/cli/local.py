@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from cortex_tui.backends import get_backend
+from cortex_tui.formats import format_memory
 from cortex_tui.settings import LOCAL
 
 
@@ -45,8 +46,6 @@ def run(args: argparse.Namespace) -> int:
 
 def gpu_summary(devices: list[dict[str, Any]]) -> str:
     """`gpus: none` or one line per device: model, memory, who holds it, its load now."""
-    from cortex_tui.formats import format_memory
-
     if not devices:
         return "gpus: none (no NVIDIA GPU found through NVML, or CORTEX_TUI_GPUS excludes them)"
     lines = [f"gpus: {len(devices)}"]

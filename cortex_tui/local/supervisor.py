@@ -552,14 +552,15 @@ class Supervisor(Monitoring):
                 replica.stop()
 
     def _placed(self, exclude_api: str, exclude_version: int) -> Resources:
+        """cpu and memory held (GPUs are whole devices: counted by `_gpus_taken`)."""
         total = Resources(0, 0, 0)
         for rt in self.runtime.values():
             for r in rt.replicas:
                 if r.api == exclude_api and r.version != exclude_version:
                     continue  # old versions of the API being rolled out give way
-                total = total + Resources(r.cpu_millis, r.mem, len(r.gpus))
+                total = total + Resources(r.cpu_millis, r.mem, 0)
         for r in self._orphans:
-            total = total + Resources(r.cpu_millis, r.mem, len(r.gpus))
+            total = total + Resources(r.cpu_millis, r.mem, 0)
         return total
 
     def _gpus_taken(self) -> set[int]:
@@ -603,15 +604,13 @@ class Supervisor(Monitoring):
 
     def _start_replica(self, record: ApiRecord, rt: Runtime, python: str) -> bool:
         need = record.resources
-        free = self.capacity - self._placed(record.name, record.version)
-        devices = self.gpus.pick(self._gpus_taken(), need.gpu)
-        handover = False
-        if devices is None:
-            free = dataclasses.replace(free, gpu=len(self.gpus.free(self._gpus_taken())))
-            handover = self._give_way_for_gpus(record, rt)
+        taken = self._gpus_taken()
+        free = dataclasses.replace(self.capacity - self._placed(record.name, record.version),
+                                   gpu=len(self.gpus.free(taken)))
+        devices = self.gpus.pick(taken, need.gpu)
         if not need.fits_in(free) or devices is None:
             reason = f"replica pending: {describe_shortfall(need, free, self.capacity)}"
-            if handover:
+            if need.gpu > free.gpu and self._give_way_for_gpus(record, rt):
                 reason = (f"replica pending: gpu {need.gpu} requested, waiting for the previous "
                           "version's replicas to release theirs")
             if rt.pending_logged != reason:  # one event per new reason, not one per tick

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from predictor_bench import free_port, interleaved, ours, row, stop, wait_http
+from predictor_bench import interleaved, ours, row, serving
 
 MODELS = Path(__file__).resolve().parent / "batching_models"
 BODY = Path(__file__).resolve().parent / "predictor_models" / "trivial_sample.json"
@@ -23,13 +23,9 @@ def main() -> None:
     args = parser.parse_args()
     print(f"model: 2 ms + 20 us per sample; batched: max_batch_size 32, batch_interval "
           f"{INTERVAL_MS:g}ms; load average now {Path('/proc/loadavg').read_text().strip()}")
-    ports = {"unbatched": free_port(), "batched": free_port()}
-    procs = [ours(MODELS, api, port) for api, port in ports.items()]
-    try:
-        for port in ports.values():
-            wait_http(port, "/predict", "POST", BODY.read_bytes())
-        servers = {label: (port, proc.pid)
-                   for (label, port), proc in zip(ports.items(), procs, strict=True)}
+    start = {api: lambda port, api=api: ours(MODELS, api, port)
+             for api in ("unbatched", "batched")}
+    with serving(start, BODY) as servers:
         results = {}
         for conns in (64, 1):
             results[conns] = interleaved(servers, conns, args.seconds, BODY, args.rounds)
@@ -43,9 +39,6 @@ def main() -> None:
               f"{many['unbatched'].p99_ms:.1f} ms (target lower)")
         print(f"  c=1: p50 added by batching {added:.2f} ms "
               f"(target <= batch_interval + 1 ms = {INTERVAL_MS + 1:g} ms)")
-    finally:
-        for proc in procs:
-            stop(proc)
 
 
 if __name__ == "__main__":

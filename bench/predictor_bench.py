@@ -17,6 +17,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +65,26 @@ def wait_http(port: int, path: str, method: str = "GET", body: bytes | None = No
 def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(["taskset", "-c", SERVER_CPU, *cmd], env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@contextmanager
+def serving(start: dict[str, Callable[[int], subprocess.Popen[bytes]]],
+            body: Path) -> Iterator[dict[str, tuple[int, int]]]:
+    """Start each server (label -> starter taking its port), wait until each answers a
+    prediction, give `interleaved` its label -> (port, pid); stop them all on exit."""
+    ports = {label: free_port() for label in start}  # all picked before any server binds
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        servers = {}
+        for label, starter in start.items():
+            procs.append(starter(ports[label]))
+            servers[label] = (ports[label], procs[-1].pid)
+        for port in ports.values():
+            wait_http(port, "/predict", "POST", body.read_bytes())
+        yield servers
+    finally:
+        for proc in procs:
+            stop(proc)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -194,20 +216,13 @@ def fast_model(name: str, project: Path, api: str, metadata: dict[str, str], bod
           f"median of {rounds} interleaved runs")
     inference = project / "inference.py" if (project / "inference.py").exists() \
         else project / f"{api}.py"
-    ports = {"bare Sanic": free_port(), "bare Sanic again (A/A)": free_port(),
-             "ours (tracker+metrics on)": free_port(), "ours, always thread pool": free_port()}
-    procs = [
-        bare(inference, ports["bare Sanic"], metadata),
-        bare(inference, ports["bare Sanic again (A/A)"], metadata),
-        ours(project, api, ports["ours (tracker+metrics on)"]),
-        ours(project, api, ports["ours, always thread pool"], inline=False),
-    ]
-    try:
-        for port in ports.values():
-            wait_http(port, "/predict", "POST", body.read_bytes())
-        pids = [proc.pid for proc in procs]
-        servers = {label: (port, pid)
-                   for (label, port), pid in zip(ports.items(), pids, strict=True)}
+    start = {
+        "bare Sanic": lambda port: bare(inference, port, metadata),
+        "bare Sanic again (A/A)": lambda port: bare(inference, port, metadata),
+        "ours (tracker+metrics on)": lambda port: ours(project, api, port),
+        "ours, always thread pool": lambda port: ours(project, api, port, inline=False),
+    }
+    with serving(start, body) as servers:
         ratios = {}
         for conns in (1, 64):
             results = interleaved(servers, conns, seconds, body, rounds)
@@ -222,9 +237,6 @@ def fast_model(name: str, project: Path, api: str, metadata: dict[str, str], bod
               f"c=1 p50 ours/bare {ratios[1][1]:.2f}x (<= 1.05x)")
         print("  (the A/A row is bare vs bare: how far same-run ratios swing from noise alone;\n"
               "   cpu us/req, the server's CPU time per request, is the steadiest comparison)")
-    finally:
-        for proc in procs:
-            stop(proc)
 
 
 def blocking_model(seconds: float, body: Path) -> None:
@@ -258,20 +270,12 @@ def blocking_model(seconds: float, body: Path) -> None:
 def async_model(seconds: float, rounds: int, body: Path) -> None:
     print("async model awaiting 20 ms, 64 connections, default compute.max_concurrency: "
           "ours vs bare Sanic (target >= 0.95x)")
-    ports = {"bare Sanic": free_port(), "ours": free_port()}
-    procs = [bare(MODELS / "awaiting.py", ports["bare Sanic"], {}),
-             ours(MODELS, "async-sleep", ports["ours"])]
-    try:
-        for port in ports.values():
-            wait_http(port, "/predict", "POST", body.read_bytes())
-        servers = {label: (port, proc.pid)
-                   for (label, port), proc in zip(ports.items(), procs, strict=True)}
+    start = {"bare Sanic": lambda port: bare(MODELS / "awaiting.py", port, {}),
+             "ours": lambda port: ours(MODELS, "async-sleep", port)}
+    with serving(start, body) as servers:
         results = interleaved(servers, 64, seconds, body, rounds)
         print(row(results["bare Sanic"]))
         print(row(results["ours"], results["bare Sanic"]))
-    finally:
-        for proc in procs:
-            stop(proc)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from predictor_bench import bare, free_port, interleaved, ours, row, stop, wait_http
+from predictor_bench import bare, interleaved, ours, row, serving
 
 BENCH = Path(__file__).resolve().parent
 EXAMPLE = BENCH.parent / "examples" / "iris-onnx"
@@ -24,14 +24,9 @@ def main() -> None:
     args = parser.parse_args()
     print(f"iris-onnx (handler + onnxruntime), ours vs bare Sanic; median of {args.rounds} "
           f"interleaved runs; load average now {Path('/proc/loadavg').read_text().strip()}")
-    ports = {"bare Sanic": free_port(), "ours": free_port()}
-    procs = [bare(BENCH / "runtimes_models" / "bare_onnx.py", ports["bare Sanic"], {}),
-             ours(EXAMPLE, "iris-onnx", ports["ours"])]
-    try:
-        for port in ports.values():
-            wait_http(port, "/predict", "POST", BODY.read_bytes())
-        servers = {label: (port, proc.pid)
-                   for (label, port), proc in zip(ports.items(), procs, strict=True)}
+    start = {"bare Sanic": lambda port: bare(BENCH / "runtimes_models" / "bare_onnx.py", port, {}),
+             "ours": lambda port: ours(EXAMPLE, "iris-onnx", port)}
+    with serving(start, BODY) as servers:
         ratio = 0.0
         for conns in (1, 16, 64):
             results = interleaved(servers, conns, args.seconds, BODY, args.rounds)
@@ -40,9 +35,6 @@ def main() -> None:
             ratio = results["ours"].rps / results["bare Sanic"].rps
         print(f"  target: c=64 rps ours/bare {ratio:.2f}x (>= 0.90x); "
               f"load average after {Path('/proc/loadavg').read_text().strip()}")
-    finally:
-        for proc in procs:
-            stop(proc)
 
 
 if __name__ == "__main__":

@@ -274,12 +274,12 @@ def batching_from_dict(data: Mapping[str, Any] | None) -> Batching | None:
     return Batching(int(data["max_batch_size"]), parse_duration(data["batch_interval"]))
 
 
-_COMPUTE_FIELDS = frozenset(Compute.__dataclass_fields__)
+COMPUTE_FIELDS = frozenset(Compute.__dataclass_fields__)
 
 
 def compute_from_dict(data: Mapping[str, Any]) -> Compute:
     """`Compute` from `ApiSpec.to_dict()["compute"]`; missing keys keep their defaults."""
-    known: dict[str, Any] = {k: v for k, v in data.items() if k in _COMPUTE_FIELDS}
+    known: dict[str, Any] = {k: v for k, v in data.items() if k in COMPUTE_FIELDS}
     if "cpu" in known:
         known["cpu"] = parse_cpu(known["cpu"])
     for key in ("mem", "max_body_size"):

@@ -23,6 +23,7 @@ from cortex_tui.config.inference_check import (
 )
 from cortex_tui.config.model import (
     AUTOSCALE_SIGNALS,
+    COMPUTE_FIELDS,
     DEFAULT_AUTOSCALE_ON,
     IN_FLIGHT_KEYS,
     RUNTIMES,
@@ -425,29 +426,10 @@ class Validator:
     def build_api(self, valid: dict[Any, Any], runtime: dict[str, Any], line: int,
                   positions: dict[str, tuple[int, int]]) -> ApiSpec:
         c = valid["compute"]
-        compute = Compute(
-            min_replicas=c["min_replicas"],
-            max_replicas=c["max_replicas"],
-            init_replicas=c.get("init_replicas", c["min_replicas"]),
-            target_cpu_utilization=c["target_cpu_utilization"],
-            cpu=c["cpu"],
-            gpu=c["gpu"],
-            mem=c["mem"],
-            threads_per_replica=c["threads_per_replica"],
-            queue_size=c["queue_size"],
-            max_body_size=c.get("max_body_size", default_max_body_size(c["mem"])),
-            max_concurrency=c.get("max_concurrency"),
-            autoscale_on=c["autoscale_on"],
-            target_in_flight=c.get("target_in_flight"),
-            window=c["window"],
-            upscale_stabilization=c["upscale_stabilization"],
-            downscale_stabilization=c["downscale_stabilization"],
-            max_upscale_factor=c["max_upscale_factor"],
-            max_downscale_factor=c["max_downscale_factor"],
-            upscale_tolerance=c["upscale_tolerance"],
-            downscale_tolerance=c["downscale_tolerance"],
-            scale_to_zero_after=c["scale_to_zero_after"],
-        )
+        fields = {k: v for k, v in c.items() if k in COMPUTE_FIELDS}
+        fields.setdefault("init_replicas", c["min_replicas"])
+        fields.setdefault("max_body_size", default_max_body_size(c["mem"]))
+        compute = Compute(**fields)
         tracker = None
         if "tracker" in valid:
             tracker = Tracker(model_type=valid["tracker"]["model_type"],
